@@ -1,0 +1,216 @@
+//! Runtime configuration: one clap struct, every flag with an environment fallback.
+//!
+//! The flag names and defaults are part of the operations contract (deployments and tests
+//! use them), so add settings freely but never rename these.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Which room store backs this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// Redis (standalone, cluster or sentinel), shared by every node.
+    Redis,
+    /// The embedded in-memory store: one node, nothing survives a restart.
+    Memory,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Parlor's settings. Flags win over environment variables.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "parlor",
+    version,
+    about = "Parlor: multiplayer game rooms over WebSocket, kept in Redis"
+)]
+#[non_exhaustive]
+pub struct Config {
+    /// Address to serve HTTP and WebSocket on.
+    #[arg(long, env = "PARLOR_LISTEN", default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+
+    /// Redis URL: redis://, rediss://, redis-cluster://host:port?node=host:port,
+    /// or redis-sentinel://host:port?sentinelServiceName=NAME. Unset: in-memory store.
+    #[arg(long, env = "PARLOR_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Room store: `redis` (default when a Redis URL is set) or `memory` (default otherwise).
+    #[arg(long, env = "PARLOR_STORE", value_enum)]
+    pub store: Option<StoreKind>,
+
+    /// Number of Redis connections in the command pool.
+    #[arg(long, env = "PARLOR_REDIS_POOL_SIZE", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub redis_pool_size: u32,
+
+    /// Timeout for every Redis operation, in milliseconds.
+    #[arg(long, env = "PARLOR_REDIS_TIMEOUT_MS", default_value_t = 2000)]
+    pub redis_timeout_ms: u64,
+
+    /// How long to keep retrying the first Redis connection at start before giving up, in ms.
+    #[arg(
+        long,
+        env = "PARLOR_REDIS_CONNECT_DEADLINE_MS",
+        default_value_t = 10_000
+    )]
+    pub redis_connect_deadline_ms: u64,
+
+    /// Prefix of every Redis key and channel Parlor uses.
+    #[arg(long, env = "PARLOR_KEY_PREFIX", default_value = "parlor:")]
+    pub key_prefix: String,
+
+    /// Seconds without activity after which a room expires.
+    #[arg(long, env = "PARLOR_ROOM_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub room_ttl_secs: u64,
+
+    /// Bearer token for /api/v1. Unset: a random one is generated and logged once at start.
+    #[arg(long, env = "PARLOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// This node's id, shown in /api/v1/stats and as the `node` label of metrics. Unset: random.
+    #[arg(long, env = "PARLOR_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// Log format: `text` or `json`. The level comes from RUST_LOG (default `info`).
+    #[arg(long, env = "PARLOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Largest WebSocket message accepted, in bytes; larger ones close the socket with 1009.
+    #[arg(long, env = "PARLOR_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Most WebSocket connections this node holds at once; more are refused with 503.
+    #[arg(long, env = "PARLOR_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Messages per second one connection may send (token bucket refill); 0 turns limiting off.
+    #[arg(long, env = "PARLOR_RATE_LIMIT_PER_SEC", default_value_t = 20)]
+    pub rate_limit_per_sec: u32,
+
+    /// Burst size of the per-connection rate limit.
+    #[arg(long, env = "PARLOR_RATE_LIMIT_BURST", default_value_t = 40)]
+    pub rate_limit_burst: u32,
+
+    /// Allowed WebSocket `Origin` values (comma separated). Empty: same host as the request only.
+    /// `*` allows any origin.
+    #[arg(long, env = "PARLOR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Origins allowed to call the REST API from a browser (CORS). Empty: CORS off.
+    #[arg(long, env = "PARLOR_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Seconds between server pings on each WebSocket.
+    #[arg(long, env = "PARLOR_PING_INTERVAL_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ping_interval_secs: u64,
+
+    /// Seconds of silence after which a peer is dropped.
+    #[arg(long, env = "PARLOR_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+
+    /// How long shutdown waits for in-flight work before closing anyway, in ms.
+    #[arg(long, env = "PARLOR_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
+    pub shutdown_grace_ms: u64,
+
+    /// `reconnect_after_ms` sent to clients in `server_shutdown`.
+    #[arg(long, env = "PARLOR_RECONNECT_AFTER_MS", default_value_t = 1_000)]
+    pub reconnect_after_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::defaults()
+    }
+}
+
+impl Config {
+    /// The documented defaults, ignoring the environment (for tests and embedding).
+    pub fn defaults() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8765)),
+            redis_url: None,
+            store: None,
+            redis_pool_size: 4,
+            redis_timeout_ms: 2000,
+            redis_connect_deadline_ms: 10_000,
+            key_prefix: "parlor:".into(),
+            room_ttl_secs: 3600,
+            admin_token: None,
+            node_id: None,
+            log_format: LogFormat::Text,
+            max_message_bytes: 16 * 1024,
+            max_connections: 10_000,
+            rate_limit_per_sec: 20,
+            rate_limit_burst: 40,
+            allowed_origins: Vec::new(),
+            cors_origins: Vec::new(),
+            ping_interval_secs: 20,
+            idle_timeout_secs: 60,
+            shutdown_grace_ms: 5_000,
+            reconnect_after_ms: 1_000,
+        }
+    }
+
+    /// The store this configuration selects.
+    pub fn store_kind(&self) -> StoreKind {
+        self.store.unwrap_or(if self.redis_url.is_some() {
+            StoreKind::Redis
+        } else {
+            StoreKind::Memory
+        })
+    }
+
+    /// Per-operation store timeout.
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms)
+    }
+
+    /// Room time-to-live.
+    pub fn room_ttl(&self) -> Duration {
+        Duration::from_secs(self.room_ttl_secs)
+    }
+}
+
+/// The Redis URL with any password replaced by `***`, safe to log.
+pub fn mask_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "<unparseable url>".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_password() {
+        assert_eq!(mask_url("redis://:hunter2@h:6379"), "redis://:***@h:6379");
+        assert_eq!(mask_url("redis://u:pw@h:1/0"), "redis://u:***@h:1/0");
+        assert_eq!(mask_url("redis://h:1"), "redis://h:1");
+    }
+
+    #[test]
+    fn store_follows_url() {
+        let mut c = Config::defaults();
+        assert_eq!(c.store_kind(), StoreKind::Memory);
+        c.redis_url = Some("redis://x".into());
+        assert_eq!(c.store_kind(), StoreKind::Redis);
+        c.store = Some(StoreKind::Memory);
+        assert_eq!(c.store_kind(), StoreKind::Memory);
+    }
+}

@@ -1,0 +1,154 @@
+//! Errors: the protocol's error codes, and the store's failure kinds.
+//!
+//! [`ErrorCode`] variants *are* the contract's codes; anything internal is logged where it
+//! happens and reaches the client as `internal`, with no details.
+
+use serde::Serialize;
+
+/// Every error code of the WebSocket protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed JSON, or a missing or invalid field.
+    BadRequest,
+    /// `type` names no client message.
+    UnknownType,
+    /// `game` names no game this server plays.
+    UnknownGame,
+    /// No room has that code (or it expired).
+    RoomNotFound,
+    /// Every seat is taken.
+    RoomFull,
+    /// This connection is in a room already.
+    AlreadyInRoom,
+    /// This connection is in no room.
+    NotInRoom,
+    /// Spectators cannot act.
+    NotAPlayer,
+    /// The game is not in a state that allows this.
+    GameNotActive,
+    /// Another seat is to move.
+    NotYourTurn,
+    /// The game's rules forbid that move.
+    IllegalMove,
+    /// `expected_version` is not the room's version.
+    StaleVersion,
+    /// The session token is unknown or its room is gone.
+    InvalidSession,
+    /// Too many messages too fast.
+    RateLimited,
+    /// The store is down or over its timeout.
+    StoreUnavailable,
+    /// Something went wrong on our side; details are in the server log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire name of the code (also used as a bounded metric label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::UnknownGame => "unknown_game",
+            ErrorCode::RoomNotFound => "room_not_found",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::AlreadyInRoom => "already_in_room",
+            ErrorCode::NotInRoom => "not_in_room",
+            ErrorCode::NotAPlayer => "not_a_player",
+            ErrorCode::GameNotActive => "game_not_active",
+            ErrorCode::NotYourTurn => "not_your_turn",
+            ErrorCode::IllegalMove => "illegal_move",
+            ErrorCode::StaleVersion => "stale_version",
+            ErrorCode::InvalidSession => "invalid_session",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// A protocol error: a code and a short human message safe to show to the player.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct ProtoError {
+    /// The contract's error code.
+    pub code: ErrorCode,
+    /// A short message for humans; never contains internal details.
+    pub message: String,
+}
+
+impl ProtoError {
+    /// An error with a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ProtoError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ErrorCode> for ProtoError {
+    fn from(code: ErrorCode) -> Self {
+        let message = match code {
+            ErrorCode::BadRequest => "bad request",
+            ErrorCode::UnknownType => "unknown message type",
+            ErrorCode::UnknownGame => "unknown game",
+            ErrorCode::RoomNotFound => "no room with that code",
+            ErrorCode::RoomFull => "every seat in that room is taken",
+            ErrorCode::AlreadyInRoom => "you are in a room already; leave it first",
+            ErrorCode::NotInRoom => "you are not in a room",
+            ErrorCode::NotAPlayer => "spectators cannot do that",
+            ErrorCode::GameNotActive => "the game is not in progress",
+            ErrorCode::NotYourTurn => "it is not your turn",
+            ErrorCode::IllegalMove => "illegal move",
+            ErrorCode::StaleVersion => "the room has moved on; refresh and try again",
+            ErrorCode::InvalidSession => "that session is not valid",
+            ErrorCode::RateLimited => "too many messages; slow down",
+            ErrorCode::StoreUnavailable => "the room store is unavailable; try again shortly",
+            ErrorCode::Internal => "internal error",
+        };
+        ProtoError::new(code, message)
+    }
+}
+
+/// How a store operation failed; also the `kind` label of `parlor_store_op_errors_total`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The operation did not finish within the configured timeout.
+    #[error("store operation timed out")]
+    Timeout,
+    /// No connection to the store.
+    #[error("store connection failed: {0}")]
+    Connection(String),
+    /// Compare-and-set kept losing to other writers.
+    #[error("too many conflicting writers")]
+    Conflict,
+    /// Anything else (bad data, script errors, …).
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// The bounded metric label for this failure.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Timeout => "timeout",
+            StoreError::Connection(_) => "connection",
+            StoreError::Conflict => "conflict",
+            StoreError::Other(_) => "other",
+        }
+    }
+}
+
+impl From<StoreError> for ProtoError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Timeout | StoreError::Connection(_) => ErrorCode::StoreUnavailable.into(),
+            StoreError::Conflict => ProtoError::new(
+                ErrorCode::StoreUnavailable,
+                "the room is too busy right now; try again",
+            ),
+            StoreError::Other(_) => ErrorCode::Internal.into(),
+        }
+    }
+}

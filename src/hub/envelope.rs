@@ -1,0 +1,203 @@
+//! The unit of fan-out: the frames one room change produces, who gets them, and what
+//! the change does to local membership.
+//!
+//! Over Redis pub/sub an envelope travels as text: a header line, a line with the room
+//! document (so every node can refresh its cache without a read), then one line per
+//! frame prefixed by its audience. JSON frames never contain raw newlines, so lines are a
+//! safe separator.
+
+/// Who receives a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every member of the room.
+    All,
+    /// Only the members named by the envelope's [`Effect::Detach`].
+    Target,
+    /// Everyone but those.
+    Others,
+}
+
+impl Audience {
+    fn tag(self) -> char {
+        match self {
+            Audience::All => '*',
+            Audience::Target => '!',
+            Audience::Others => '~',
+        }
+    }
+}
+
+/// What a change does to local membership, besides delivering frames.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Effect {
+    /// Nothing: deliver and keep everyone.
+    #[default]
+    None,
+    /// The room is gone: deliver, then detach everyone.
+    Close,
+    /// Detach the sockets of `player_id`, except one holding `keep_epoch`
+    /// (used when a session is resumed on a newer socket).
+    Detach {
+        /// The player whose sockets go.
+        player_id: String,
+        /// The socket epoch that stays, if any.
+        keep_epoch: Option<u64>,
+    },
+}
+
+/// The frames of one room change.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Envelope {
+    /// Room version after the change; `None` for chat (no change to the room).
+    pub version: Option<u64>,
+    /// Membership effect.
+    pub effect: Effect,
+    /// The room document JSON after the change, for other nodes' caches.
+    pub doc: Option<String>,
+    /// Serialised frames and their audiences, in delivery order.
+    pub frames: Vec<(Audience, String)>,
+}
+
+impl Envelope {
+    /// An envelope of frames for everyone.
+    pub fn to_all(version: Option<u64>, frames: Vec<String>) -> Self {
+        Envelope {
+            version,
+            frames: frames.into_iter().map(|f| (Audience::All, f)).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Encode for pub/sub.
+    pub fn encode(&self) -> String {
+        let (head, tail) = self.encode_parts();
+        let doc = self.doc.as_deref().unwrap_or_default();
+        let mut out = String::with_capacity(head.len() + doc.len() + tail.len());
+        out.push_str(&head);
+        out.push_str(doc);
+        out.push_str(&tail);
+        out
+    }
+
+    /// The encoding split around the document line: `head + doc + tail` is the whole
+    /// message. The Redis store lets its script insert the document it is writing anyway,
+    /// so the document crosses the network once.
+    pub fn encode_parts(&self) -> (String, String) {
+        let mut head = String::with_capacity(48);
+        match self.version {
+            Some(v) => head.push_str(&v.to_string()),
+            None => head.push('-'),
+        }
+        head.push('|');
+        match &self.effect {
+            Effect::None => head.push('n'),
+            Effect::Close => head.push('c'),
+            Effect::Detach {
+                player_id,
+                keep_epoch,
+            } => {
+                head.push_str("d|");
+                head.push_str(player_id);
+                head.push('|');
+                if let Some(e) = keep_epoch {
+                    head.push_str(&e.to_string());
+                }
+            }
+        }
+        head.push('\n');
+        let mut tail =
+            String::with_capacity(self.frames.iter().map(|(_, f)| f.len() + 2).sum::<usize>());
+        for (audience, frame) in &self.frames {
+            tail.push('\n');
+            tail.push(audience.tag());
+            tail.push_str(frame);
+        }
+        (head, tail)
+    }
+
+    /// Decode what [`Envelope::encode`] wrote; `None` if it is not an envelope.
+    pub fn decode(text: &str) -> Option<Envelope> {
+        let mut lines = text.split('\n');
+        let header = lines.next()?;
+        let doc = lines.next()?;
+        let mut parts = header.split('|');
+        let version = match parts.next()? {
+            "-" => None,
+            v => Some(v.parse().ok()?),
+        };
+        let effect = match parts.next()? {
+            "n" => Effect::None,
+            "c" => Effect::Close,
+            "d" => {
+                let player_id = parts.next()?.to_string();
+                let keep_epoch = match parts.next()? {
+                    "" => None,
+                    e => Some(e.parse().ok()?),
+                };
+                Effect::Detach {
+                    player_id,
+                    keep_epoch,
+                }
+            }
+            _ => return None,
+        };
+        let mut frames = Vec::new();
+        for line in lines {
+            let mut chars = line.chars();
+            let audience = match chars.next()? {
+                '*' => Audience::All,
+                '!' => Audience::Target,
+                '~' => Audience::Others,
+                _ => return None,
+            };
+            frames.push((audience, chars.as_str().to_string()));
+        }
+        Some(Envelope {
+            version,
+            effect,
+            doc: (!doc.is_empty()).then(|| doc.to_string()),
+            frames,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let envs = [
+            Envelope::to_all(Some(3), vec![r#"{"type":"state"}"#.into()]),
+            Envelope::to_all(None, vec![r#"{"type":"chat","text":"a|b\\nc"}"#.into()]),
+            Envelope {
+                version: Some(9),
+                effect: Effect::Detach {
+                    player_id: "p_1".into(),
+                    keep_epoch: Some(4),
+                },
+                doc: Some(r#"{"code":"ABCDEF"}"#.into()),
+                frames: vec![
+                    (Audience::Target, "{\"type\":\"kicked\"}".into()),
+                    (Audience::Others, "{\"type\":\"player_left\"}".into()),
+                ],
+            },
+            Envelope {
+                version: Some(1),
+                effect: Effect::Close,
+                doc: None,
+                frames: vec![],
+            },
+        ];
+        for env in envs {
+            assert_eq!(Envelope::decode(&env.encode()), Some(env));
+        }
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in ["", "x|n\n", "1|q\n", "1|n\n\n?x", "1|d|p\n"] {
+            assert_eq!(Envelope::decode(bad), None, "{bad:?}");
+        }
+    }
+}

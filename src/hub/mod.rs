@@ -1,0 +1,274 @@
+//! The room hub: which local sockets are in which room, and the fan-out of room events
+//! to them.
+//!
+//! Every event reaches the hub through [`Hub::deliver`], whichever store produced it (the
+//! memory store calls it directly; the Redis store from its pub/sub subscriber), so there
+//! is exactly one delivery path and a socket never gets an event twice. Each frame is
+//! turned into shared bytes once and cloned (a reference count) per recipient.
+//!
+//! The hub also keeps the latest document of each room that has local members: the room
+//! service uses it to write without reading first (one Redis round trip per action).
+
+mod envelope;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use envelope::{Audience, Effect, Envelope};
+
+use crate::metrics as m;
+use crate::room::model::{RoomDoc, SharedDoc};
+
+/// Identifies one WebSocket connection on this node.
+pub type ConnId = u64;
+
+/// What a connection's outbound queue carries.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// Frames of one room change.
+    Event {
+        /// The room they belong to.
+        room: Arc<str>,
+        /// The room version they carry, if any; the socket drops anything not newer than
+        /// what it already showed.
+        version: Option<u64>,
+        /// Ready-to-send frames.
+        frames: Arc<[Utf8Bytes]>,
+        /// After sending, the socket is no longer in the room.
+        detach: bool,
+    },
+}
+
+/// A local member of a room.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The connection.
+    pub conn: ConnId,
+    /// The player (or spectator) id in the room.
+    pub player_id: Arc<str>,
+    /// Socket epoch of the seat it holds (0 for spectators).
+    pub epoch: u64,
+    /// The connection's outbound queue.
+    pub tx: mpsc::Sender<Outbound>,
+    /// Cancelled when the connection cannot keep up and must be dropped.
+    pub kill: CancellationToken,
+}
+
+#[derive(Default)]
+struct LocalRoom {
+    members: Vec<Member>,
+    cache: Option<SharedDoc>,
+    touched: Option<Instant>,
+}
+
+/// Local membership and fan-out. Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Hub {
+    rooms: Arc<Mutex<HashMap<Arc<str>, LocalRoom>>>,
+}
+
+impl Hub {
+    /// An empty hub.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<str>, LocalRoom>> {
+        // A poisoned lock only means another thread panicked mid-update of plain data;
+        // the map is still usable, so keep serving rather than cascading the panic.
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Add a member to a room. Returns the room code as shared by the hub.
+    pub fn attach(&self, code: &str, member: Member) -> Arc<str> {
+        let mut rooms = self.lock();
+        let key = rooms
+            .get_key_value(code)
+            .map(|(k, _)| k.clone())
+            .unwrap_or_else(|| Arc::from(code));
+        let room = rooms.entry(key.clone()).or_insert_with(|| LocalRoom {
+            touched: Some(Instant::now()),
+            ..LocalRoom::default()
+        });
+        room.members.retain(|m| m.conn != member.conn);
+        room.members.push(member);
+        m::rooms_active(rooms.len());
+        key
+    }
+
+    /// Update the player id / epoch of an attached member (after its seat is known).
+    pub fn update_member(&self, code: &str, conn: ConnId, player_id: Arc<str>, epoch: u64) {
+        if let Some(room) = self.lock().get_mut(code) {
+            if let Some(m) = room.members.iter_mut().find(|m| m.conn == conn) {
+                m.player_id = player_id;
+                m.epoch = epoch;
+            }
+        }
+    }
+
+    /// Remove a connection from a room; forgets the room when nobody local is left.
+    pub fn detach(&self, code: &str, conn: ConnId) {
+        let mut rooms = self.lock();
+        if let Some(room) = rooms.get_mut(code) {
+            room.members.retain(|m| m.conn != conn);
+            if room.members.is_empty() {
+                rooms.remove(code);
+                m::rooms_active(rooms.len());
+            }
+        }
+    }
+
+    /// Whether any local connection is in the room.
+    pub fn has_members(&self, code: &str) -> bool {
+        self.lock().contains_key(code)
+    }
+
+    /// Codes of rooms with local members.
+    pub fn local_rooms(&self) -> Vec<Arc<str>> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// Number of rooms with local members.
+    pub fn room_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Local rooms with no change seen since `before`.
+    pub fn idle_rooms(&self, before: Instant) -> Vec<Arc<str>> {
+        self.lock()
+            .iter()
+            .filter(|(_, r)| r.touched.is_none_or(|t| t < before))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The cached document of a room with local members.
+    pub fn cached(&self, code: &str) -> Option<SharedDoc> {
+        self.lock().get(code).and_then(|r| r.cache.clone())
+    }
+
+    /// Remember a room's document if it is newer than the cached one (only for rooms with
+    /// local members: the cache exists to serve them).
+    pub fn remember(&self, doc: SharedDoc) {
+        if let Some(room) = self.lock().get_mut(doc.code.as_str()) {
+            room.touched = Some(Instant::now());
+            if room.cache.as_ref().is_none_or(|c| c.version < doc.version) {
+                room.cache = Some(doc);
+            }
+        }
+    }
+
+    /// Mark a local room as active now (chat counts as activity).
+    pub fn touch(&self, code: &str) {
+        if let Some(room) = self.lock().get_mut(code) {
+            room.touched = Some(Instant::now());
+        }
+    }
+
+    /// Deliver one room change to the local members.
+    pub fn deliver(&self, code: &str, env: Envelope) {
+        let newer_doc = self.newer_doc(code, &env);
+        let mut rooms = self.lock();
+        let Some(room) = rooms.get_mut(code) else {
+            return;
+        };
+        room.touched = Some(Instant::now());
+        if let Some(doc) = newer_doc {
+            if room.cache.as_ref().is_none_or(|c| c.version < doc.version) {
+                room.cache = Some(doc);
+            }
+        }
+        let room_code: Arc<str> = Arc::from(code);
+        let effect = env.effect;
+        let split = split_frames(env.frames);
+        let mut dropped = Vec::new();
+        for member in &room.members {
+            let targeted = is_target(&effect, member);
+            let frames = if targeted {
+                split.target.clone()
+            } else {
+                split.others.clone()
+            };
+            let detach = targeted || effect == Effect::Close;
+            if frames.is_empty() && !detach {
+                continue;
+            }
+            let out = Outbound::Event {
+                room: room_code.clone(),
+                version: env.version,
+                frames,
+                detach,
+            };
+            match member.tx.try_send(out) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    // A socket that cannot keep up would otherwise make the whole room
+                    // wait for it; drop it instead (the player can resume).
+                    member.kill.cancel();
+                    dropped.push(member.conn);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(member.conn),
+            }
+            if detach {
+                dropped.push(member.conn);
+            }
+        }
+        room.members.retain(|m| !dropped.contains(&m.conn));
+        if room.members.is_empty() {
+            rooms.remove(code);
+            m::rooms_active(rooms.len());
+        }
+    }
+
+    /// Parse the envelope's document only when it would refresh the cache.
+    fn newer_doc(&self, code: &str, env: &Envelope) -> Option<SharedDoc> {
+        let doc = env.doc.as_deref()?;
+        let version = env.version?;
+        let cached = self.lock().get(code)?.cache.as_ref().map(|c| c.version);
+        if cached.is_some_and(|c| c >= version) {
+            return None;
+        }
+        serde_json::from_str::<RoomDoc>(doc).ok().map(Arc::new)
+    }
+}
+
+/// The frames for targeted members and for everyone else, built once per delivery.
+struct Split {
+    target: Arc<[Utf8Bytes]>,
+    others: Arc<[Utf8Bytes]>,
+}
+
+fn split_frames(frames: Vec<(Audience, String)>) -> Split {
+    let mut target = Vec::new();
+    let mut others = Vec::new();
+    for (audience, frame) in frames {
+        let bytes = Utf8Bytes::from(frame);
+        match audience {
+            Audience::All => {
+                target.push(bytes.clone());
+                others.push(bytes);
+            }
+            Audience::Target => target.push(bytes),
+            Audience::Others => others.push(bytes),
+        }
+    }
+    Split {
+        target: target.into(),
+        others: others.into(),
+    }
+}
+
+fn is_target(effect: &Effect, member: &Member) -> bool {
+    match effect {
+        Effect::Detach {
+            player_id,
+            keep_epoch,
+        } => *member.player_id == **player_id && *keep_epoch != Some(member.epoch),
+        _ => false,
+    }
+}

@@ -1,0 +1,177 @@
+//! Prometheus metrics: the recorder, the names, and one small function per thing we
+//! measure so call sites stay one line and label sets stay bounded.
+//!
+//! Labels only ever take values from fixed sets (message types, error codes, op names,
+//! game names); never a room code, player id or raw client input.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::store::RoomStore;
+
+/// Latency buckets for store operations: Redis answers in tens of microseconds locally.
+const STORE_BUCKETS: &[f64] = &[
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5,
+];
+/// Latency buckets for a whole action (frame in → state event out).
+const ACTION_BUCKETS: &[f64] = &[
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+
+/// Install the global recorder once per process (later calls reuse it), labelling every
+/// series with `node`.
+pub fn install(node_id: &str) -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .add_global_label("node", node_id)
+                .set_buckets_for_metric(
+                    Matcher::Full("parlor_store_op_duration_seconds".into()),
+                    STORE_BUCKETS,
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("parlor_action_duration_seconds".into()),
+                        ACTION_BUCKETS,
+                    )
+                });
+            let recorder = match builder {
+                Ok(b) => b.build_recorder(),
+                Err(e) => {
+                    tracing::error!(error = %e, "bad histogram buckets; using defaults");
+                    PrometheusBuilder::new().build_recorder()
+                }
+            };
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            let process = metrics_process::Collector::default();
+            process.describe();
+            let _ = PROCESS.set(process);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_histogram!(
+        "parlor_store_op_duration_seconds",
+        Unit::Seconds,
+        "Store operation latency"
+    );
+    describe_counter!(
+        "parlor_store_op_errors_total",
+        "Failed store operations by kind"
+    );
+    describe_gauge!("parlor_redis_pool_size", "Redis connections configured");
+    describe_gauge!("parlor_redis_pool_connected", "Redis connections up");
+    describe_gauge!(
+        "parlor_redis_commands_in_flight",
+        "Redis operations awaiting a reply"
+    );
+    describe_counter!("parlor_redis_reconnects_total", "Redis reconnections");
+    describe_gauge!("parlor_ws_connections", "Open WebSocket connections");
+    describe_counter!(
+        "parlor_ws_messages_total",
+        "WebSocket messages by direction and type"
+    );
+    describe_counter!(
+        "parlor_ws_rejected_total",
+        "Refused connections and messages by reason"
+    );
+    describe_gauge!("parlor_rooms_active", "Rooms with members on this node");
+    describe_counter!(
+        "parlor_game_actions_total",
+        "Game actions by game and result"
+    );
+    describe_histogram!(
+        "parlor_action_duration_seconds",
+        Unit::Seconds,
+        "Action frame in to state event out"
+    );
+    describe_counter!(
+        "parlor_pubsub_messages_total",
+        "Room events published and received"
+    );
+}
+
+/// Render the exposition text, refreshing the gauges that are sampled rather than pushed.
+pub fn render(handle: &PrometheusHandle, store: &dyn RoomStore) -> String {
+    if let Some(process) = PROCESS.get() {
+        process.collect();
+    }
+    if let Some(pool) = store.pool_stats() {
+        gauge!("parlor_redis_pool_size").set(pool.size as f64);
+        gauge!("parlor_redis_pool_connected").set(pool.connected as f64);
+        gauge!("parlor_redis_commands_in_flight").set(pool.in_flight as f64);
+        counter!("parlor_redis_reconnects_total").absolute(store.reconnects());
+    }
+    handle.render()
+}
+
+/// Time one store operation.
+pub fn store_op(op: &'static str, backend: &'static str, took: Duration) {
+    histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend)
+        .record(took.as_secs_f64());
+}
+
+/// Count one failed store operation.
+pub fn store_error(op: &'static str, kind: &'static str) {
+    counter!("parlor_store_op_errors_total", "op" => op, "kind" => kind).increment(1);
+}
+
+/// Adjust an in-flight counter and return its new value.
+pub fn gauge_add_in_flight(counter: &AtomicI64, delta: i64) -> i64 {
+    counter.fetch_add(delta, Ordering::Relaxed) + delta
+}
+
+/// The number of open WebSocket connections changed.
+pub fn ws_connections(delta: f64) {
+    gauge!("parlor_ws_connections").increment(delta);
+}
+
+/// One WebSocket message in or out.
+pub fn ws_message(direction: &'static str, kind: &'static str) {
+    counter!("parlor_ws_messages_total", "direction" => direction, "type" => kind).increment(1);
+}
+
+/// Several outbound messages of one type (a fan-out).
+pub fn ws_messages_out(kind: &'static str, n: u64) {
+    counter!("parlor_ws_messages_total", "direction" => "out", "type" => kind).increment(n);
+}
+
+/// A connection or message refused.
+pub fn ws_rejected(reason: &'static str) {
+    counter!("parlor_ws_rejected_total", "reason" => reason).increment(1);
+}
+
+/// Rooms with local members.
+pub fn rooms_active(n: usize) {
+    gauge!("parlor_rooms_active").set(n as f64);
+}
+
+/// One game action and how it ended (`ok` or an error code).
+pub fn game_action(game: &'static str, result: &'static str) {
+    counter!("parlor_game_actions_total", "game" => game, "result" => result).increment(1);
+}
+
+/// Time from an action frame arriving to its state event being published.
+pub fn action_duration(game: &'static str, took: Duration) {
+    histogram!("parlor_action_duration_seconds", "game" => game).record(took.as_secs_f64());
+}
+
+/// One room event published (`out`) or received (`in`) over pub/sub.
+pub fn pubsub_message(direction: &'static str) {
+    counter!("parlor_pubsub_messages_total", "direction" => direction).increment(1);
+}

@@ -1,0 +1,290 @@
+//! Client → server messages and their parsing.
+//!
+//! Parsing is two-step so errors are precise: the frame is read as a JSON object, its
+//! `type` is checked against the known types (`unknown_type`), and only then is it decoded
+//! into [`ClientMsg`] (`bad_request` with serde's reason when a field is wrong).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{ErrorCode, ProtoError};
+
+/// Deepest JSON nesting accepted in a client frame; game actions are one level deep.
+pub const MAX_DEPTH: usize = 16;
+
+/// Every message a client may send. Unknown extra fields are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Open a new room and take seat 0.
+    CreateRoom {
+        /// Game name, e.g. `tictactoe`.
+        game: String,
+        /// Display name.
+        name: String,
+        /// Private rooms are neither listed nor quick-joined.
+        #[serde(default)]
+        private: bool,
+    },
+    /// Join a room by code, as a player or a spectator.
+    JoinRoom {
+        /// Room code (case-insensitive).
+        room: String,
+        /// Display name.
+        name: String,
+        /// Watch instead of taking a seat.
+        #[serde(default)]
+        spectate: bool,
+    },
+    /// Join any public waiting room of a game, or open a new one.
+    QuickJoin {
+        /// Game name.
+        game: String,
+        /// Display name.
+        name: String,
+    },
+    /// Reclaim a seat with the session token from an earlier `joined`.
+    Resume {
+        /// The opaque session token.
+        session: String,
+    },
+    /// Leave the current room (gives the seat up).
+    LeaveRoom {},
+    /// Make a move.
+    Action {
+        /// Game-specific move, e.g. `{"cell":4}`.
+        action: Value,
+        /// Apply only if the room is still at this version.
+        #[serde(default)]
+        expected_version: Option<u64>,
+    },
+    /// Start a new game after the current one finished.
+    Rematch {},
+    /// Say something to the room.
+    Chat {
+        /// 1–500 characters.
+        text: String,
+    },
+    /// List public rooms with a free seat.
+    ListRooms {
+        /// Only rooms of this game.
+        #[serde(default)]
+        game: Option<String>,
+    },
+    /// Application-level ping; answered with `pong`.
+    Ping {},
+}
+
+/// The `type` values [`ClientMsg`] knows; also the bounded label set of inbound metrics.
+pub const CLIENT_TYPES: [&str; 10] = [
+    "create_room",
+    "join_room",
+    "quick_join",
+    "resume",
+    "leave_room",
+    "action",
+    "rematch",
+    "chat",
+    "list_rooms",
+    "ping",
+];
+
+impl ClientMsg {
+    /// The message's `type`, as a static string usable as a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMsg::CreateRoom { .. } => "create_room",
+            ClientMsg::JoinRoom { .. } => "join_room",
+            ClientMsg::QuickJoin { .. } => "quick_join",
+            ClientMsg::Resume { .. } => "resume",
+            ClientMsg::LeaveRoom {} => "leave_room",
+            ClientMsg::Action { .. } => "action",
+            ClientMsg::Rematch {} => "rematch",
+            ClientMsg::Chat { .. } => "chat",
+            ClientMsg::ListRooms { .. } => "list_rooms",
+            ClientMsg::Ping {} => "ping",
+        }
+    }
+}
+
+/// A parsed frame: the request id to echo (if any) and the message or why it was refused.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The client's `req`, echoed on the reply.
+    pub req: Option<u64>,
+    /// The message, or the error to answer with.
+    pub msg: Result<ClientMsg, ProtoError>,
+}
+
+/// Parse one text frame. Never panics, whatever the input.
+pub fn parse_client_message(text: &str) -> Incoming {
+    if nesting_depth(text) > MAX_DEPTH {
+        return Incoming {
+            req: None,
+            msg: Err(ProtoError::new(
+                ErrorCode::BadRequest,
+                "JSON nested too deeply",
+            )),
+        };
+    }
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Incoming {
+                req: None,
+                msg: Err(ProtoError::new(
+                    ErrorCode::BadRequest,
+                    format!("malformed JSON: {}", clip(&e.to_string())),
+                )),
+            }
+        }
+    };
+    let Value::Object(ref obj) = value else {
+        return Incoming {
+            req: None,
+            msg: Err(ProtoError::new(
+                ErrorCode::BadRequest,
+                "a message must be a JSON object",
+            )),
+        };
+    };
+    let req = match obj.get("req") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) => Some(n),
+            None => {
+                return Incoming {
+                    req: None,
+                    msg: Err(ProtoError::new(
+                        ErrorCode::BadRequest,
+                        "req must be an unsigned integer",
+                    )),
+                }
+            }
+        },
+    };
+    let msg = match obj.get("type") {
+        Some(Value::String(t)) if CLIENT_TYPES.contains(&t.as_str()) => {
+            serde_json::from_value::<ClientMsg>(value)
+                .map_err(|e| ProtoError::new(ErrorCode::BadRequest, clip(&e.to_string())))
+        }
+        Some(Value::String(_)) => Err(ErrorCode::UnknownType.into()),
+        _ => Err(ProtoError::new(
+            ErrorCode::BadRequest,
+            "missing or non-string field `type`",
+        )),
+    };
+    Incoming { req, msg }
+}
+
+/// Keep error messages short: serde may quote the client's input back.
+fn clip(s: &str) -> String {
+    const MAX: usize = 160;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Maximum nesting of arrays/objects, ignoring brackets inside strings. Cheap guard run
+/// before the parser so a hostile frame cannot make it recurse deeply.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> ErrorCode {
+        parse_client_message(text).msg.unwrap_err().code
+    }
+
+    #[test]
+    fn parses_every_type() {
+        let cases = [
+            r#"{"type":"create_room","game":"tictactoe","name":"a"}"#,
+            r#"{"type":"join_room","room":"ABCDEF","name":"a","spectate":true}"#,
+            r#"{"type":"quick_join","game":"connect4","name":"a"}"#,
+            r#"{"type":"resume","session":"x"}"#,
+            r#"{"type":"leave_room"}"#,
+            r#"{"type":"action","action":{"cell":3},"expected_version":2}"#,
+            r#"{"type":"rematch"}"#,
+            r#"{"type":"chat","text":"hi"}"#,
+            r#"{"type":"list_rooms"}"#,
+            r#"{"type":"ping","req":7}"#,
+        ];
+        for (case, kind) in cases.iter().zip(CLIENT_TYPES) {
+            let inc = parse_client_message(case);
+            assert_eq!(inc.msg.expect(case).kind(), kind);
+        }
+        assert_eq!(parse_client_message(cases[9]).req, Some(7));
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let inc = parse_client_message(r#"{"type":"create_room","game":"g","name":"n"}"#);
+        assert!(matches!(
+            inc.msg,
+            Ok(ClientMsg::CreateRoom { private: false, .. })
+        ));
+    }
+
+    #[test]
+    fn errors_are_precise() {
+        assert_eq!(code("{"), ErrorCode::BadRequest);
+        assert_eq!(code("[]"), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"type":"fly"}"#), ErrorCode::UnknownType);
+        assert_eq!(code(r#"{"type":7}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"type":"chat"}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"type":"chat","text":5}"#), ErrorCode::BadRequest);
+        assert_eq!(code(r#"{"type":"ping","req":-1}"#), ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn req_is_echoed_even_on_errors() {
+        let inc = parse_client_message(r#"{"type":"nope","req":42}"#);
+        assert_eq!(inc.req, Some(42));
+        assert_eq!(inc.msg.unwrap_err().code, ErrorCode::UnknownType);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(code(&deep), ErrorCode::BadRequest);
+        let in_string = r#"{"type":"chat","text":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}"#;
+        assert!(parse_client_message(in_string).msg.is_ok());
+    }
+
+    #[test]
+    fn long_errors_are_clipped() {
+        let text = format!(r#"{{"type":"chat","text":{}}}"#, "1".repeat(5000));
+        let err = parse_client_message(&text).msg.unwrap_err();
+        assert!(err.message.len() < 200);
+    }
+}

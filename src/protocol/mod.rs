@@ -1,0 +1,13 @@
+//! The wire protocol: every client message, every server frame, and the validation of
+//! codes, names and chat text. Nothing here touches the network or the store.
+
+mod client;
+mod server;
+mod validate;
+
+pub use client::{parse_client_message, ClientMsg, Incoming};
+pub use server::{
+    encode, frame_kind, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, You, CLOSE_REASON_EMPTY,
+    CLOSE_REASON_EXPIRED, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+};
+pub use validate::{normalize_code, validate_chat, validate_name, CODE_ALPHABET, CODE_LEN};

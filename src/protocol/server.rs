@@ -1,0 +1,262 @@
+//! Server → client frames: replies, events, and the room snapshot they carry.
+//!
+//! Frames are serialised once with [`encode`]; events are shared as bytes by every
+//! recipient (see `hub`).
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::ErrorCode;
+use crate::game::{GameKind, GameState, Seat};
+
+/// `room_closed.reason` when an operator deleted the room.
+pub const CLOSE_REASON_OPERATOR: &str = "closed_by_operator";
+/// `room_closed.reason` when the room expired after its TTL without activity.
+pub const CLOSE_REASON_EXPIRED: &str = "expired";
+/// `room_closed.reason` when the last member left.
+pub const CLOSE_REASON_EMPTY: &str = "empty";
+/// `kicked.reason` when an operator removed the player.
+pub const KICK_REASON_OPERATOR: &str = "kicked_by_operator";
+/// `kicked.reason` when the same session was resumed on another connection.
+pub const KICK_REASON_RESUMED: &str = "resumed_elsewhere";
+
+/// A player as shown to clients and operators (never includes the session).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PlayerInfo {
+    /// Stable id of the player in this room.
+    pub player_id: String,
+    /// Display name.
+    pub name: String,
+    /// Seat index; `null` for spectators.
+    pub seat: Option<Seat>,
+    /// `player` or `spectator`.
+    pub role: &'static str,
+    /// Whether the player's socket is currently connected.
+    pub connected: bool,
+}
+
+/// A room as seen by clients and by the REST API.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RoomSnapshot {
+    /// Six-character room code.
+    pub code: String,
+    /// Which game the room plays.
+    #[schema(value_type = String, example = "tictactoe")]
+    pub game: GameKind,
+    /// `waiting`, `playing` or `finished`.
+    pub status: &'static str,
+    /// Private rooms are not listed.
+    pub private: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+    /// Room version; increases with every change.
+    pub version: u64,
+    /// Seated players.
+    pub players: Vec<PlayerInfo>,
+    /// Number of spectators.
+    pub spectators: u32,
+    /// Game state (shape depends on the game).
+    #[schema(value_type = Object)]
+    pub state: GameState,
+}
+
+/// A room in a list: the snapshot without the game state.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RoomSummary {
+    /// Six-character room code.
+    pub code: String,
+    /// Which game the room plays.
+    #[schema(value_type = String, example = "tictactoe")]
+    pub game: GameKind,
+    /// `waiting`, `playing` or `finished`.
+    pub status: &'static str,
+    /// Private rooms are not listed to players.
+    pub private: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+    /// Room version.
+    pub version: u64,
+    /// Seated players.
+    pub players: Vec<PlayerInfo>,
+    /// Number of spectators.
+    pub spectators: u32,
+}
+
+/// The `you` part of `joined`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct You {
+    /// Your id in this room.
+    pub player_id: String,
+    /// Your display name.
+    pub name: String,
+    /// Your seat, `null` for spectators.
+    pub seat: Option<Seat>,
+    /// `player` or `spectator`.
+    pub role: &'static str,
+}
+
+/// Every frame the server sends.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg<'a> {
+    /// Reply to create/join/quick_join/resume.
+    Joined {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        room: &'a str,
+        you: &'a You,
+        session: Option<&'a str>,
+        snapshot: &'a RoomSnapshot,
+    },
+    /// Reply to leave_room.
+    Left {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        room: &'a str,
+    },
+    /// Reply to list_rooms.
+    Rooms {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        rooms: &'a [RoomSummary],
+    },
+    /// Reply to ping.
+    Pong {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+    },
+    /// A refused request.
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u64>,
+        code: ErrorCode,
+        message: &'a str,
+    },
+    /// The room's game state after an action, rematch or status change.
+    State {
+        room: &'a str,
+        version: u64,
+        status: &'static str,
+        state: &'a GameState,
+        by: Option<&'a str>,
+        action: Option<&'a Value>,
+    },
+    /// Someone took a seat or started watching.
+    PlayerJoined {
+        room: &'a str,
+        version: u64,
+        player: &'a PlayerInfo,
+    },
+    /// Someone left (or was kicked).
+    PlayerLeft {
+        room: &'a str,
+        version: u64,
+        player_id: &'a str,
+    },
+    /// A player's socket dropped or came back.
+    PlayerConnection {
+        room: &'a str,
+        version: u64,
+        player_id: &'a str,
+        connected: bool,
+    },
+    /// A chat line.
+    Chat {
+        room: &'a str,
+        from: &'a str,
+        name: &'a str,
+        text: &'a str,
+        ts: &'a str,
+    },
+    /// The room is gone.
+    RoomClosed { room: &'a str, reason: &'a str },
+    /// You were removed from the room.
+    Kicked { room: &'a str, reason: &'a str },
+    /// This node is stopping; reconnect after the delay.
+    ServerShutdown { reconnect_after_ms: u64 },
+}
+
+impl ServerMsg<'_> {
+    /// The frame's `type`, as a bounded metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ServerMsg::Joined { .. } => "joined",
+            ServerMsg::Left { .. } => "left",
+            ServerMsg::Rooms { .. } => "rooms",
+            ServerMsg::Pong { .. } => "pong",
+            ServerMsg::Error { .. } => "error",
+            ServerMsg::State { .. } => "state",
+            ServerMsg::PlayerJoined { .. } => "player_joined",
+            ServerMsg::PlayerLeft { .. } => "player_left",
+            ServerMsg::PlayerConnection { .. } => "player_connection",
+            ServerMsg::Chat { .. } => "chat",
+            ServerMsg::RoomClosed { .. } => "room_closed",
+            ServerMsg::Kicked { .. } => "kicked",
+            ServerMsg::ServerShutdown { .. } => "server_shutdown",
+        }
+    }
+}
+
+/// Serialise a frame. Our own types always serialise; the fallback only guards the
+/// impossible case so no client ever sees a panic.
+pub fn encode(msg: &ServerMsg<'_>) -> String {
+    serde_json::to_string(msg).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "failed to encode a server frame");
+        r#"{"type":"error","code":"internal","message":"internal error"}"#.to_string()
+    })
+}
+
+/// The `type` of an already-encoded server frame, as a bounded metric label. Our frames
+/// always start with their tag, so this reads a prefix instead of parsing.
+pub fn frame_kind(frame: &str) -> &'static str {
+    const KINDS: [&str; 13] = [
+        "joined",
+        "left",
+        "rooms",
+        "pong",
+        "error",
+        "state",
+        "player_joined",
+        "player_left",
+        "player_connection",
+        "chat",
+        "room_closed",
+        "kicked",
+        "server_shutdown",
+    ];
+    let name = frame
+        .strip_prefix(r#"{"type":""#)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default();
+    KINDS.into_iter().find(|k| *k == name).unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_match_the_contract() {
+        let e = encode(&ServerMsg::Error {
+            req: Some(7),
+            code: ErrorCode::NotYourTurn,
+            message: "it is seat 1's turn",
+        });
+        assert_eq!(
+            e,
+            r#"{"type":"error","req":7,"code":"not_your_turn","message":"it is seat 1's turn"}"#
+        );
+        assert_eq!(encode(&ServerMsg::Pong { req: None }), r#"{"type":"pong"}"#);
+        let s = encode(&ServerMsg::ServerShutdown {
+            reconnect_after_ms: 500,
+        });
+        assert_eq!(s, r#"{"type":"server_shutdown","reconnect_after_ms":500}"#);
+        assert_eq!(frame_kind(&s), "server_shutdown");
+        assert_eq!(frame_kind("{}"), "other");
+    }
+}

@@ -1,0 +1,322 @@
+//! The room service: every room operation a client or operator can ask for, as
+//! compare-and-set changes of the stored [`RoomDoc`](model::RoomDoc).
+//!
+//! An operation reads the room (from the hub's cache when the store is remote, so the
+//! common case writes without reading), applies its rules to a copy, and writes the copy
+//! only if the room is still at the version it read, publishing the change's events in the
+//! same atomic step. On conflict it retries against the fresh document the store returned.
+
+mod events;
+pub mod ids;
+pub mod model;
+mod ops;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Mutex as AsyncMutex};
+use tokio_util::sync::CancellationToken;
+
+pub use events::Event;
+pub use ops::Joined;
+
+use crate::error::{ErrorCode, ProtoError, StoreError};
+use crate::game::Seat;
+use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Member, Outbound};
+use crate::protocol::{encode, ServerMsg, CLOSE_REASON_EXPIRED};
+use crate::store::{CasOutcome, IndexChange, RoomStore};
+use model::{RoomDoc, SharedDoc};
+
+/// How often a change is retried against fresh state before giving up.
+const MAX_ATTEMPTS: usize = 16;
+
+/// A connection's way to receive room events (given to the hub on join).
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    /// The connection id.
+    pub id: ConnId,
+    /// Its outbound queue.
+    pub tx: mpsc::Sender<Outbound>,
+    /// Cancelled to drop a connection that cannot keep up.
+    pub kill: CancellationToken,
+}
+
+/// Whether a member holds a seat or watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Holds a seat.
+    Player,
+    /// Watches.
+    Spectator,
+}
+
+impl Role {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Player => "player",
+            Role::Spectator => "spectator",
+        }
+    }
+}
+
+/// What a connection knows about the room it is in.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    /// Room code.
+    pub code: Arc<str>,
+    /// Player (or spectator) id.
+    pub player_id: Arc<str>,
+    /// Display name.
+    pub name: String,
+    /// Seat or spectator.
+    pub role: Role,
+    /// Seat, for players.
+    pub seat: Option<Seat>,
+    /// Socket epoch of the seat (players).
+    pub epoch: u64,
+    /// The game played (a metric label).
+    pub game: &'static str,
+}
+
+/// What a planned change does.
+pub(crate) struct Plan {
+    pub frames: events::Planned,
+    pub effect: Effect,
+    pub write: Write,
+}
+
+/// How a planned change is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// Store the new document.
+    Update,
+    /// Nothing changed; write nothing.
+    Skip,
+    /// Delete the room.
+    Delete,
+}
+
+impl Plan {
+    pub(crate) fn update(frames: events::Planned) -> Self {
+        Plan {
+            frames,
+            effect: Effect::None,
+            write: Write::Update,
+        }
+    }
+
+    pub(crate) fn skip() -> Self {
+        Plan {
+            frames: Vec::new(),
+            effect: Effect::None,
+            write: Write::Skip,
+        }
+    }
+}
+
+/// The room service. Cheap to clone.
+#[derive(Clone)]
+pub struct Rooms {
+    store: Arc<dyn RoomStore>,
+    hub: Hub,
+    /// Rooms this node is subscribed to. An async mutex on purpose: subscribe and
+    /// unsubscribe commands must reach Redis in the order the set changes.
+    subscribed: Arc<AsyncMutex<HashSet<Arc<str>>>>,
+    ttl: Duration,
+}
+
+impl Rooms {
+    /// A service over `store`, delivering through `hub`.
+    pub fn new(store: Arc<dyn RoomStore>, hub: Hub, ttl: Duration) -> Self {
+        Rooms {
+            store,
+            hub,
+            subscribed: Arc::default(),
+            ttl,
+        }
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Arc<dyn RoomStore> {
+        &self.store
+    }
+
+    /// Put a connection into a room's local fan-out and make sure this node receives the
+    /// room's events, before the change that admits it is written (so it misses nothing).
+    async fn attach(
+        &self,
+        code: &str,
+        conn: &ConnHandle,
+        player_id: &str,
+        epoch: u64,
+    ) -> Result<Arc<str>, ProtoError> {
+        let key = self.hub.attach(
+            code,
+            Member {
+                conn: conn.id,
+                player_id: Arc::from(player_id),
+                epoch,
+                tx: conn.tx.clone(),
+                kill: conn.kill.clone(),
+            },
+        );
+        if let Err(e) = self.ensure_subscribed(&key).await {
+            self.hub.detach(code, conn.id);
+            return Err(e.into());
+        }
+        Ok(key)
+    }
+
+    async fn ensure_subscribed(&self, code: &Arc<str>) -> Result<(), StoreError> {
+        if !self.store.is_remote() {
+            return Ok(());
+        }
+        let mut subscribed = self.subscribed.lock().await;
+        if !subscribed.contains(code) {
+            self.store.subscribe(code).await?;
+            subscribed.insert(code.clone());
+        }
+        Ok(())
+    }
+
+    /// Unsubscribe from rooms that no longer have local members.
+    pub async fn sweep_subscriptions(&self) {
+        let mut subscribed = self.subscribed.lock().await;
+        let idle: Vec<Arc<str>> = subscribed
+            .iter()
+            .filter(|c| !self.hub.has_members(c))
+            .cloned()
+            .collect();
+        for code in idle {
+            match self.store.unsubscribe(&code).await {
+                Ok(()) => {
+                    subscribed.remove(&code);
+                }
+                Err(e) => tracing::warn!(error = %e, "unsubscribe failed; will retry"),
+            }
+        }
+    }
+
+    /// Tell local members of rooms that expired (no activity for the TTL) that they are
+    /// gone. Each node does this for its own sockets; the store expires the data itself.
+    pub async fn sweep_expired(&self) {
+        let Some(before) = Instant::now().checked_sub(self.ttl) else {
+            return;
+        };
+        for code in self.hub.idle_rooms(before) {
+            if let Ok(None) = self.store.load(&code).await {
+                let frame = encode(&ServerMsg::RoomClosed {
+                    room: &code,
+                    reason: CLOSE_REASON_EXPIRED,
+                });
+                let env = Envelope {
+                    effect: Effect::Close,
+                    frames: vec![(Audience::All, frame)],
+                    ..Envelope::default()
+                };
+                self.hub.deliver(&code, env);
+            }
+        }
+    }
+
+    /// Run both sweeps periodically until `stop`.
+    pub async fn run_sweeper(self, stop: CancellationToken) {
+        let period = (self.ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    self.sweep_expired().await;
+                    self.sweep_subscriptions().await;
+                }
+            }
+        }
+    }
+
+    /// Read a room, preferring the hub's cache when the store is remote.
+    async fn current(&self, code: &str, use_cache: bool) -> Result<SharedDoc, ProtoError> {
+        if use_cache && self.store.is_remote() {
+            if let Some(doc) = self.hub.cached(code) {
+                return Ok(doc);
+            }
+        }
+        match self.store.load(code).await? {
+            Some(doc) => {
+                let doc = Arc::new(doc);
+                self.hub.remember(doc.clone());
+                Ok(doc)
+            }
+            None => Err(ErrorCode::RoomNotFound.into()),
+        }
+    }
+
+    /// Apply `rules` to the room under compare-and-set and publish the planned events.
+    /// `rules` may run more than once (after a conflict) and must not keep state between
+    /// runs. Returns the room as written.
+    pub(crate) async fn mutate(
+        &self,
+        code: &str,
+        mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
+    ) -> Result<SharedDoc, ProtoError> {
+        let mut base = self.current(code, true).await?;
+        let mut cached = self.store.is_remote();
+        for _ in 0..MAX_ATTEMPTS {
+            let mut next = (*base).clone();
+            let plan = match rules(&mut next) {
+                Ok(plan) => plan,
+                // The cache may trail the store (another node wrote); a refusal must be
+                // judged against the real state.
+                Err(_) if cached => {
+                    cached = false;
+                    base = self.current(code, false).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if plan.write == Write::Skip {
+                return Ok(base);
+            }
+            next.version = base.version + 1;
+            next.updated_at = ids::now_secs();
+            let env = Envelope {
+                version: Some(next.version),
+                effect: plan.effect,
+                doc: None,
+                frames: plan
+                    .frames
+                    .iter()
+                    .map(|(aud, ev)| (*aud, ev.render(&next)))
+                    .collect(),
+            };
+            if plan.write == Write::Delete {
+                self.store.delete(code, &env).await?;
+                return Ok(Arc::new(next));
+            }
+            let index = IndexChange::between(&base, &next);
+            match self.store.update(base.version, &next, &env, index).await? {
+                CasOutcome::Applied => {
+                    let doc = Arc::new(next);
+                    self.hub.remember(doc.clone());
+                    return Ok(doc);
+                }
+                CasOutcome::Conflict(fresh) => {
+                    cached = false;
+                    base = Arc::from(fresh);
+                    self.hub.remember(base.clone());
+                }
+                CasOutcome::Missing => return Err(ErrorCode::RoomNotFound.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+}
+
+impl Rooms {
+    /// Rooms with members on this node.
+    pub fn local_room_count(&self) -> usize {
+        self.hub.room_count()
+    }
+}

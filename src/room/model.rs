@@ -1,0 +1,162 @@
+//! The stored room document, and its views for the wire.
+//!
+//! One [`RoomDoc`] is the whole truth about a room: the store keeps it as JSON beside its
+//! version, every change replaces it under compare-and-set, and snapshots are views of it.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::game::{GameKind, GameState, Seat};
+use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+
+/// Where a room's game stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Seats are free; the game has not started.
+    Waiting,
+    /// Every seat is taken and the game is on.
+    Playing,
+    /// The game ended (win or draw); a rematch may follow.
+    Finished,
+}
+
+impl Status {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Playing => "playing",
+            Status::Finished => "finished",
+        }
+    }
+
+    /// Parse a wire name.
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "waiting" => Some(Status::Waiting),
+            "playing" => Some(Status::Playing),
+            "finished" => Some(Status::Finished),
+            _ => None,
+        }
+    }
+}
+
+/// A seated player as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlayerRec {
+    /// Stable id within the room.
+    pub player_id: String,
+    /// Display name.
+    pub name: String,
+    /// Seat index.
+    pub seat: Seat,
+    /// Whether a socket currently holds this seat.
+    pub connected: bool,
+    /// SHA-256 (hex) of the session token; the token itself is never stored.
+    pub session_hash: String,
+    /// Bumped on every join/resume so a stale socket cannot mark a newer one offline.
+    pub epoch: u64,
+}
+
+/// The stored room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoomDoc {
+    /// Six-character code.
+    pub code: String,
+    /// The game played.
+    pub game: GameKind,
+    /// Game status.
+    pub status: Status,
+    /// Hidden from lists and quick play.
+    pub private: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+    /// Compare-and-set version; +1 on every change.
+    pub version: u64,
+    /// Seated players, in seat order.
+    pub players: Vec<PlayerRec>,
+    /// Spectators currently watching (across all nodes).
+    pub spectators: u32,
+    /// Current game state.
+    pub state: GameState,
+    /// Seat that moved first in the current game (rematches alternate it).
+    pub first: Seat,
+}
+
+/// A shared, immutable room document.
+pub type SharedDoc = Arc<RoomDoc>;
+
+impl RoomDoc {
+    /// Whether quick play and `list_rooms` may offer this room.
+    pub fn is_open(&self) -> bool {
+        !self.private && self.status == Status::Waiting && self.free_seat().is_some()
+    }
+
+    /// The lowest free seat, if any.
+    pub fn free_seat(&self) -> Option<Seat> {
+        (0..self.game.seats()).find(|s| self.players.iter().all(|p| p.seat != *s))
+    }
+
+    /// The seated player with this id.
+    pub fn player(&self, player_id: &str) -> Option<&PlayerRec> {
+        self.players.iter().find(|p| p.player_id == player_id)
+    }
+
+    /// Mutable access to the seated player with this id.
+    pub fn player_mut(&mut self, player_id: &str) -> Option<&mut PlayerRec> {
+        self.players.iter_mut().find(|p| p.player_id == player_id)
+    }
+
+    /// Player records as the wire shows them.
+    pub fn player_infos(&self) -> Vec<PlayerInfo> {
+        self.players.iter().map(PlayerRec::info).collect()
+    }
+
+    /// The full snapshot (the `joined` payload and the REST body of one room).
+    pub fn snapshot(&self) -> RoomSnapshot {
+        RoomSnapshot {
+            code: self.code.clone(),
+            game: self.game,
+            status: self.status.as_str(),
+            private: self.private,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            version: self.version,
+            players: self.player_infos(),
+            spectators: self.spectators,
+            state: self.state.clone(),
+        }
+    }
+
+    /// The snapshot without game state, for lists.
+    pub fn summary(&self) -> RoomSummary {
+        RoomSummary {
+            code: self.code.clone(),
+            game: self.game,
+            status: self.status.as_str(),
+            private: self.private,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            version: self.version,
+            players: self.player_infos(),
+            spectators: self.spectators,
+        }
+    }
+}
+
+impl PlayerRec {
+    /// The wire view of this player.
+    pub fn info(&self) -> PlayerInfo {
+        PlayerInfo {
+            player_id: self.player_id.clone(),
+            name: self.name.clone(),
+            seat: Some(self.seat),
+            role: "player",
+            connected: self.connected,
+        }
+    }
+}

@@ -1,0 +1,543 @@
+//! The operations themselves: each is a small set of rules handed to
+//! [`Rooms::mutate`](super::Rooms::mutate), plus the fan-out bookkeeping around it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::events::Event;
+use super::ids;
+use super::model::{PlayerRec, RoomDoc, SharedDoc, Status};
+use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
+use crate::error::{ErrorCode, ProtoError};
+use crate::game::{GameKind, MoveError};
+use crate::hub::{Audience, Effect, Envelope};
+use crate::metrics as m;
+use crate::protocol::{
+    encode, normalize_code, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, CLOSE_REASON_EMPTY,
+    CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+};
+use crate::store::RoomPage;
+
+/// How many times `create` draws a new code when the one drawn is taken.
+const CODE_ATTEMPTS: usize = 8;
+/// How many open rooms `quick_join` tries before opening its own.
+const QUICK_JOIN_CANDIDATES: usize = 8;
+
+/// The result of joining: what the connection now is, and what to tell it.
+#[derive(Debug)]
+pub struct Joined {
+    /// The connection's membership.
+    pub membership: Membership,
+    /// Session token (players only).
+    pub session: Option<String>,
+    /// The room as written by the join.
+    pub snapshot: RoomSnapshot,
+}
+
+impl Rooms {
+    /// Open a room and seat the creator.
+    pub async fn create(
+        &self,
+        conn: &ConnHandle,
+        game: GameKind,
+        name: String,
+        private: bool,
+    ) -> Result<Joined, ProtoError> {
+        let player_id = ids::player_id();
+        for _ in 0..CODE_ATTEMPTS {
+            let code = ids::room_code();
+            let token = ids::session_token(&code);
+            let now = ids::now_secs();
+            let mut doc = RoomDoc {
+                code: code.clone(),
+                game,
+                status: Status::Waiting,
+                private,
+                created_at: now.clone(),
+                updated_at: now,
+                version: 1,
+                players: Vec::new(),
+                spectators: 0,
+                state: game.new_state(0),
+                first: 0,
+            };
+            seat_player(&mut doc, &player_id, &name, &token)?;
+            let key = self.attach(&code, conn, &player_id, 1).await?;
+            match self.store.create(&doc).await {
+                Ok(true) => {
+                    let doc = Arc::new(doc);
+                    self.hub.remember(doc.clone());
+                    return Ok(joined(key, &doc, &player_id, Some(token)));
+                }
+                Ok(false) => self.hub.detach(&code, conn.id),
+                Err(e) => {
+                    self.hub.detach(&code, conn.id);
+                    return Err(e.into());
+                }
+            }
+        }
+        Err(ProtoError::new(
+            ErrorCode::Internal,
+            "could not allocate a room code",
+        ))
+    }
+
+    /// Join a room by code, as a player or a spectator.
+    pub async fn join(
+        &self,
+        conn: &ConnHandle,
+        code: &str,
+        name: String,
+        spectate: bool,
+    ) -> Result<Joined, ProtoError> {
+        let code = normalize_code(code)?;
+        let player_id = ids::player_id();
+        let token = (!spectate).then(|| ids::session_token(&code));
+        let key = self.attach(&code, conn, &player_id, 1).await?;
+        let result = self
+            .mutate(&code, |doc| match &token {
+                Some(token) => {
+                    let started = seat_player(doc, &player_id, &name, token)?;
+                    let info = doc.player(&player_id).map(PlayerRec::info);
+                    let mut frames = Vec::new();
+                    if let Some(info) = info {
+                        frames.push((Audience::All, Event::PlayerJoined(info)));
+                    }
+                    if started {
+                        frames.push((Audience::All, state_event(None, None)));
+                    }
+                    Ok(Plan::update(frames))
+                }
+                None => {
+                    doc.spectators = doc.spectators.saturating_add(1);
+                    let info = spectator_info(&player_id, &name);
+                    Ok(Plan::update(vec![(
+                        Audience::All,
+                        Event::PlayerJoined(info),
+                    )]))
+                }
+            })
+            .await;
+        match result {
+            Ok(doc) => {
+                let mut j = joined(key, &doc, &player_id, token);
+                if spectate {
+                    j.membership.role = Role::Spectator;
+                    j.membership.name = name;
+                    j.membership.epoch = 0;
+                }
+                Ok(j)
+            }
+            Err(e) => {
+                self.hub.detach(&code, conn.id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Join the oldest public waiting room of `game` with a free seat, or open one.
+    pub async fn quick_join(
+        &self,
+        conn: &ConnHandle,
+        game: GameKind,
+        name: String,
+    ) -> Result<Joined, ProtoError> {
+        let candidates = self
+            .store
+            .open_rooms(Some(game), QUICK_JOIN_CANDIDATES)
+            .await?;
+        for doc in candidates {
+            match self.join(conn, &doc.code, name.clone(), false).await {
+                Ok(j) => return Ok(j),
+                // Someone else took the seat, or the room just went: try the next one.
+                Err(e) if matches!(e.code, ErrorCode::RoomFull | ErrorCode::RoomNotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.create(conn, game, name, false).await
+    }
+
+    /// Reclaim a seat with a session token.
+    pub async fn resume(&self, conn: &ConnHandle, token: &str) -> Result<Joined, ProtoError> {
+        let invalid = || ProtoError::from(ErrorCode::InvalidSession);
+        let code = ids::session_room(token).ok_or_else(invalid)?;
+        let hash = ids::session_hash(token);
+        let doc = self.current(&code, false).await.map_err(|e| match e.code {
+            ErrorCode::RoomNotFound => invalid(),
+            _ => e,
+        })?;
+        let player = doc
+            .players
+            .iter()
+            .find(|p| p.session_hash == hash)
+            .ok_or_else(invalid)?;
+        let player_id = player.player_id.clone();
+        let key = self
+            .attach(&code, conn, &player_id, player.epoch + 1)
+            .await?;
+        let result = self
+            .mutate(&code, |doc| {
+                let p = doc.player_mut(&player_id).ok_or_else(invalid)?;
+                p.epoch += 1;
+                p.connected = true;
+                let epoch = p.epoch;
+                Ok(Plan {
+                    frames: vec![
+                        (Audience::Target, Event::Kicked(KICK_REASON_RESUMED)),
+                        (
+                            Audience::Others,
+                            Event::PlayerConnection(player_id.clone(), true),
+                        ),
+                    ],
+                    effect: Effect::Detach {
+                        player_id: player_id.clone(),
+                        keep_epoch: Some(epoch),
+                    },
+                    write: Write::Update,
+                })
+            })
+            .await;
+        match result {
+            Ok(doc) => {
+                let j = joined(key, &doc, &player_id, Some(token.to_string()));
+                self.hub.update_member(
+                    &code,
+                    conn.id,
+                    j.membership.player_id.clone(),
+                    j.membership.epoch,
+                );
+                Ok(j)
+            }
+            Err(e) => {
+                self.hub.detach(&code, conn.id);
+                Err(match e.code {
+                    ErrorCode::RoomNotFound => invalid(),
+                    _ => e,
+                })
+            }
+        }
+    }
+
+    /// Give up the seat (or stop watching).
+    pub async fn leave(&self, conn: &ConnHandle, m: &Membership) -> Result<(), ProtoError> {
+        let result = self
+            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None)))
+            .await;
+        self.hub.detach(&m.code, conn.id);
+        match result {
+            Ok(_) => Ok(()),
+            // The room is gone already: leaving succeeded.
+            Err(e) if e.code == ErrorCode::RoomNotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The socket dropped: hold the seat but show the player offline.
+    pub async fn disconnect(&self, conn_id: u64, m: &Membership) {
+        self.hub.detach(&m.code, conn_id);
+        let result = self
+            .mutate(&m.code, |doc| {
+                if m.role == Role::Spectator {
+                    return Ok(plan_departure(doc, m, None));
+                }
+                match doc.player_mut(&m.player_id) {
+                    // Only the socket that holds the seat now may mark it offline.
+                    Some(p) if p.epoch == m.epoch && p.connected => {
+                        p.connected = false;
+                        Ok(Plan::update(vec![(
+                            Audience::All,
+                            Event::PlayerConnection(m.player_id.to_string(), false),
+                        )]))
+                    }
+                    _ => Ok(Plan::skip()),
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            if e.code != ErrorCode::RoomNotFound {
+                tracing::warn!(code = e.code.as_str(), "could not record a disconnect");
+            }
+        }
+    }
+
+    /// Apply a move.
+    pub async fn act(
+        &self,
+        m: &Membership,
+        action: Value,
+        expected_version: Option<u64>,
+        started: Instant,
+    ) -> Result<(), ProtoError> {
+        let result = self.try_act(m, &action, expected_version).await;
+        let label = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code.as_str(),
+        };
+        m::game_action(m.game, label);
+        if result.is_ok() {
+            m::action_duration(m.game, started.elapsed());
+        }
+        result.map(|_| ())
+    }
+
+    async fn try_act(
+        &self,
+        m: &Membership,
+        action: &Value,
+        expected_version: Option<u64>,
+    ) -> Result<SharedDoc, ProtoError> {
+        if m.role == Role::Spectator {
+            return Err(ErrorCode::NotAPlayer.into());
+        }
+        self.mutate(&m.code, |doc| {
+            if expected_version.is_some_and(|v| v != doc.version) {
+                return Err(ProtoError::new(
+                    ErrorCode::StaleVersion,
+                    format!("the room is at version {}", doc.version),
+                ));
+            }
+            if doc.status != Status::Playing {
+                return Err(ErrorCode::GameNotActive.into());
+            }
+            let seat = doc
+                .player(&m.player_id)
+                .map(|p| p.seat)
+                .ok_or(ErrorCode::NotInRoom)?;
+            let outcome = doc
+                .game
+                .apply(&mut doc.state, seat, action)
+                .map_err(move_error)?;
+            if outcome.is_over() {
+                doc.status = Status::Finished;
+            }
+            Ok(Plan::update(vec![(
+                Audience::All,
+                state_event(Some(m.player_id.to_string()), Some(action.clone())),
+            )]))
+        })
+        .await
+    }
+
+    /// Start a new game after a finished one; the other seat moves first.
+    pub async fn rematch(&self, m: &Membership) -> Result<(), ProtoError> {
+        if m.role == Role::Spectator {
+            return Err(ErrorCode::NotAPlayer.into());
+        }
+        self.mutate(&m.code, |doc| {
+            if doc.status != Status::Finished {
+                return Err(ProtoError::new(
+                    ErrorCode::GameNotActive,
+                    "a rematch can start only after the game has finished",
+                ));
+            }
+            doc.first = (doc.first + 1) % doc.game.seats();
+            doc.state = doc.game.new_state(doc.first);
+            doc.status = Status::Playing;
+            Ok(Plan::update(vec![(
+                Audience::All,
+                state_event(Some(m.player_id.to_string()), None),
+            )]))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Say something to the room. Chat is not stored; it refreshes the room's TTL.
+    pub async fn chat(&self, m: &Membership, text: &str) -> Result<(), ProtoError> {
+        let frame = encode(&ServerMsg::Chat {
+            room: &m.code,
+            from: &m.player_id,
+            name: &m.name,
+            text,
+            ts: &ids::now_millis(),
+        });
+        let env = Envelope::to_all(None, vec![frame]);
+        if self.store.publish(&m.code, &env).await? {
+            self.hub.touch(&m.code);
+            Ok(())
+        } else {
+            Err(ErrorCode::RoomNotFound.into())
+        }
+    }
+
+    /// Public rooms with a free seat.
+    pub async fn open_rooms(
+        &self,
+        game: Option<GameKind>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, ProtoError> {
+        let docs = self.store.open_rooms(game, limit).await?;
+        Ok(docs.iter().map(RoomDoc::summary).collect())
+    }
+
+    /// One room as stored (operators read the store, never a cache).
+    pub async fn snapshot(&self, code: &str) -> Result<Option<RoomDoc>, ProtoError> {
+        Ok(self.store.load(code).await?)
+    }
+
+    /// A page of all rooms.
+    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, ProtoError> {
+        Ok(self.store.list_rooms(cursor, limit).await?)
+    }
+
+    /// Close a room for everyone (operator). `false` if there was no such room.
+    pub async fn close(&self, code: &str) -> Result<bool, ProtoError> {
+        let frame = encode(&ServerMsg::RoomClosed {
+            room: code,
+            reason: CLOSE_REASON_OPERATOR,
+        });
+        let env = Envelope {
+            effect: Effect::Close,
+            frames: vec![(Audience::All, frame)],
+            ..Envelope::default()
+        };
+        Ok(self.store.delete(code, &env).await?)
+    }
+
+    /// Remove a player from a room (operator). `false` if no such player.
+    pub async fn kick(&self, code: &str, player_id: &str) -> Result<bool, ProtoError> {
+        let Some(doc) = self.snapshot(code).await? else {
+            return Err(ErrorCode::RoomNotFound.into());
+        };
+        let Some(p) = doc.player(player_id) else {
+            return Ok(false);
+        };
+        let target = Membership {
+            code: Arc::from(code),
+            player_id: Arc::from(player_id),
+            name: p.name.clone(),
+            role: Role::Player,
+            seat: Some(p.seat),
+            epoch: p.epoch,
+            game: doc.game.name(),
+        };
+        let result = self
+            .mutate(code, |doc| {
+                if doc.player(player_id).is_none() {
+                    return Err(ErrorCode::NotInRoom.into());
+                }
+                Ok(plan_departure(doc, &target, Some(KICK_REASON_OPERATOR)))
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code == ErrorCode::NotInRoom => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Seat a new player in the lowest free seat; starts the game when the last seat fills.
+/// Returns whether the game started.
+fn seat_player(
+    doc: &mut RoomDoc,
+    player_id: &str,
+    name: &str,
+    token: &str,
+) -> Result<bool, ProtoError> {
+    let seat = doc.free_seat().ok_or(ErrorCode::RoomFull)?;
+    doc.players.push(PlayerRec {
+        player_id: player_id.to_string(),
+        name: name.to_string(),
+        seat,
+        connected: true,
+        session_hash: ids::session_hash(token),
+        epoch: 1,
+    });
+    doc.players.sort_by_key(|p| p.seat);
+    if doc.free_seat().is_none() {
+        doc.status = Status::Playing;
+        doc.state = doc.game.new_state(doc.first);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// The change for a member leaving (or being kicked, with `kick_reason`).
+fn plan_departure(doc: &mut RoomDoc, m: &Membership, kick_reason: Option<&'static str>) -> Plan {
+    let left = Event::PlayerLeft(m.player_id.to_string());
+    if m.role == Role::Spectator {
+        doc.spectators = doc.spectators.saturating_sub(1);
+        return Plan::update(vec![(Audience::All, left)]);
+    }
+    let before = doc.players.len();
+    doc.players.retain(|p| *p.player_id != *m.player_id);
+    if doc.players.len() == before {
+        return Plan::skip();
+    }
+    let mut frames = Vec::new();
+    let mut effect = Effect::None;
+    if let Some(reason) = kick_reason {
+        frames.push((Audience::Target, Event::Kicked(reason)));
+        effect = Effect::Detach {
+            player_id: m.player_id.to_string(),
+            keep_epoch: None,
+        };
+    }
+    frames.push((Audience::Others, left));
+    if doc.players.is_empty() && doc.spectators == 0 {
+        frames.push((Audience::Others, Event::RoomClosed(CLOSE_REASON_EMPTY)));
+        return Plan {
+            frames,
+            effect: Effect::Close,
+            write: Write::Delete,
+        };
+    }
+    if doc.status != Status::Waiting {
+        // A game cannot go on with an empty seat: back to waiting with a fresh board.
+        doc.status = Status::Waiting;
+        doc.state = doc.game.new_state(doc.first);
+        frames.push((Audience::Others, state_event(None, None)));
+    }
+    Plan {
+        frames,
+        effect,
+        write: Write::Update,
+    }
+}
+
+fn state_event(by: Option<String>, action: Option<Value>) -> Event {
+    Event::State { by, action }
+}
+
+fn spectator_info(player_id: &str, name: &str) -> PlayerInfo {
+    PlayerInfo {
+        player_id: player_id.to_string(),
+        name: name.to_string(),
+        seat: None,
+        role: Role::Spectator.as_str(),
+        connected: true,
+    }
+}
+
+fn move_error(e: MoveError) -> ProtoError {
+    match e {
+        MoveError::NotYourTurn(_) => ProtoError::new(ErrorCode::NotYourTurn, e.to_string()),
+        MoveError::Illegal(msg) => ProtoError::new(ErrorCode::IllegalMove, msg),
+        MoveError::GameOver => ProtoError::new(ErrorCode::GameNotActive, e.to_string()),
+        MoveError::WrongGame => ProtoError::from(ErrorCode::Internal),
+    }
+}
+
+fn joined(code: Arc<str>, doc: &RoomDoc, player_id: &str, session: Option<String>) -> Joined {
+    let rec = doc.player(player_id);
+    Joined {
+        membership: Membership {
+            code,
+            player_id: Arc::from(player_id),
+            name: rec.map(|p| p.name.clone()).unwrap_or_default(),
+            role: if rec.is_some() {
+                Role::Player
+            } else {
+                Role::Spectator
+            },
+            seat: rec.map(|p| p.seat),
+            epoch: rec.map_or(0, |p| p.epoch),
+            game: doc.game.name(),
+        },
+        session,
+        snapshot: doc.snapshot(),
+    }
+}

@@ -1,0 +1,135 @@
+//! Building and running a Parlor server: the store chosen by configuration, the room
+//! service, the router, and the shutdown sequence.
+
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, StoreKind};
+use crate::hub::Hub;
+use crate::room::Rooms;
+use crate::state::AppState;
+use crate::store::memory::MemoryStore;
+use crate::store::redis::{ConnectError, RedisStore};
+use crate::store::{Instrumented, RoomStore};
+use crate::{http, metrics};
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// `--store redis` without a URL.
+    #[error("--store redis needs --redis-url (or PARLOR_REDIS_URL)")]
+    MissingRedisUrl,
+    /// Redis was not reachable or not usable.
+    #[error(transparent)]
+    Redis(#[from] ConnectError),
+}
+
+/// A configured server, connected to its store, not yet serving.
+pub struct Server {
+    state: AppState,
+    sweeper_stop: CancellationToken,
+}
+
+impl Server {
+    /// Connect the store and assemble the application.
+    pub async fn build(cfg: Config) -> Result<Server, StartError> {
+        let node_id: Arc<str> = Arc::from(cfg.node_id.clone().unwrap_or_else(random_node_id));
+        let admin_token: Arc<str> = match &cfg.admin_token {
+            Some(t) if !t.is_empty() => Arc::from(t.as_str()),
+            _ => {
+                let token = hex::encode(rand::rng().random::<[u8; 24]>());
+                // The one time a secret is logged: an operator needs it to use the API.
+                tracing::warn!(admin_token = %token, "no admin token configured; generated one for this run");
+                Arc::from(token)
+            }
+        };
+        let metrics = metrics::install(&node_id);
+        let hub = Hub::new();
+        let backend: Arc<dyn RoomStore> = match cfg.store_kind() {
+            StoreKind::Memory => Arc::new(MemoryStore::new(cfg.room_ttl(), hub.clone())),
+            StoreKind::Redis => {
+                let url = cfg
+                    .redis_url
+                    .as_deref()
+                    .ok_or(StartError::MissingRedisUrl)?;
+                Arc::new(RedisStore::connect(&cfg, url, hub.clone()).await?)
+            }
+        };
+        let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
+        let rooms = Rooms::new(store.clone(), hub, cfg.room_ttl());
+        tracing::info!(node = %node_id, store = store.backend(), "parlor ready");
+        let state = AppState {
+            conn_slots: Arc::new(Semaphore::new(cfg.max_connections)),
+            cfg: Arc::new(cfg),
+            rooms,
+            store,
+            metrics,
+            admin_token,
+            node_id,
+            started: Instant::now(),
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+            next_conn: Arc::new(AtomicU64::new(1)),
+        };
+        Ok(Server {
+            state,
+            sweeper_stop: CancellationToken::new(),
+        })
+    }
+
+    /// The application state (tests use it to reach the token and the store).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve on `listener` until `shutdown` resolves, then shut down cleanly: stop
+    /// accepting, tell clients (`server_shutdown`, close 1001), let in-flight work finish
+    /// (bounded by the grace period), release the store.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let sweeper = tokio::spawn(state.rooms.clone().run_sweeper(self.sweeper_stop.clone()));
+        let app = http::router(state.clone());
+        let token = state.shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            token.cancel();
+        });
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "listening");
+        }
+        let stopping = state.shutdown.clone();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopping.cancelled().await })
+            .await;
+        state.shutdown.cancel();
+        state.tracker.close();
+        let grace = Duration::from_millis(state.cfg.shutdown_grace_ms);
+        if tokio::time::timeout(grace, state.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period over; closing with work still in flight");
+        }
+        self.sweeper_stop.cancel();
+        let _ = sweeper.await;
+        state.store.close().await;
+        tracing::info!("parlor stopped");
+        served
+    }
+}
+
+fn random_node_id() -> String {
+    format!("node-{}", hex::encode(rand::rng().random::<[u8; 3]>()))
+}

@@ -1,0 +1,83 @@
+//! The Redis key layout, built in one place.
+//!
+//! Every key of one room shares the hash tag `{CODE}`, so a room lives in one cluster slot
+//! and its scripts stay single-slot. Layout version 1:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes) |
+//! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::hub::Envelope)s |
+//! | `{prefix}open:{game}` | sorted set | codes of public waiting rooms, scored by creation ms |
+//! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
+//! | `{prefix}schema` | string | the layout version, `1` |
+
+use crate::game::GameKind;
+
+/// Layout version written to `{prefix}schema`.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// Key builder for one prefix.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys under `prefix` (e.g. `parlor:`).
+    pub fn new(prefix: &str) -> Self {
+        Keys {
+            prefix: prefix.to_string(),
+        }
+    }
+
+    /// The room hash.
+    pub fn room(&self, code: &str) -> String {
+        format!("{}room:{{{}}}", self.prefix, code)
+    }
+
+    /// The room's sharded pub/sub channel.
+    pub fn channel(&self, code: &str) -> String {
+        format!("{}room:{{{}}}:events", self.prefix, code)
+    }
+
+    /// The room code a channel name belongs to.
+    pub fn code_of_channel<'a>(&self, channel: &'a str) -> Option<&'a str> {
+        channel
+            .strip_prefix(self.prefix.as_str())?
+            .strip_prefix("room:{")?
+            .strip_suffix("}:events")
+    }
+
+    /// The open-room index of a game.
+    pub fn open(&self, game: GameKind) -> String {
+        format!("{}open:{}", self.prefix, game.name())
+    }
+
+    /// The index of all rooms.
+    pub fn all_rooms(&self) -> String {
+        format!("{}rooms", self.prefix)
+    }
+
+    /// The layout version marker.
+    pub fn schema(&self) -> String {
+        format!("{}schema", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let k = Keys::new("parlor:");
+        assert_eq!(k.room("K7QXHM"), "parlor:room:{K7QXHM}");
+        assert_eq!(k.channel("K7QXHM"), "parlor:room:{K7QXHM}:events");
+        assert_eq!(
+            k.code_of_channel("parlor:room:{K7QXHM}:events"),
+            Some("K7QXHM")
+        );
+        assert_eq!(k.code_of_channel("other:room:{K7QXHM}:events"), None);
+        assert_eq!(k.open(GameKind::Connect4), "parlor:open:connect4");
+    }
+}

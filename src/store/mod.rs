@@ -1,0 +1,143 @@
+//! Room storage: one interface, two backends.
+//!
+//! [`RoomStore`] is everything the rest of Parlor may ask of storage. [`memory`] keeps
+//! rooms in this process (one node, nothing survives a restart); [`redis`] keeps them in
+//! Redis (standalone, cluster or sentinel) so any node can serve any room. Both deliver
+//! room events to the [`Hub`](crate::hub::Hub), the only path events take to sockets.
+//! [`Instrumented`] wraps either one so every operation is timed and its failures counted
+//! in one place.
+
+pub mod instrumented;
+pub mod keys;
+pub mod memory;
+pub mod redis;
+mod scripts;
+
+use async_trait::async_trait;
+
+pub use instrumented::Instrumented;
+
+use crate::error::StoreError;
+use crate::game::GameKind;
+use crate::hub::Envelope;
+use crate::room::model::RoomDoc;
+
+/// The result of a compare-and-set write.
+#[derive(Debug)]
+pub enum CasOutcome {
+    /// Written; the envelope went out.
+    Applied,
+    /// The room had moved on; here is its current document.
+    Conflict(Box<RoomDoc>),
+    /// The room does not exist (never did, expired or deleted).
+    Missing,
+}
+
+/// A page of the admin room listing.
+#[derive(Debug, Default)]
+pub struct RoomPage {
+    /// Rooms on this page, in code order.
+    pub rooms: Vec<RoomDoc>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// Change to the index of open (public, waiting) rooms that goes with a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexChange {
+    /// The room's openness did not change.
+    Keep,
+    /// The room became open.
+    Open,
+    /// The room is no longer open.
+    Close,
+}
+
+impl IndexChange {
+    /// What to do to the open-room index when a room goes from `before` to `after`.
+    pub fn between(before: &RoomDoc, after: &RoomDoc) -> Self {
+        match (before.is_open(), after.is_open()) {
+            (false, true) => IndexChange::Open,
+            (true, false) => IndexChange::Close,
+            _ => IndexChange::Keep,
+        }
+    }
+}
+
+/// Pool and connection figures for metrics (Redis only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    /// Connections the pool is configured with.
+    pub size: usize,
+    /// Connections currently up.
+    pub connected: usize,
+    /// Commands queued or awaiting a reply.
+    pub in_flight: usize,
+}
+
+/// Everything Parlor asks of room storage. Every method is one logical operation with
+/// its own timeout; see each backend for how many round trips it costs.
+#[async_trait]
+pub trait RoomStore: Send + Sync + 'static {
+    /// `redis` or `memory` (the `backend` metric label).
+    fn backend(&self) -> &'static str;
+
+    /// Whether documents come from another process: then the room service keeps a
+    /// per-room cache to write without reading first.
+    fn is_remote(&self) -> bool;
+
+    /// Store a new room unless its code is taken. `false`: pick another code.
+    async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError>;
+
+    /// Read a room.
+    async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError>;
+
+    /// Replace a room if it is still at `expected`; on success refresh its TTL and
+    /// publish `env`, atomically.
+    async fn update(
+        &self,
+        expected: u64,
+        doc: &RoomDoc,
+        env: &Envelope,
+        index: IndexChange,
+    ) -> Result<CasOutcome, StoreError>;
+
+    /// Delete a room and publish `env` to its members. `false` if there was no room.
+    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError>;
+
+    /// Publish an envelope that changes nothing stored (chat) and refresh the room's TTL.
+    /// `false` if the room does not exist.
+    async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError>;
+
+    /// Public rooms waiting for players, oldest first.
+    async fn open_rooms(
+        &self,
+        game: Option<GameKind>,
+        limit: usize,
+    ) -> Result<Vec<RoomDoc>, StoreError>;
+
+    /// All rooms, in code order, after `cursor`.
+    async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError>;
+
+    /// Start receiving the room's events on this node.
+    async fn subscribe(&self, code: &str) -> Result<(), StoreError>;
+
+    /// Stop receiving the room's events on this node.
+    async fn unsubscribe(&self, code: &str) -> Result<(), StoreError>;
+
+    /// Check the store answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Pool figures, where there is a pool.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
+
+    /// Reconnections since start, where there are connections.
+    fn reconnects(&self) -> u64 {
+        0
+    }
+
+    /// Release connections (shutdown).
+    async fn close(&self);
+}

@@ -1,0 +1,536 @@
+//! The Redis backend: a fred pool for commands, a subscriber client for room events.
+//!
+//! Round trips per operation (each is one network exchange with Redis):
+//! - `create`: 1 script, plus 1 for the two index writes, sent together (the indexes live
+//!   in other slots than the room, so they cannot join the script on a cluster).
+//! - `load`: 1 (`HGET`).
+//! - `update`: 1 script (compare-and-set + TTL + publish). Only when the room enters or
+//!   leaves the open-room index (a seat fills or frees) 1 more for that index.
+//! - `delete`: 1 script, plus 1 to drop the code from the room index.
+//! - `publish` (chat): 1 script.
+//! - `open_rooms` / `list_rooms`: 1 index read, then 1 batch of `HGET`s sent together.
+//! - `subscribe` / `unsubscribe`: 1 on the subscriber connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use fred::clients::{Pool, SubscriberClient};
+use fred::error::{Error as FredError, ErrorKind};
+use fred::interfaces::{
+    EventInterface, HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface,
+};
+use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
+use fred::types::{Builder, SetOptions};
+use futures_util::future::join_all;
+use tokio::task::JoinHandle;
+
+use super::keys::{Keys, SCHEMA_VERSION};
+use super::scripts::Scripts;
+use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
+use crate::config::{mask_url, Config};
+use crate::error::StoreError;
+use crate::game::GameKind;
+use crate::hub::{Envelope, Hub};
+use crate::metrics as m;
+use crate::room::model::RoomDoc;
+
+/// Why the Redis store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL is not one fred understands.
+    #[error("invalid Redis URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// Nothing answered before the deadline.
+    #[error("could not connect to Redis at {url} within {deadline_ms} ms: {reason}")]
+    Unreachable {
+        url: String,
+        deadline_ms: u64,
+        reason: String,
+    },
+    /// Redis holds keys of a layout this version does not know.
+    #[error("Redis at {url} holds Parlor key layout {found}, this server writes layout {SCHEMA_VERSION}")]
+    Schema { url: String, found: String },
+}
+
+/// Rooms in Redis.
+pub struct RedisStore {
+    pool: Pool,
+    subscriber: SubscriberClient,
+    keys: Keys,
+    ttl_secs: i64,
+    scripts: Scripts,
+    reconnects: Arc<AtomicU64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RedisStore {
+    /// Connect (retrying until the configured deadline), check the key layout, and start
+    /// relaying room events to `hub`.
+    pub async fn connect(cfg: &Config, url: &str, hub: Hub) -> Result<Self, ConnectError> {
+        let masked = mask_url(url);
+        let fred_cfg = FredConfig::from_url(url).map_err(|e| ConnectError::BadUrl {
+            url: masked.clone(),
+            reason: e.details().to_string(),
+        })?;
+        let timeout = cfg.redis_timeout();
+        let mut builder = Builder::from_config(fred_cfg);
+        builder
+            .with_performance_config(|p| {
+                p.default_command_timeout = timeout;
+                // Room events arrive through this channel; a lagging reader would lose
+                // them, so give it room for bursts.
+                p.broadcast_channel_capacity = 1 << 16;
+            })
+            .with_connection_config(|c| {
+                c.connection_timeout = timeout;
+                c.internal_command_timeout = timeout;
+                c.max_command_attempts = 1;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2));
+        let bad = |e: FredError| ConnectError::BadUrl {
+            url: masked.clone(),
+            reason: e.details().to_string(),
+        };
+        let pool = builder
+            .build_pool(cfg.redis_pool_size as usize)
+            .map_err(bad)?;
+        let subscriber = builder.build_subscriber_client().map_err(bad)?;
+
+        let deadline = Instant::now() + Duration::from_millis(cfg.redis_connect_deadline_ms);
+        connect_until(&pool, &subscriber, deadline, timeout)
+            .await
+            .map_err(|reason| ConnectError::Unreachable {
+                url: masked.clone(),
+                deadline_ms: cfg.redis_connect_deadline_ms,
+                reason,
+            })?;
+
+        let keys = Keys::new(&cfg.key_prefix);
+        check_schema(&pool, &keys)
+            .await
+            .map_err(|found| ConnectError::Schema {
+                url: masked.clone(),
+                found,
+            })?;
+
+        let reconnects = Arc::new(AtomicU64::new(0));
+        let resubscriber = subscriber.manage_subscriptions();
+        let mut tasks = vec![
+            relay_events(&subscriber, keys.clone(), hub),
+            tokio::spawn(async move {
+                let _ = resubscriber.await;
+            }),
+        ];
+        let counted = pool.clients().iter().map(|c| c.reconnect_rx());
+        for mut rx in counted.chain(std::iter::once(subscriber.reconnect_rx())) {
+            let reconnects = reconnects.clone();
+            tasks.push(tokio::spawn(async move {
+                while rx.recv().await.is_ok() {
+                    reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("reconnected to Redis");
+                }
+            }));
+        }
+        Ok(RedisStore {
+            pool,
+            subscriber,
+            keys,
+            ttl_secs: cfg.room_ttl_secs as i64,
+            scripts: Scripts::new(),
+            reconnects,
+            tasks,
+        })
+    }
+
+    async fn get_docs(&self, codes: &[String]) -> Result<Vec<Option<RoomDoc>>, StoreError> {
+        // The rooms live in different slots, so these are separate commands, sent at once.
+        let reads = codes.iter().map(|c| self.load(c));
+        join_all(reads).await.into_iter().collect()
+    }
+
+    async fn index_open(&self, doc: &RoomDoc, change: IndexChange) -> Result<(), StoreError> {
+        let key = self.keys.open(doc.game);
+        let client = self.pool.next();
+        match change {
+            IndexChange::Keep => Ok(()),
+            IndexChange::Open => {
+                let score = created_ms(doc);
+                client
+                    .zadd::<(), _, _>(key, None, None, false, false, (score, doc.code.as_str()))
+                    .await
+                    .map_err(store_err)
+            }
+            IndexChange::Close => client
+                .zrem::<(), _, _>(key, doc.code.as_str())
+                .await
+                .map_err(store_err),
+        }
+    }
+}
+
+async fn connect_until(
+    pool: &Pool,
+    subscriber: &SubscriberClient,
+    deadline: Instant,
+    attempt_timeout: Duration,
+) -> Result<(), String> {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let attempt = async {
+            pool.init().await?;
+            subscriber.init().await?;
+            Ok::<_, FredError>(())
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let reason = match tokio::time::timeout(attempt_timeout.min(left), attempt).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e.details().to_string(),
+            Err(_) => "connection attempt timed out".to_string(),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let _ = pool.quit().await;
+            let _ = subscriber.quit().await;
+            return Err(reason);
+        }
+        tracing::warn!(%reason, retry_in_ms = backoff.as_millis() as u64, "Redis not reachable yet");
+        tokio::time::sleep(backoff.min(left)).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Write the layout marker if absent; refuse a layout we do not know.
+async fn check_schema(pool: &Pool, keys: &Keys) -> Result<(), String> {
+    let client = pool.next();
+    let _: Option<String> = client
+        .set(
+            keys.schema(),
+            SCHEMA_VERSION,
+            None,
+            Some(SetOptions::NX),
+            false,
+        )
+        .await
+        .map_err(|e| e.details().to_string())?;
+    let found: Option<String> = client
+        .get(keys.schema())
+        .await
+        .map_err(|e| e.details().to_string())?;
+    match found.as_deref() {
+        Some(SCHEMA_VERSION) | None => Ok(()),
+        Some(other) => Err(other.to_string()),
+    }
+}
+
+fn relay_events(subscriber: &SubscriberClient, keys: Keys, hub: Hub) -> JoinHandle<()> {
+    let mut rx = subscriber.message_rx();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(msg) => {
+                    m::pubsub_message("in");
+                    let Some(code) = keys.code_of_channel(&msg.channel) else {
+                        continue;
+                    };
+                    let Some(text) = msg.value.as_str() else {
+                        continue;
+                    };
+                    match Envelope::decode(&text) {
+                        Some(env) => hub.deliver(code, env),
+                        None => tracing::warn!("ignored an undecodable room event"),
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::error!(missed = n, "room event relay fell behind; events lost");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
+}
+
+fn created_ms(doc: &RoomDoc) -> f64 {
+    chrono::DateTime::parse_from_rfc3339(&doc.created_at)
+        .map(|t| t.timestamp_millis() as f64)
+        .unwrap_or(0.0)
+}
+
+fn store_err(e: FredError) -> StoreError {
+    match e.kind() {
+        ErrorKind::Timeout => StoreError::Timeout,
+        ErrorKind::IO
+        | ErrorKind::Canceled
+        | ErrorKind::Cluster
+        | ErrorKind::Sentinel
+        | ErrorKind::Tls => StoreError::Connection(e.details().to_string()),
+        _ => StoreError::Other(format!("{:?}: {}", e.kind(), e.details())),
+    }
+}
+
+fn parse_doc(text: &str) -> Result<RoomDoc, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("bad room document: {e}")))
+}
+
+fn encode_doc(doc: &RoomDoc) -> Result<String, StoreError> {
+    serde_json::to_string(doc).map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))
+}
+
+#[async_trait]
+impl RoomStore for RedisStore {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
+        let json = encode_doc(doc)?;
+        let client = self.pool.next();
+        let created: i64 = self
+            .scripts
+            .create
+            .evalsha_with_reload(
+                client,
+                vec![self.keys.room(&doc.code)],
+                vec![doc.version.to_string(), json, self.ttl_secs.to_string()],
+            )
+            .await
+            .map_err(store_err)?;
+        if created == 0 {
+            return Ok(false);
+        }
+        let all = client.zadd::<(), _, _>(
+            self.keys.all_rooms(),
+            None,
+            None,
+            false,
+            false,
+            (0.0, doc.code.as_str()),
+        );
+        let open = self.index_open(
+            doc,
+            if doc.is_open() {
+                IndexChange::Open
+            } else {
+                IndexChange::Keep
+            },
+        );
+        let (a, b) = tokio::join!(all, open);
+        a.map_err(store_err)?;
+        b?;
+        Ok(true)
+    }
+
+    async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
+        let doc: Option<String> = self
+            .pool
+            .next()
+            .hget(self.keys.room(code), "doc")
+            .await
+            .map_err(store_err)?;
+        doc.as_deref().map(parse_doc).transpose()
+    }
+
+    async fn update(
+        &self,
+        expected: u64,
+        doc: &RoomDoc,
+        env: &Envelope,
+        index: IndexChange,
+    ) -> Result<CasOutcome, StoreError> {
+        let json = encode_doc(doc)?;
+        let (head, tail) = env.encode_parts();
+        let reply: Vec<Value> = self
+            .scripts
+            .update
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
+                vec![
+                    expected.to_string(),
+                    doc.version.to_string(),
+                    json,
+                    self.ttl_secs.to_string(),
+                    head,
+                    tail,
+                ],
+            )
+            .await
+            .map_err(store_err)?;
+        match reply.first().and_then(Value::as_i64) {
+            Some(2) => {
+                m::pubsub_message("out");
+                self.index_open(doc, index).await?;
+                Ok(CasOutcome::Applied)
+            }
+            Some(1) => {
+                let text = reply.get(1).and_then(Value::as_str).unwrap_or_default();
+                Ok(CasOutcome::Conflict(Box::new(parse_doc(&text)?)))
+            }
+            Some(0) => Ok(CasOutcome::Missing),
+            _ => Err(StoreError::Other(
+                "unexpected reply from update script".into(),
+            )),
+        }
+    }
+
+    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
+        let client = self.pool.next();
+        let deleted: i64 = self
+            .scripts
+            .delete
+            .evalsha_with_reload(
+                client,
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![env.encode()],
+            )
+            .await
+            .map_err(store_err)?;
+        let _: () = client
+            .zrem(self.keys.all_rooms(), code)
+            .await
+            .map_err(store_err)?;
+        if deleted == 1 {
+            m::pubsub_message("out");
+        }
+        Ok(deleted == 1)
+    }
+
+    async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
+        let done: i64 = self
+            .scripts
+            .publish
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![self.ttl_secs.to_string(), env.encode()],
+            )
+            .await
+            .map_err(store_err)?;
+        if done == 1 {
+            m::pubsub_message("out");
+        }
+        Ok(done == 1)
+    }
+
+    async fn open_rooms(
+        &self,
+        game: Option<GameKind>,
+        limit: usize,
+    ) -> Result<Vec<RoomDoc>, StoreError> {
+        let games: Vec<GameKind> = game.map_or_else(|| GameKind::ALL.to_vec(), |g| vec![g]);
+        let client = self.pool.next();
+        let reads = games.iter().map(|g| {
+            client.zrange::<Vec<String>, _, _, _>(
+                self.keys.open(*g),
+                0,
+                limit as i64 - 1,
+                None,
+                false,
+                None,
+                false,
+            )
+        });
+        let mut codes = Vec::new();
+        for r in join_all(reads).await {
+            codes.extend(r.map_err(store_err)?);
+        }
+        let docs = self.get_docs(&codes).await?;
+        let mut open = Vec::new();
+        for (code, doc) in codes.iter().zip(docs) {
+            match doc {
+                Some(doc) if doc.is_open() => open.push(doc),
+                // Stale entry (room expired or filled while the index write was lost).
+                Some(doc) => self.index_open(&doc, IndexChange::Close).await?,
+                None => {
+                    for g in &games {
+                        let _: () = client
+                            .zrem(self.keys.open(*g), code.as_str())
+                            .await
+                            .map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        open.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        open.truncate(limit);
+        Ok(open)
+    }
+
+    async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError> {
+        let client = self.pool.next();
+        let min = cursor.map_or_else(|| "-".to_string(), |c| format!("({c}"));
+        let codes: Vec<String> = client
+            .zrangebylex(
+                self.keys.all_rooms(),
+                min.as_str(),
+                "+",
+                Some((0, limit as i64)),
+            )
+            .await
+            .map_err(store_err)?;
+        let docs = self.get_docs(&codes).await?;
+        let next_cursor = (codes.len() == limit)
+            .then(|| codes.last().cloned())
+            .flatten();
+        let mut rooms = Vec::with_capacity(docs.len());
+        let mut gone = Vec::new();
+        for (code, doc) in codes.into_iter().zip(docs) {
+            match doc {
+                Some(doc) => rooms.push(doc),
+                None => gone.push(code),
+            }
+        }
+        if !gone.is_empty() {
+            let _: () = client
+                .zrem(self.keys.all_rooms(), gone)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(RoomPage { rooms, next_cursor })
+    }
+
+    async fn subscribe(&self, code: &str) -> Result<(), StoreError> {
+        self.subscriber
+            .ssubscribe(self.keys.channel(code))
+            .await
+            .map_err(store_err)
+    }
+
+    async fn unsubscribe(&self, code: &str) -> Result<(), StoreError> {
+        self.subscriber
+            .sunsubscribe(self.keys.channel(code))
+            .await
+            .map_err(store_err)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.pool.next().ping(None).await.map_err(store_err)?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let clients = self.pool.clients();
+        Some(PoolStats {
+            size: clients.len(),
+            connected: clients.iter().filter(|c| c.is_connected()).count(),
+            in_flight: 0,
+        })
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) {
+        let _ = self.subscriber.quit().await;
+        let _ = self.pool.quit().await;
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

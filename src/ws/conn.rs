@@ -1,0 +1,261 @@
+//! One WebSocket connection: a loop that `select!`s over shutdown, its outbound room
+//! events, the socket and the keep-alive timer. Client messages are handled inline, one at
+//! a time, so replies keep the order of requests.
+
+use std::sync::atomic::Ordering;
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::handlers;
+use super::ratelimit::{RateLimiter, Verdict};
+use crate::error::{ErrorCode, ProtoError};
+use crate::hub::Outbound;
+use crate::metrics as m;
+use crate::protocol::{encode, frame_kind, ServerMsg};
+use crate::room::{ConnHandle, Membership, Rooms};
+use crate::state::AppState;
+
+/// Outbound events queued per connection before it counts as too slow.
+const OUTBOUND_QUEUE: usize = 256;
+
+/// Why the loop ended, and how to close.
+enum Exit {
+    /// The peer closed or vanished; nothing to send.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+    /// Server shutdown: `server_shutdown`, then 1001.
+    Shutdown,
+}
+
+/// A connection's mutable state, passed to the message handlers.
+pub(super) struct Conn {
+    pub state: AppState,
+    pub handle: ConnHandle,
+    pub membership: Option<Membership>,
+    /// Highest room version this socket has shown; older events are dropped.
+    pub seen_version: u64,
+    sink: SplitSink<WebSocket, Message>,
+}
+
+impl Conn {
+    /// Send one frame now.
+    pub async fn send(&mut self, msg: &ServerMsg<'_>) -> bool {
+        m::ws_message("out", msg.kind());
+        self.sink
+            .send(Message::Text(encode(msg).into()))
+            .await
+            .is_ok()
+    }
+
+    /// Send an error reply.
+    pub async fn send_error(&mut self, req: Option<u64>, err: &ProtoError) -> bool {
+        self.send(&ServerMsg::Error {
+            req,
+            code: err.code,
+            message: &err.message,
+        })
+        .await
+    }
+
+    pub fn rooms(&self) -> &Rooms {
+        &self.state.rooms
+    }
+}
+
+/// Serve one upgraded socket until it closes.
+pub(super) async fn run(socket: WebSocket, state: AppState, permit: OwnedSemaphorePermit) {
+    let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!(
+        "ws",
+        conn = id,
+        room = tracing::field::Empty,
+        player = tracing::field::Empty
+    );
+    serve_connection(socket, state, permit, id, span.clone())
+        .instrument(span)
+        .await;
+}
+
+async fn serve_connection(
+    socket: WebSocket,
+    state: AppState,
+    permit: OwnedSemaphorePermit,
+    id: u64,
+    span: tracing::Span,
+) {
+    m::ws_connections(1.0);
+    let (sink, stream) = socket.split();
+    let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+    let kill = CancellationToken::new();
+    let mut conn = Conn {
+        handle: ConnHandle {
+            id,
+            tx,
+            kill: kill.clone(),
+        },
+        membership: None,
+        seen_version: 0,
+        sink,
+        state,
+    };
+    let exit = serve(&mut conn, stream, rx, kill, &span).await;
+    finish(&mut conn, exit).await;
+    if let Some(membership) = conn.membership.take() {
+        // The seat is held; others see the player go offline.
+        let rooms = conn.state.rooms.clone();
+        conn.state
+            .tracker
+            .spawn(async move { rooms.disconnect(id, &membership).await });
+    }
+    m::ws_connections(-1.0);
+    drop(permit);
+}
+
+async fn serve(
+    conn: &mut Conn,
+    mut stream: SplitStream<WebSocket>,
+    mut rx: mpsc::Receiver<Outbound>,
+    kill: CancellationToken,
+    span: &tracing::Span,
+) -> Exit {
+    let cfg = conn.state.cfg.clone();
+    let shutdown = conn.state.shutdown.clone();
+    let mut limiter = RateLimiter::new(cfg.rate_limit_per_sec, cfg.rate_limit_burst);
+    let idle_limit = Duration::from_secs(cfg.idle_timeout_secs);
+    let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
+    ping.reset();
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => return Exit::Shutdown,
+            _ = kill.cancelled() => return Exit::Close(close_code::POLICY, "too slow to keep up"),
+            Some(out) = rx.recv() => {
+                if !deliver(conn, out).await {
+                    return Exit::Gone;
+                }
+            }
+            frame = stream.next() => {
+                last_heard = Instant::now();
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        match limiter.check() {
+                            Verdict::Allow => {
+                                if !handlers::handle(conn, text.as_str(), span).await {
+                                    return Exit::Gone;
+                                }
+                            }
+                            Verdict::Limited => {
+                                m::ws_rejected("rate_limited");
+                                let err = ProtoError::from(ErrorCode::RateLimited);
+                                if !conn.send_error(None, &err).await {
+                                    return Exit::Gone;
+                                }
+                            }
+                            Verdict::Flood => {
+                                m::ws_rejected("flood");
+                                return Exit::Close(close_code::POLICY, "message flood");
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        m::ws_rejected("binary");
+                        return Exit::Close(close_code::UNSUPPORTED, "binary frames are not supported");
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => return Exit::Gone,
+                    Some(Err(e)) => return read_error(e),
+                }
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= idle_limit {
+                    m::ws_rejected("idle");
+                    return Exit::Close(close_code::AWAY, "no traffic for too long");
+                }
+                if conn.sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return Exit::Gone;
+                }
+            }
+        }
+    }
+}
+
+/// Map a read error to a close: an oversized message gets 1009, anything else is a
+/// broken connection.
+fn read_error(e: axum::Error) -> Exit {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let inner = e.into_inner();
+    match inner.downcast_ref::<WsError>() {
+        Some(WsError::Capacity(_)) => {
+            m::ws_rejected("too_large");
+            Exit::Close(close_code::SIZE, "message too large")
+        }
+        _ => Exit::Gone,
+    }
+}
+
+/// Send a room event to this socket unless it is stale or for a room it has left.
+async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
+    let Outbound::Event {
+        room,
+        version,
+        frames,
+        detach,
+    } = out;
+    let Some(membership) = &conn.membership else {
+        return true;
+    };
+    if *membership.code != *room {
+        return true;
+    }
+    let fresh = version.is_none_or(|v| v > conn.seen_version);
+    if fresh {
+        if let Some(v) = version {
+            conn.seen_version = v;
+        }
+        for frame in frames.iter() {
+            m::ws_message("out", frame_kind(frame.as_str()));
+            if conn.sink.feed(Message::Text(frame.clone())).await.is_err() {
+                return false;
+            }
+        }
+        if conn.sink.flush().await.is_err() {
+            return false;
+        }
+    }
+    if detach {
+        // Kicked, superseded or the room closed: this socket is no longer a member.
+        conn.membership = None;
+        conn.seen_version = 0;
+    }
+    true
+}
+
+async fn finish(conn: &mut Conn, exit: Exit) {
+    let close = match exit {
+        Exit::Gone => return,
+        Exit::Close(code, reason) => (code, reason),
+        Exit::Shutdown => {
+            let after = conn.state.cfg.reconnect_after_ms;
+            conn.send(&ServerMsg::ServerShutdown {
+                reconnect_after_ms: after,
+            })
+            .await;
+            (close_code::AWAY, "server shutting down")
+        }
+    };
+    let frame = CloseFrame {
+        code: close.0,
+        reason: Utf8Bytes::from_static(close.1),
+    };
+    let _ = conn.sink.send(Message::Close(Some(frame))).await;
+    let _ = conn.sink.close().await;
+}

@@ -1,0 +1,191 @@
+//! What each client message does: one small function per message type, all answering
+//! through [`Conn`]. A handler returns `false` only when the socket is gone.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::conn::Conn;
+use crate::error::{ErrorCode, ProtoError};
+use crate::game::GameKind;
+use crate::metrics as m;
+use crate::protocol::{
+    parse_client_message, validate_chat, validate_name, ClientMsg, ServerMsg, You,
+};
+use crate::room::{Joined, Membership};
+
+/// Most rooms a `list_rooms` reply carries.
+const LIST_LIMIT: usize = 50;
+
+/// Handle one text frame.
+pub(super) async fn handle(conn: &mut Conn, text: &str, span: &tracing::Span) -> bool {
+    let started = Instant::now();
+    let incoming = parse_client_message(text);
+    let req = incoming.req;
+    let msg = match incoming.msg {
+        Ok(msg) => msg,
+        Err(err) => {
+            m::ws_message("in", "invalid");
+            return conn.send_error(req, &err).await;
+        }
+    };
+    m::ws_message("in", msg.kind());
+    let result = dispatch(conn, req, msg, started).await;
+    if let Some(membership) = &conn.membership {
+        span.record("room", &*membership.code);
+        span.record("player", &*membership.player_id);
+    }
+    match result {
+        Ok(sent) => sent,
+        Err(err) => {
+            if err.code == ErrorCode::Internal {
+                tracing::error!(message = %err.message, "internal error handling a message");
+            }
+            conn.send_error(req, &err).await
+        }
+    }
+}
+
+/// Route a message; `Ok(false)` means the socket is gone.
+async fn dispatch(
+    conn: &mut Conn,
+    req: Option<u64>,
+    msg: ClientMsg,
+    started: Instant,
+) -> Result<bool, ProtoError> {
+    match msg {
+        ClientMsg::CreateRoom {
+            game,
+            name,
+            private,
+        } => {
+            let (game, name) = (parse_game(&game)?, validate_name(&name)?);
+            not_in_room(conn)?;
+            let joined = conn
+                .rooms()
+                .create(&conn.handle, game, name, private)
+                .await?;
+            Ok(send_joined(conn, req, joined).await)
+        }
+        ClientMsg::JoinRoom {
+            room,
+            name,
+            spectate,
+        } => {
+            let name = validate_name(&name)?;
+            not_in_room(conn)?;
+            let joined = conn
+                .rooms()
+                .join(&conn.handle, &room, name, spectate)
+                .await?;
+            Ok(send_joined(conn, req, joined).await)
+        }
+        ClientMsg::QuickJoin { game, name } => {
+            let (game, name) = (parse_game(&game)?, validate_name(&name)?);
+            not_in_room(conn)?;
+            let joined = conn.rooms().quick_join(&conn.handle, game, name).await?;
+            Ok(send_joined(conn, req, joined).await)
+        }
+        ClientMsg::Resume { session } => {
+            not_in_room(conn)?;
+            let joined = conn.rooms().resume(&conn.handle, &session).await?;
+            Ok(send_joined(conn, req, joined).await)
+        }
+        ClientMsg::LeaveRoom {} => {
+            let membership = member(conn)?.clone();
+            conn.rooms().leave(&conn.handle, &membership).await?;
+            conn.membership = None;
+            conn.seen_version = 0;
+            Ok(conn
+                .send(&ServerMsg::Left {
+                    req,
+                    room: &membership.code,
+                })
+                .await)
+        }
+        ClientMsg::Action {
+            action,
+            expected_version,
+        } => {
+            let membership = member(conn)?.clone();
+            act(conn, &membership, action, expected_version, started).await
+        }
+        ClientMsg::Rematch {} => {
+            let membership = member(conn)?.clone();
+            conn.rooms().rematch(&membership).await?;
+            Ok(true)
+        }
+        ClientMsg::Chat { text } => {
+            validate_chat(&text)?;
+            let membership = member(conn)?.clone();
+            conn.rooms().chat(&membership, &text).await?;
+            Ok(true)
+        }
+        ClientMsg::ListRooms { game } => {
+            let game = game.as_deref().map(parse_game).transpose()?;
+            let rooms = conn.rooms().open_rooms(game, LIST_LIMIT).await?;
+            Ok(conn.send(&ServerMsg::Rooms { req, rooms: &rooms }).await)
+        }
+        ClientMsg::Ping {} => Ok(conn.send(&ServerMsg::Pong { req }).await),
+    }
+}
+
+async fn act(
+    conn: &mut Conn,
+    membership: &Membership,
+    action: Value,
+    expected_version: Option<u64>,
+    started: Instant,
+) -> Result<bool, ProtoError> {
+    conn.rooms()
+        .act(membership, action, expected_version, started)
+        .await?;
+    Ok(true)
+}
+
+async fn send_joined(conn: &mut Conn, req: Option<u64>, joined: Joined) -> bool {
+    let Joined {
+        membership,
+        session,
+        snapshot,
+    } = joined;
+    let you = You {
+        player_id: membership.player_id.to_string(),
+        name: membership.name.clone(),
+        seat: membership.seat,
+        role: membership.role.as_str(),
+    };
+    conn.seen_version = snapshot.version;
+    let room = membership.code.clone();
+    conn.membership = Some(membership);
+    conn.send(&ServerMsg::Joined {
+        req,
+        room: &room,
+        you: &you,
+        session: session.as_deref(),
+        snapshot: &snapshot,
+    })
+    .await
+}
+
+fn parse_game(name: &str) -> Result<GameKind, ProtoError> {
+    GameKind::parse(name).ok_or_else(|| {
+        ProtoError::new(
+            ErrorCode::UnknownGame,
+            "unknown game; this server plays tictactoe and connect4",
+        )
+    })
+}
+
+fn not_in_room(conn: &Conn) -> Result<(), ProtoError> {
+    match conn.membership {
+        Some(_) => Err(ErrorCode::AlreadyInRoom.into()),
+        None => Ok(()),
+    }
+}
+
+fn member(conn: &Conn) -> Result<&Membership, ProtoError> {
+    conn.membership
+        .as_ref()
+        .ok_or_else(|| ErrorCode::NotInRoom.into())
+}

@@ -1,0 +1,196 @@
+// The room view: code and share link, players, whose turn, the board,
+// rematch / leave, and chat.
+
+import { createBoard, seatMark } from "./boards.js";
+import { gameName } from "./messages.js";
+import { statusText } from "./model.js";
+import { h, toast } from "./ui.js";
+
+/**
+ * Wire the room view. `actions` has play(action), rematch(), leave() and
+ * chat(text) (which returns true when the message was sent).
+ */
+export function initRoom(actions) {
+  const section = document.getElementById("room");
+  const codeEl = document.getElementById("room-code");
+  const gameEl = document.getElementById("room-game");
+  const statusEl = document.getElementById("status");
+  const hintEl = document.getElementById("hint");
+  const boardHost = document.getElementById("board-host");
+  const rematchBtn = document.getElementById("rematch");
+  const playersEl = document.getElementById("players");
+  const spectatorsEl = document.getElementById("spectators");
+  const chatLog = document.getElementById("chat-log");
+  const chatInput = document.getElementById("chat-input");
+  const copyBtn = document.getElementById("copy-link");
+
+  let board = null;
+  let boardGame = null;
+  let hintTimer = null;
+  let current = null;
+  let shownVersion = null;
+
+  function hint(text) {
+    hintEl.textContent = text;
+    clearTimeout(hintTimer);
+    hintTimer = setTimeout(() => {
+      hintEl.textContent = "";
+    }, 3000);
+  }
+
+  const handlers = {
+    onPlay: (action) => actions.play(action),
+    onBlocked: (text) => hint(text),
+  };
+
+  rematchBtn.addEventListener("click", () => actions.rematch());
+  document.getElementById("leave").addEventListener("click", () => actions.leave());
+  copyBtn.addEventListener("click", () => copyLink());
+
+  document.getElementById("chat-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = chatInput.value.trim();
+    if (text.length < 1) return;
+    if (text.length > 500) {
+      toast("Messages can be at most 500 characters");
+      return;
+    }
+    if (actions.chat(text)) chatInput.value = "";
+  });
+
+  async function copyLink() {
+    if (!current) return;
+    const link = `${location.origin}/?room=${current.room}`;
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(link);
+      ok = true;
+    } catch {
+      ok = legacyCopy(link);
+    }
+    copyBtn.textContent = ok ? "Copied!" : "Copy link";
+    if (!ok) toast(`Share this link: ${link}`, 8000);
+    setTimeout(() => {
+      copyBtn.textContent = "Copy link";
+    }, 2000);
+  }
+
+  function renderPlayers(cur) {
+    const snap = cur.snapshot;
+    const players = [...(snap.players || [])].sort((a, b) => a.seat - b.seat);
+    const items = players.map((p) => {
+      const mark = seatMark(snap.game, p.seat);
+      const you = p.player_id === cur.you.player_id;
+      const turn = snap.status === "playing" && snap.state && snap.state.turn === p.seat;
+      const li = h("li", {
+        class: `player${turn ? " turn" : ""}`,
+        "data-testid": `player-${p.seat}`,
+        "data-connected": p.connected === false ? "false" : "true",
+        "data-you": you ? "true" : "false",
+      });
+      li.append(
+        h("span", { class: `mark ${mark.cls || ""}`, "aria-label": mark.label }, mark.text),
+        h("span", { class: "player-name" }, p.name + (you ? " (you)" : "")),
+        h("span", { class: `presence ${p.connected === false ? "off" : "on"}` }, p.connected === false ? "offline" : "online"),
+      );
+      return li;
+    });
+    const seats = snap.game === "tictactoe" || snap.game === "connect4" ? 2 : players.length;
+    for (let seat = players.length; seat < seats; seat++) {
+      items.push(h("li", { class: "player empty", "data-testid": "player-empty" }, "Waiting for a player…"));
+    }
+    playersEl.replaceChildren(...items);
+    const n = snap.spectators || 0;
+    if (cur.you.role === "spectator") {
+      const others = n - 1;
+      spectatorsEl.textContent = `You are spectating${others > 0 ? ` with ${others} other${others > 1 ? "s" : ""}` : ""}`;
+    } else {
+      spectatorsEl.textContent = n > 0 ? `${n} watching` : "";
+    }
+    spectatorsEl.hidden = spectatorsEl.textContent === "";
+  }
+
+  function renderChatAll(cur) {
+    chatLog.replaceChildren(...cur.chat.map(chatItem));
+    chatLog.scrollTop = chatLog.scrollHeight;
+  }
+
+  function chatItem(m) {
+    const li = h("li", { class: "chat-msg", "data-testid": "chat-msg" });
+    const time = m.ts ? new Date(m.ts) : null;
+    if (time && !Number.isNaN(time.getTime())) {
+      li.append(h("time", { datetime: m.ts, class: "muted" }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    }
+    li.append(h("b", {}, m.name), document.createTextNode(" " + m.text));
+    return li;
+  }
+
+  return {
+    show() {
+      section.hidden = false;
+    },
+    hide() {
+      section.hidden = true;
+      board = null;
+      boardGame = null;
+      boardHost.replaceChildren();
+      chatLog.replaceChildren();
+      current = null;
+      shownVersion = null;
+    },
+    /** Redraw everything from the model; `pending` while our move is in flight. */
+    render(cur, { pending = false } = {}) {
+      current = cur;
+      const snap = cur.snapshot;
+      if (shownVersion !== cur.version) {
+        // A new position makes an old "not your turn" hint wrong.
+        shownVersion = cur.version;
+        hintEl.textContent = "";
+      }
+      codeEl.textContent = cur.room;
+      gameEl.textContent = gameName(snap.game);
+      if (boardGame !== snap.game) {
+        board = createBoard(snap.game, handlers);
+        boardGame = snap.game;
+        boardHost.replaceChildren(board ? board.el : h("p", {}, `Unknown game: ${snap.game}`));
+      }
+      if (board) {
+        board.update({
+          state: snap.state || {},
+          status: snap.status,
+          mySeat: cur.you.seat,
+          role: cur.you.role,
+          pending,
+        });
+      }
+      statusEl.textContent = statusText(cur);
+      statusEl.dataset.status = snap.status || "";
+      rematchBtn.hidden = !(snap.status === "finished" && cur.you.role === "player");
+      renderPlayers(cur);
+    },
+    renderChat: renderChatAll,
+    appendChat(cur, m) {
+      chatLog.append(chatItem(m));
+      chatLog.scrollTop = chatLog.scrollHeight;
+    },
+    hint,
+  };
+}
+
+function legacyCopy(text) {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand("copy");
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
