@@ -20,8 +20,15 @@ test("server restart on Redis: pages reconnect and the game goes on", { timeout:
     await playCell(alice, 4, 0, [bob]);
 
     // SIGTERM: a graceful stop sends server_shutdown, then closes the sockets.
+    await alice.evaluate(() => {
+      window.parlor.conn.addEventListener("message", (ev) => {
+        if (ev.detail.type === "server_shutdown") window.shutdownFrame = ev.detail;
+      });
+    });
     await server.stop();
     await alice.waitForSelector(`${sel("conn")}[data-state="reconnecting"]`);
+    const frame = await alice.evaluate(() => window.shutdownFrame);
+    assert.equal(typeof frame?.reconnect_after_ms, "number", "no server_shutdown frame before the socket closed");
     server = await startParlor({ redisUrl: redis.url, port: server.port });
 
     for (const page of [alice, bob]) {

@@ -1,0 +1,206 @@
+//! A typed WebSocket test client.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::WAIT;
+
+/// One player's connection.
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_req: u64,
+    /// Frames received while waiting for something else, in order.
+    pub backlog: Vec<Value>,
+}
+
+/// What `joined` told us.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    pub room: String,
+    pub player_id: String,
+    pub seat: Option<u64>,
+    pub session: Option<String>,
+    pub version: u64,
+    pub joined: Value,
+}
+
+impl Client {
+    /// Connect to `url`.
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        Client {
+            ws,
+            next_req: 1,
+            backlog: Vec::new(),
+        }
+    }
+
+    /// Send a JSON message.
+    pub async fn send(&mut self, msg: Value) {
+        self.ws
+            .send(Message::Text(msg.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    /// Send a raw WebSocket message.
+    pub async fn send_raw(&mut self, msg: Message) {
+        let _ = self.ws.send(msg).await;
+    }
+
+    /// The next JSON frame (from the backlog first).
+    pub async fn recv(&mut self) -> Value {
+        if !self.backlog.is_empty() {
+            return self.backlog.remove(0);
+        }
+        self.recv_wire().await
+    }
+
+    async fn recv_wire(&mut self) -> Value {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for a frame");
+            match next {
+                Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).expect("server sent JSON"),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Wait for the first frame matching `pred`; others are kept in the backlog.
+    pub async fn recv_until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&pred) {
+            return self.backlog.remove(i);
+        }
+        loop {
+            let v = self.recv_wire().await;
+            if pred(&v) {
+                return v;
+            }
+            self.backlog.push(v);
+        }
+    }
+
+    /// Wait for the next frame of `type`.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        self.recv_until(|v| v["type"] == kind).await
+    }
+
+    /// Send with a fresh `req` and wait for the frame echoing it.
+    pub async fn request(&mut self, mut msg: Value) -> Value {
+        let req = self.next_req;
+        self.next_req += 1;
+        msg["req"] = json!(req);
+        self.send(msg).await;
+        self.recv_until(|v| v["req"] == req).await
+    }
+
+    /// Send and expect an `error` with `code`; then check the connection still answers.
+    pub async fn expect_error(&mut self, msg: Value, code: &str) -> Value {
+        let reply = self.request(msg).await;
+        assert_eq!(reply["type"], "error", "expected error {code}, got {reply}");
+        assert_eq!(reply["code"], code, "wrong error code in {reply}");
+        assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
+        self.assert_alive().await;
+        reply
+    }
+
+    /// The connection still answers a ping.
+    pub async fn assert_alive(&mut self) {
+        let pong = self.request(json!({"type": "ping"})).await;
+        assert_eq!(pong["type"], "pong");
+    }
+
+    /// Wait for the close frame (skipping data frames) and return it.
+    pub async fn expect_close(&mut self) -> Option<CloseFrame> {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for close");
+            match next {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(Message::Text(t))) => {
+                    if let Ok(v) = serde_json::from_str(t.as_str()) {
+                        self.backlog.push(v);
+                    }
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// No frame arrives within `d` (used sparingly: only to show something did NOT happen).
+    pub async fn assert_quiet(&mut self, d: Duration) {
+        assert!(self.backlog.is_empty(), "unexpected backlog: {:?}", self.backlog);
+        if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(d, self.ws.next()).await {
+            panic!("unexpected frame {t}");
+        }
+    }
+
+    fn seat_of(joined: Value) -> Seat {
+        assert_eq!(joined["type"], "joined", "expected joined, got {joined}");
+        Seat {
+            room: joined["room"].as_str().expect("room").to_string(),
+            player_id: joined["you"]["player_id"].as_str().expect("player_id").to_string(),
+            seat: joined["you"]["seat"].as_u64(),
+            session: joined["session"].as_str().map(str::to_string),
+            version: joined["snapshot"]["version"].as_u64().expect("version"),
+            joined,
+        }
+    }
+
+    /// Create a room.
+    pub async fn create(&mut self, game: &str, name: &str) -> Seat {
+        let reply = self
+            .request(json!({"type": "create_room", "game": game, "name": name}))
+            .await;
+        Self::seat_of(reply)
+    }
+
+    /// Join a room as a player.
+    pub async fn join(&mut self, room: &str, name: &str) -> Seat {
+        let reply = self
+            .request(json!({"type": "join_room", "room": room, "name": name}))
+            .await;
+        Self::seat_of(reply)
+    }
+
+    /// Join a room as a spectator.
+    pub async fn spectate(&mut self, room: &str, name: &str) -> Seat {
+        let reply = self
+            .request(json!({"type": "join_room", "room": room, "name": name, "spectate": true}))
+            .await;
+        Self::seat_of(reply)
+    }
+
+    /// Resume a session.
+    pub async fn resume(&mut self, session: &str) -> Seat {
+        let reply = self.request(json!({"type": "resume", "session": session})).await;
+        Self::seat_of(reply)
+    }
+
+    /// Send an action (no reply expected on success).
+    pub async fn act(&mut self, action: Value) {
+        self.send(json!({"type": "action", "action": action})).await;
+    }
+
+    /// Wait for the `state` event with exactly `version`.
+    pub async fn state_at(&mut self, version: u64) -> Value {
+        self.recv_until(|v| v["type"] == "state" && v["version"] == version)
+            .await
+    }
+
+    /// Wait for the next `state` event.
+    pub async fn next_state(&mut self) -> Value {
+        self.recv_type("state").await
+    }
+}

@@ -1,0 +1,150 @@
+//! A private `redis-server` per test, on a free loopback port, killed on drop. Tests never
+//! touch a Redis they did not start.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use parlor::Config;
+
+/// A running `redis-server` child process.
+pub struct RedisServer {
+    pub port: u16,
+    pub dir: std::path::PathBuf,
+    child: std::sync::Mutex<Option<Child>>,
+    extra: Vec<String>,
+}
+
+impl RedisServer {
+    /// Start one with no persistence.
+    pub fn start() -> RedisServer {
+        Self::start_with(&["--save", "", "--appendonly", "no"])
+    }
+
+    /// Start one with extra arguments (e.g. AOF on).
+    pub fn start_with(extra: &[&str]) -> RedisServer {
+        let dir = std::env::temp_dir().join(format!("parlor-test-redis-{}-{}", std::process::id(), super::free_port()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let server = RedisServer {
+            port: super::free_port(),
+            dir,
+            child: std::sync::Mutex::new(None),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&self) {
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port")
+            .arg(self.port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!(
+                "cannot start redis-server ({e}). Install it (apt-get install -y redis-server) \
+                 or run the suite with scripts/test, which does"
+            )
+        });
+        *self.child.lock().expect("lock") = Some(child);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self.try_cmd(&["PING"]).is_some_and(|r| r == "PONG") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server on port {} did not become ready", self.port);
+    }
+
+    /// `redis://127.0.0.1:port`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `cfg` pointed at this Redis with a prefix unique to the test.
+    pub fn configure(&self, mut cfg: Config) -> Config {
+        cfg.redis_url = Some(self.url());
+        cfg.redis_timeout_ms = 1_000;
+        cfg
+    }
+
+    /// Kill the process (SIGKILL) and wait for it.
+    pub fn kill(&self) {
+        if let Some(mut child) = self.child.lock().expect("lock").take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Start again on the same port and directory (after [`kill`](Self::kill)).
+    pub fn restart(&self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Run one command; the reply flattened to a string (arrays joined by spaces).
+    pub fn cmd(&self, args: &[&str]) -> String {
+        self.try_cmd(args).unwrap_or_else(|| panic!("redis command {args:?} failed"))
+    }
+
+    fn try_cmd(&self, args: &[&str]) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
+        }
+        stream.write_all(req.as_bytes()).ok()?;
+        let mut reader = BufReader::new(stream);
+        read_reply(&mut reader)
+    }
+}
+
+fn read_reply(r: &mut BufReader<TcpStream>) -> Option<String> {
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let line = line.trim_end();
+    let (kind, rest) = line.split_at(1);
+    match kind {
+        "+" | ":" => Some(rest.to_string()),
+        "-" => Some(format!("ERR {rest}")),
+        "$" => {
+            let n: i64 = rest.parse().ok()?;
+            if n < 0 {
+                return Some("(nil)".into());
+            }
+            let mut buf = vec![0u8; n as usize + 2];
+            r.read_exact(&mut buf).ok()?;
+            buf.truncate(n as usize);
+            String::from_utf8(buf).ok()
+        }
+        "*" => {
+            let n: i64 = rest.parse().ok()?;
+            let mut parts = Vec::new();
+            for _ in 0..n.max(0) {
+                parts.push(read_reply(r)?);
+            }
+            Some(parts.join(" "))
+        }
+        _ => None,
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
