@@ -42,7 +42,10 @@ async fn play(players: &mut [&mut Client; 2], first: usize, moves: &[Value]) -> 
         players[mover].act(mv.clone()).await;
         let seen_by_mover = players[mover].next_state().await;
         let seen_by_other = players[1 - mover].next_state().await;
-        assert_eq!(seen_by_mover, seen_by_other, "both players see the same state");
+        assert_eq!(
+            seen_by_mover, seen_by_other,
+            "both players see the same state"
+        );
         assert_eq!(seen_by_mover["action"], *mv);
         let v = seen_by_mover["version"].as_u64().expect("version");
         assert!(v > version, "versions increase");
@@ -75,7 +78,10 @@ async fn tictactoe_win_and_rematch(backend: Backend) {
     assert_eq!(a.next_state().await, fresh);
     assert_eq!(fresh["status"], "playing");
     assert_eq!(fresh["state"]["turn"], 1);
-    assert_eq!(fresh["state"]["board"], json!([null, null, null, null, null, null, null, null, null]));
+    assert_eq!(
+        fresh["state"]["board"],
+        json!([null, null, null, null, null, null, null, null, null])
+    );
     let end = play(&mut [&mut a, &mut b], 1, &cells(&[4, 0, 5, 1, 3])).await;
     assert_eq!(end["state"]["winner"], 1);
     assert_eq!(end["state"]["line"], json!([3, 4, 5]));
@@ -89,12 +95,21 @@ async fn tictactoe_win_and_rematch(backend: Backend) {
 async fn tictactoe_draw(backend: Backend) {
     let srv = server(backend).await;
     let (mut a, mut b, _) = table(&srv, "tictactoe").await;
-    let end = play(&mut [&mut a, &mut b], 0, &cells(&[0, 1, 2, 4, 3, 5, 7, 6, 8])).await;
+    let end = play(
+        &mut [&mut a, &mut b],
+        0,
+        &cells(&[0, 1, 2, 4, 3, 5, 7, 6, 8]),
+    )
+    .await;
     assert_eq!(end["status"], "finished");
     assert_eq!(end["state"]["draw"], true);
     assert_eq!(end["state"]["winner"], Value::Null);
     // Nothing more can be played until a rematch.
-    a.expect_error(json!({"type": "action", "action": {"cell": 0}}), "game_not_active").await;
+    a.expect_error(
+        json!({"type": "action", "action": {"cell": 0}}),
+        "game_not_active",
+    )
+    .await;
 }
 
 async fn connect4_win(backend: Backend) {
@@ -173,8 +188,13 @@ async fn chat_and_spectators(backend: Backend) {
     // Spectators see the game but cannot play.
     a.act(json!({"cell": 4})).await;
     assert_eq!(s.next_state().await["state"]["board"][4], 0);
-    s.expect_error(json!({"type": "action", "action": {"cell": 0}}), "not_a_player").await;
-    s.expect_error(json!({"type": "rematch"}), "not_a_player").await;
+    s.expect_error(
+        json!({"type": "action", "action": {"cell": 0}}),
+        "not_a_player",
+    )
+    .await;
+    s.expect_error(json!({"type": "rematch"}), "not_a_player")
+        .await;
 }
 
 async fn error_codes(backend: Backend) {
@@ -187,40 +207,120 @@ async fn error_codes(backend: Backend) {
     let err = c.recv_type("error").await;
     assert_eq!(err["code"], "bad_request");
     c.assert_alive().await;
-    c.expect_error(json!({"type": "teleport"}), "unknown_type").await;
-    c.expect_error(json!({"type": "create_room", "name": "x"}), "bad_request").await;
-    c.expect_error(json!({"type": "create_room", "game": "chess", "name": "x"}), "unknown_game").await;
-    c.expect_error(json!({"type": "create_room", "game": "tictactoe", "name": "   "}), "bad_request").await;
-    c.expect_error(json!({"type": "create_room", "game": "tictactoe", "name": "x".repeat(25)}), "bad_request").await;
-    c.expect_error(json!({"type": "join_room", "room": "nope!!", "name": "x"}), "bad_request").await;
-    c.expect_error(json!({"type": "join_room", "room": "ZZZZZZ", "name": "x"}), "room_not_found").await;
-    c.expect_error(json!({"type": "resume", "session": "garbage"}), "invalid_session").await;
-    c.expect_error(json!({"type": "resume", "session": format!("ZZZZZZ{}", "a".repeat(32))}), "invalid_session").await;
-    c.expect_error(json!({"type": "leave_room"}), "not_in_room").await;
-    c.expect_error(json!({"type": "action", "action": {"cell": 1}}), "not_in_room").await;
-    c.expect_error(json!({"type": "chat", "text": "hi"}), "not_in_room").await;
-    c.expect_error(json!({"type": "list_rooms", "game": "chess"}), "unknown_game").await;
+    c.expect_error(json!({"type": "teleport"}), "unknown_type")
+        .await;
+    c.expect_error(json!({"type": "create_room", "name": "x"}), "bad_request")
+        .await;
+    c.expect_error(
+        json!({"type": "create_room", "game": "chess", "name": "x"}),
+        "unknown_game",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "create_room", "game": "tictactoe", "name": "   "}),
+        "bad_request",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "create_room", "game": "tictactoe", "name": "x".repeat(25)}),
+        "bad_request",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "join_room", "room": "nope!!", "name": "x"}),
+        "bad_request",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "join_room", "room": "ZZZZZZ", "name": "x"}),
+        "room_not_found",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "resume", "session": "garbage"}),
+        "invalid_session",
+    )
+    .await;
+    c.expect_error(
+        json!({"type": "resume", "session": format!("ZZZZZZ{}", "a".repeat(32))}),
+        "invalid_session",
+    )
+    .await;
+    c.expect_error(json!({"type": "leave_room"}), "not_in_room")
+        .await;
+    c.expect_error(
+        json!({"type": "action", "action": {"cell": 1}}),
+        "not_in_room",
+    )
+    .await;
+    c.expect_error(json!({"type": "chat", "text": "hi"}), "not_in_room")
+        .await;
+    c.expect_error(
+        json!({"type": "list_rooms", "game": "chess"}),
+        "unknown_game",
+    )
+    .await;
 
     let (mut a, mut b, room) = table(&srv, "tictactoe").await;
-    c.expect_error(json!({"type": "join_room", "room": room, "name": "carol"}), "room_full").await;
-    a.expect_error(json!({"type": "create_room", "game": "tictactoe", "name": "x"}), "already_in_room").await;
-    a.expect_error(json!({"type": "join_room", "room": room, "name": "x"}), "already_in_room").await;
-    b.expect_error(json!({"type": "action", "action": {"cell": 0}}), "not_your_turn").await;
-    a.expect_error(json!({"type": "action", "action": {"cell": 9}}), "illegal_move").await;
-    a.expect_error(json!({"type": "action", "action": {"column": 1}}), "illegal_move").await;
-    a.expect_error(json!({"type": "action", "action": "x"}), "illegal_move").await;
-    a.expect_error(json!({"type": "action", "action": {"cell": 0}, "expected_version": 1}), "stale_version").await;
-    a.expect_error(json!({"type": "rematch"}), "game_not_active").await;
-    a.expect_error(json!({"type": "chat", "text": ""}), "bad_request").await;
-    a.expect_error(json!({"type": "chat", "text": "x".repeat(501)}), "bad_request").await;
+    c.expect_error(
+        json!({"type": "join_room", "room": room, "name": "carol"}),
+        "room_full",
+    )
+    .await;
+    a.expect_error(
+        json!({"type": "create_room", "game": "tictactoe", "name": "x"}),
+        "already_in_room",
+    )
+    .await;
+    a.expect_error(
+        json!({"type": "join_room", "room": room, "name": "x"}),
+        "already_in_room",
+    )
+    .await;
+    b.expect_error(
+        json!({"type": "action", "action": {"cell": 0}}),
+        "not_your_turn",
+    )
+    .await;
+    a.expect_error(
+        json!({"type": "action", "action": {"cell": 9}}),
+        "illegal_move",
+    )
+    .await;
+    a.expect_error(
+        json!({"type": "action", "action": {"column": 1}}),
+        "illegal_move",
+    )
+    .await;
+    a.expect_error(json!({"type": "action", "action": "x"}), "illegal_move")
+        .await;
+    a.expect_error(
+        json!({"type": "action", "action": {"cell": 0}, "expected_version": 1}),
+        "stale_version",
+    )
+    .await;
+    a.expect_error(json!({"type": "rematch"}), "game_not_active")
+        .await;
+    a.expect_error(json!({"type": "chat", "text": ""}), "bad_request")
+        .await;
+    a.expect_error(
+        json!({"type": "chat", "text": "x".repeat(501)}),
+        "bad_request",
+    )
+    .await;
 
     // The right expected_version is accepted; a taken cell is illegal.
     let snap = srv.admin_get(&format!("/api/v1/rooms/{room}")).await.1;
     let v = snap["version"].as_u64().expect("version");
-    a.send(json!({"type": "action", "action": {"cell": 0}, "expected_version": v})).await;
+    a.send(json!({"type": "action", "action": {"cell": 0}, "expected_version": v}))
+        .await;
     assert_eq!(a.next_state().await["version"], v + 1);
     assert_eq!(b.next_state().await["version"], v + 1);
-    b.expect_error(json!({"type": "action", "action": {"cell": 0}}), "illegal_move").await;
+    b.expect_error(
+        json!({"type": "action", "action": {"cell": 0}}),
+        "illegal_move",
+    )
+    .await;
 }
 
 async fn rate_limited_then_usable(backend: Backend) {
@@ -246,7 +346,10 @@ async fn rate_limited_then_usable(backend: Backend) {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(pongs >= 40 && limited >= 1, "pongs={pongs} limited={limited}");
+    assert!(
+        pongs >= 40 && limited >= 1,
+        "pongs={pongs} limited={limited}"
+    );
     bystander.assert_alive().await;
     // After a pause the bucket refills and the flooder is served again.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -287,27 +390,51 @@ async fn list_and_quick_join(backend: Backend) {
     let private_code = private["room"].as_str().expect("room").to_string();
 
     let mut c = srv.client().await;
-    let rooms = c.request(json!({"type": "list_rooms", "game": "connect4"})).await;
+    let rooms = c
+        .request(json!({"type": "list_rooms", "game": "connect4"}))
+        .await;
     assert_eq!(rooms["type"], "rooms");
-    let codes: Vec<&str> = rooms["rooms"].as_array().expect("rooms").iter().filter_map(|r| r["code"].as_str()).collect();
+    let codes: Vec<&str> = rooms["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
     assert!(codes.contains(&open.room.as_str()));
-    assert!(!codes.contains(&private_code.as_str()), "private rooms are not listed");
-    assert!(rooms["rooms"][0].get("state").is_none(), "summaries carry no state");
-    let none = c.request(json!({"type": "list_rooms", "game": "tictactoe"})).await;
+    assert!(
+        !codes.contains(&private_code.as_str()),
+        "private rooms are not listed"
+    );
+    assert!(
+        rooms["rooms"][0].get("state").is_none(),
+        "summaries carry no state"
+    );
+    let none = c
+        .request(json!({"type": "list_rooms", "game": "tictactoe"}))
+        .await;
     assert_eq!(none["rooms"], json!([]));
 
     // Quick play joins the open public room, not the private one.
-    let q = c.request(json!({"type": "quick_join", "game": "connect4", "name": "carl"})).await;
+    let q = c
+        .request(json!({"type": "quick_join", "game": "connect4", "name": "carl"}))
+        .await;
     assert_eq!(q["room"], open.room.as_str());
     assert_eq!(q["snapshot"]["status"], "playing");
     // Now nothing is open, so quick play opens a new room.
     let mut d = srv.client().await;
-    let q2 = d.request(json!({"type": "quick_join", "game": "connect4", "name": "dee"})).await;
+    let q2 = d
+        .request(json!({"type": "quick_join", "game": "connect4", "name": "dee"}))
+        .await;
     assert_ne!(q2["room"], open.room.as_str());
     assert_ne!(q2["room"], private_code.as_str());
     assert_eq!(q2["snapshot"]["status"], "waiting");
     let after = c.request(json!({"type": "list_rooms"})).await;
-    let codes: Vec<&str> = after["rooms"].as_array().expect("rooms").iter().filter_map(|r| r["code"].as_str()).collect();
+    let codes: Vec<&str> = after["rooms"]
+        .as_array()
+        .expect("rooms")
+        .iter()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
     assert_eq!(codes, vec![q2["room"].as_str().expect("code")]);
 }
 

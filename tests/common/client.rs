@@ -33,7 +33,9 @@ pub struct Seat {
 impl Client {
     /// Connect to `url`.
     pub async fn connect(url: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket connects");
         Client {
             ws,
             next_req: 1,
@@ -68,7 +70,9 @@ impl Client {
                 .await
                 .expect("timed out waiting for a frame");
             match next {
-                Some(Ok(Message::Text(t))) => return serde_json::from_str(t.as_str()).expect("server sent JSON"),
+                Some(Ok(Message::Text(t))) => {
+                    return serde_json::from_str(t.as_str()).expect("server sent JSON")
+                }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 other => panic!("expected a text frame, got {other:?}"),
             }
@@ -140,7 +144,11 @@ impl Client {
 
     /// No frame arrives within `d` (used sparingly: only to show something did NOT happen).
     pub async fn assert_quiet(&mut self, d: Duration) {
-        assert!(self.backlog.is_empty(), "unexpected backlog: {:?}", self.backlog);
+        assert!(
+            self.backlog.is_empty(),
+            "unexpected backlog: {:?}",
+            self.backlog
+        );
         if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(d, self.ws.next()).await {
             panic!("unexpected frame {t}");
         }
@@ -150,7 +158,10 @@ impl Client {
         assert_eq!(joined["type"], "joined", "expected joined, got {joined}");
         Seat {
             room: joined["room"].as_str().expect("room").to_string(),
-            player_id: joined["you"]["player_id"].as_str().expect("player_id").to_string(),
+            player_id: joined["you"]["player_id"]
+                .as_str()
+                .expect("player_id")
+                .to_string(),
             seat: joined["you"]["seat"].as_u64(),
             session: joined["session"].as_str().map(str::to_string),
             version: joined["snapshot"]["version"].as_u64().expect("version"),
@@ -184,7 +195,9 @@ impl Client {
 
     /// Resume a session.
     pub async fn resume(&mut self, session: &str) -> Seat {
-        let reply = self.request(json!({"type": "resume", "session": session})).await;
+        let reply = self
+            .request(json!({"type": "resume", "session": session}))
+            .await;
         Self::seat_of(reply)
     }
 

@@ -24,7 +24,11 @@ impl RedisServer {
 
     /// Start one with extra arguments (e.g. AOF on).
     pub fn start_with(extra: &[&str]) -> RedisServer {
-        let dir = std::env::temp_dir().join(format!("parlor-test-redis-{}-{}", std::process::id(), super::free_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "parlor-test-redis-{}-{}",
+            std::process::id(),
+            super::free_port()
+        ));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let server = RedisServer {
             port: super::free_port(),
@@ -96,7 +100,8 @@ impl RedisServer {
 
     /// Run one command; the reply flattened to a string (arrays joined by spaces).
     pub fn cmd(&self, args: &[&str]) -> String {
-        self.try_cmd(args).unwrap_or_else(|| panic!("redis command {args:?} failed"))
+        self.try_cmd(args)
+            .unwrap_or_else(|| panic!("redis command {args:?} failed"))
     }
 
     fn try_cmd(&self, args: &[&str]) -> Option<String> {
