@@ -151,7 +151,7 @@ function sendOrWarn(msg) {
 }
 
 function play(action) {
-  if (!current || pending) return;
+  if (!current || pending || restoring) return;
   if (sendOrWarn({ type: "action", action, expected_version: current.version })) setPending(true);
 }
 

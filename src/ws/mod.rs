@@ -14,6 +14,9 @@ use crate::config::Config;
 use crate::metrics as m;
 use crate::state::AppState;
 
+/// Smallest frame size read whole before refusing it (see [`upgrade`]).
+const MAX_FRAME_FLOOR: usize = 256 * 1024;
+
 /// `GET /ws`.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -35,7 +38,10 @@ pub async fn upgrade(
     let max = state.cfg.max_message_bytes;
     let tracker = state.tracker.clone();
     ws.max_message_size(max)
-        .max_frame_size(max)
+        // Frames up to this size are read whole before the message limit refuses them, so
+        // the socket has no unread bytes when we close with 1009 (unread bytes would make
+        // the kernel answer with a reset, which browsers report as 1006).
+        .max_frame_size(max.saturating_mul(4).max(MAX_FRAME_FLOOR))
         // Small buffers keep idle connections cheap; they grow on demand.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)

@@ -217,3 +217,17 @@ impl Client {
         self.recv_type("state").await
     }
 }
+
+/// The socket type of a test client.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The write half of a split test client.
+pub type WsSink = futures_util::stream::SplitSink<Socket, Message>;
+/// The read half of a split test client.
+pub type WsStream = futures_util::stream::SplitStream<Socket>;
+
+impl Client {
+    /// Split into the raw sink and stream (for tests that read and write concurrently).
+    pub fn into_parts(self) -> (WsSink, WsStream) {
+        self.ws.split()
+    }
+}

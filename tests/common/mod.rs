@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod cluster;
 pub mod redis;
 
 use std::net::SocketAddr;

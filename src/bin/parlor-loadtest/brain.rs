@@ -3,7 +3,12 @@
 //! The player task feeds it frames and timer wake-ups and sends what it answers. It
 //! keeps the newest `state` it has seen (by version), at most one action in flight,
 //! and measures each action from its send to the `state` whose `by` is this player.
+//! Through a [`MoveClock`] shared with its opponent it also measures when the *other*
+//! player heard of each move, which exposes delays on the fan-out path alone (the
+//! mover's own reply can be fast while the opponent's copy waits).
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
@@ -32,6 +37,39 @@ pub enum Reaction {
     Leave(&'static str),
 }
 
+/// The send time of a room's action in flight, shared by the room's two players so the
+/// one who did not send it can time its arrival. Turns alternate, so one slot suffices.
+pub struct MoveClock {
+    base: Instant,
+    /// Nanoseconds after `base`, plus one; 0 means "nothing to time".
+    sent: AtomicU64,
+}
+
+impl MoveClock {
+    /// An empty clock.
+    pub fn new() -> Self {
+        Self {
+            base: Instant::now(),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes that the mover sent an action at `at`.
+    fn stamp(&self, at: Instant) {
+        let nanos = u64::try_from(at.saturating_duration_since(self.base).as_nanos())
+            .unwrap_or(u64::MAX - 1);
+        self.sent.store(nanos + 1, Relaxed);
+    }
+
+    /// The send time of the action the opponent just heard of, once.
+    fn take(&self) -> Option<Instant> {
+        match self.sent.swap(0, Relaxed) {
+            0 => None,
+            stamp => Some(self.base + Duration::from_nanos(stamp - 1)),
+        }
+    }
+}
+
 /// The action in flight.
 struct Pending {
     req: u64,
@@ -54,11 +92,12 @@ pub struct Brain<B> {
     deadline: Option<Instant>,
     last_req: u64,
     rng: SmallRng,
+    clock: Arc<MoveClock>,
 }
 
 impl<B: Board> Brain<B> {
     /// Starts from the snapshot in the raw `joined` frame (if it parses).
-    pub fn new(player_id: String, seat: u8, joined: &str) -> Self {
+    pub fn new(player_id: String, seat: u8, joined: &str, clock: Arc<MoveClock>) -> Self {
         let mut brain = Self {
             player_id,
             seat,
@@ -72,6 +111,7 @@ impl<B: Board> Brain<B> {
             deadline: None,
             last_req: 1,
             rng: SmallRng::from_rng(&mut rand::rng()),
+            clock,
         };
         if let Ok(Incoming::<B> {
             snapshot: Some(snapshot),
@@ -116,6 +156,7 @@ impl<B: Board> Brain<B> {
         let req = self.next_req();
         self.pending = Some(Pending { req, sent_at: now });
         self.deadline = Some(now + WATCHDOG);
+        self.clock.stamp(now);
         Some(protocol::action(req, &action))
     }
 
@@ -175,8 +216,14 @@ impl<B: Board> Brain<B> {
             Some(state) => (state.board, state.turn),
             None => (None, None),
         };
+        let mine = frame.by.as_deref() == Some(self.player_id.as_str());
+        if frame.by.is_some() && !mine {
+            if let Some(sent_at) = self.clock.take() {
+                stats.opponent_saw(window, sent_at, now);
+            }
+        }
         if let Some(pending) = &self.pending {
-            if frame.by.as_deref() == Some(self.player_id.as_str()) {
+            if mine {
                 stats.action_applied(window, pending.sent_at, now);
                 self.pending = None;
                 self.deadline = None;

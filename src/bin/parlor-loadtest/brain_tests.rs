@@ -31,7 +31,8 @@ fn moves_on_its_turn_and_measures_the_answer() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
-    let mut brain = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING);
+    let mut brain =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::new(MoveClock::new()));
     assert!(!brain.wants_move());
 
     let joined = brain.on_text(&state(2, "playing", 0, "null"), now, &win, &stats);
@@ -68,8 +69,9 @@ fn host_sends_rematch_once_when_finished() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
-    let mut host = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING);
-    let mut guest = Brain::<TicTacToeBoard>::new("pb".into(), 1, "not json");
+    let clock = Arc::new(MoveClock::new());
+    let mut host = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::clone(&clock));
+    let mut guest = Brain::<TicTacToeBoard>::new("pb".into(), 1, "not json", clock);
     let finished = state(7, "finished", 0, r#""pb""#);
     assert_eq!(
         host.on_text(&finished, now, &win, &stats),
@@ -94,7 +96,8 @@ fn error_to_an_action_backs_off_then_retries() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
-    let mut brain = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING);
+    let mut brain =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::new(MoveClock::new()));
     brain.on_text(&state(2, "playing", 0, "null"), now, &win, &stats);
     brain.make_move(now).unwrap();
     let error = r#"{"type":"error","req":2,"code":"rate_limited","message":"slow down"}"#;
@@ -115,7 +118,8 @@ fn watchdog_gives_up_on_a_lost_action() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
-    let mut brain = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING);
+    let mut brain =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::new(MoveClock::new()));
     brain.on_text(&state(2, "playing", 0, "null"), now, &win, &stats);
     brain.make_move(now).unwrap();
     assert_eq!(brain.deadline(), Some(now + WATCHDOG));
@@ -128,7 +132,8 @@ fn watchdog_gives_up_on_a_lost_action() {
 fn room_closed_leaves_and_junk_is_counted() {
     let stats = Stats::new();
     let now = Instant::now();
-    let mut brain = Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING);
+    let mut brain =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::new(MoveClock::new()));
     let closed = r#"{"type":"room_closed","room":"K7QXHM","reason":"closed_by_operator"}"#;
     assert_eq!(
         brain.on_text(closed, now, &window(now), &stats),
@@ -136,4 +141,29 @@ fn room_closed_leaves_and_junk_is_counted() {
     );
     brain.on_text("{", now, &window(now), &stats);
     assert_eq!(stats.bad_frames.load(Relaxed), 1);
+}
+
+#[test]
+fn opponent_times_the_movers_action_once() {
+    let stats = Stats::new();
+    let now = Instant::now();
+    let win = window(now);
+    let clock = Arc::new(MoveClock::new());
+    let mut mover =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::clone(&clock));
+    let mut other = Brain::<TicTacToeBoard>::new("pb".into(), 1, "{}", clock);
+    let start = state(2, "playing", 0, "null");
+    mover.on_text(&start, now, &win, &stats);
+    other.on_text(&start, now, &win, &stats);
+    mover.make_move(now).unwrap();
+    let applied = state(3, "playing", 1, r#""pa""#);
+    mover.on_text(&applied, now + Duration::from_millis(1), &win, &stats);
+    other.on_text(&applied, now + Duration::from_millis(40), &win, &stats);
+    let seen = stats.opponent_latency_summary().unwrap();
+    assert!((39.0..41.0).contains(&seen.p50), "{seen:?}");
+    assert_eq!(stats.latency_summary().unwrap().max.round(), 1.0);
+
+    // A rematch by the mover has nothing in flight to time.
+    other.on_text(&state(4, "playing", 1, r#""pa""#), now, &win, &stats);
+    assert_eq!(stats.opponent_latency_summary().unwrap().max.round(), 40.0);
 }

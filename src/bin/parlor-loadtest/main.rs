@@ -1,6 +1,6 @@
 //! `parlor-loadtest`: load tester for the Parlor game-room server.
 //!
-//! It speaks only the public WebSocket protocol (`docs/protocol.md`), so it builds
+//! It speaks only the public WebSocket protocol (the wire contract, `protocol.md`), so it builds
 //! without the `parlor` library. Two modes:
 //!
 //! - **play** (default): `--rooms N` rooms of two players play real games, closed loop

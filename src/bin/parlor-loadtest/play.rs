@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::brain::MoveClock;
 use crate::cli::Args;
 use crate::game::{ConnectFourBoard, GameKind, TicTacToeBoard};
 use crate::player::{self, Shared};
@@ -55,8 +56,9 @@ pub async fn run(args: &Args) -> PlayReport {
     let mut players = JoinSet::new();
     let room_count = rooms.len();
     for room in rooms {
-        spawn_player(&mut players, room.game, room.a, &shared, &stop_rx);
-        spawn_player(&mut players, room.game, room.b, &shared, &stop_rx);
+        let clock = Arc::new(MoveClock::new());
+        spawn_player(&mut players, room.game, room.a, &clock, &shared, &stop_rx);
+        spawn_player(&mut players, room.game, room.b, &clock, &shared, &stop_rx);
     }
     progress.show(play_line(Arc::clone(&stats), window));
     let ended = if room_count == 0 {
@@ -87,13 +89,18 @@ fn spawn_player(
     players: &mut JoinSet<()>,
     game: GameKind,
     seated: Seated,
+    clock: &Arc<MoveClock>,
     shared: &Arc<Shared>,
     stop: &watch::Receiver<bool>,
 ) {
-    let (shared, stop) = (Arc::clone(shared), stop.clone());
+    let (clock, shared, stop) = (Arc::clone(clock), Arc::clone(shared), stop.clone());
     match game {
-        GameKind::Tictactoe => players.spawn(player::run::<TicTacToeBoard>(seated, shared, stop)),
-        GameKind::Connect4 => players.spawn(player::run::<ConnectFourBoard>(seated, shared, stop)),
+        GameKind::Tictactoe => {
+            players.spawn(player::run::<TicTacToeBoard>(seated, clock, shared, stop))
+        }
+        GameKind::Connect4 => {
+            players.spawn(player::run::<ConnectFourBoard>(seated, clock, shared, stop))
+        }
     };
 }
 
@@ -161,6 +168,7 @@ fn build_report(
         },
         target_rate: args.rate,
         latency_ms: stats.latency_summary(),
+        opponent_latency_ms: stats.opponent_latency_summary(),
         games_finished: stats.games_finished.load(Relaxed),
         errors: stats.errors(),
         connect_failures: stats.connect_failure_count(),

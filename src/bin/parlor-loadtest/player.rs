@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio::sync::{watch, Semaphore};
 
-use crate::brain::{Brain, Reaction};
+use crate::brain::{Brain, MoveClock, Reaction};
 use crate::conn::{self, Read};
 use crate::game::Board;
 use crate::setup::Seated;
@@ -23,15 +23,21 @@ pub struct Shared {
 }
 
 /// Plays until `stop` turns true (or its sender goes), then closes the socket. A
-/// connection that ends before that is counted as an unexpected close.
-pub async fn run<B: Board>(seated: Seated, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+/// connection that ends before that is counted as an unexpected close. `clock` is
+/// shared with the other player of the room.
+pub async fn run<B: Board>(
+    seated: Seated,
+    clock: Arc<MoveClock>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
     let Seated {
         mut ws,
         player_id,
         seat,
         joined,
     } = seated;
-    let mut brain = Brain::<B>::new(player_id, seat, &joined);
+    let mut brain = Brain::<B>::new(player_id, seat, &joined, clock);
     drop(joined);
     let stats = &shared.stats;
     let open_loop = shared.pacer.is_some();

@@ -36,6 +36,9 @@ pub struct PlayReport {
     pub target_rate: Option<f64>,
     /// Send-to-`state` latency of those actions.
     pub latency_ms: Option<LatencySummary>,
+    /// Send-to-`state` latency of the same actions as the *other* player of the room
+    /// saw them (the fan-out path alone).
+    pub opponent_latency_ms: Option<LatencySummary>,
     /// Games that ended in the measured time.
     pub games_finished: u64,
     /// `error` frames by code, for the whole run.
@@ -131,13 +134,12 @@ impl PlayReport {
             "  actions/s          {:.1}{target}",
             self.actions_per_sec
         );
-        let latency = self.latency_ms.map_or("-".to_owned(), |l| {
-            format!(
-                "p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-                l.p50, l.p90, l.p99, l.p999, l.max
-            )
-        });
-        let _ = writeln!(out, "  latency ms         {latency}");
+        let _ = writeln!(out, "  latency ms         {}", quantiles(self.latency_ms));
+        let _ = writeln!(
+            out,
+            "  opponent sees ms   {}",
+            quantiles(self.opponent_latency_ms)
+        );
         let _ = writeln!(out, "  games finished     {}", self.games_finished);
         let _ = writeln!(out, "  errors             {}", counts(&self.errors));
         let _ = writeln!(
@@ -189,6 +191,16 @@ impl IdleReport {
         );
         out
     }
+}
+
+/// `p50 … max`, or `-`.
+fn quantiles(latency: Option<LatencySummary>) -> String {
+    latency.map_or("-".to_owned(), |l| {
+        format!(
+            "p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+            l.p50, l.p90, l.p99, l.p999, l.max
+        )
+    })
 }
 
 /// `none`, or `a=1 b=2`.

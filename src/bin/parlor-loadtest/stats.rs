@@ -55,6 +55,7 @@ pub struct Stats {
     /// Actions (or rematches) the server never answered within the watchdog time.
     pub unanswered: AtomicU64,
     latency: Mutex<Histogram<u64>>,
+    opponent_latency: Mutex<Histogram<u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
     connect_failures: Mutex<BTreeMap<String, u64>>,
     unexpected_closes: Mutex<BTreeMap<String, u64>>,
@@ -78,6 +79,7 @@ impl Stats {
             open: AtomicU64::new(0),
             rooms_ready: AtomicU64::new(0),
             unanswered: AtomicU64::new(0),
+            opponent_latency: Mutex::new(histogram.clone()),
             latency: Mutex::new(histogram),
             errors: Mutex::new(BTreeMap::new()),
             connect_failures: Mutex::new(BTreeMap::new()),
@@ -93,8 +95,15 @@ impl Stats {
             return;
         }
         self.applied.fetch_add(1, Relaxed);
-        let micros = u64::try_from(now.duration_since(sent_at).as_micros()).unwrap_or(u64::MAX);
-        lock(&self.latency).saturating_record(micros.max(1));
+        record(&self.latency, sent_at, now);
+    }
+
+    /// Records the other player's view of an action sent at `sent_at`: when the `state`
+    /// reached the player who did not send it. Only the window's count.
+    pub fn opponent_saw(&self, window: &Window, sent_at: Instant, now: Instant) {
+        if window.contains(sent_at) {
+            record(&self.opponent_latency, sent_at, now);
+        }
     }
 
     /// Counts an `error` frame by its code.
@@ -129,20 +138,14 @@ impl Stats {
         (!histogram.is_empty()).then(|| histogram.value_at_quantile(quantile) as f64 / 1000.0)
     }
 
-    /// p50, p90, p99, p99.9 and max, in milliseconds.
+    /// p50, p90, p99, p99.9 and max of the mover's latency, in milliseconds.
     pub fn latency_summary(&self) -> Option<LatencySummary> {
-        let histogram = lock(&self.latency);
-        if histogram.is_empty() {
-            return None;
-        }
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        Some(LatencySummary {
-            p50: ms(histogram.value_at_quantile(0.5)),
-            p90: ms(histogram.value_at_quantile(0.9)),
-            p99: ms(histogram.value_at_quantile(0.99)),
-            p999: ms(histogram.value_at_quantile(0.999)),
-            max: ms(histogram.max()),
-        })
+        summary(&lock(&self.latency))
+    }
+
+    /// The same for the opponent's latency.
+    pub fn opponent_latency_summary(&self) -> Option<LatencySummary> {
+        summary(&lock(&self.opponent_latency))
     }
 
     /// `error` frames by code.
@@ -189,6 +192,25 @@ pub struct LatencySummary {
     pub p999: f64,
     /// Largest value seen.
     pub max: f64,
+}
+
+fn record(histogram: &Mutex<Histogram<u64>>, sent_at: Instant, now: Instant) {
+    let micros = u64::try_from(now.duration_since(sent_at).as_micros()).unwrap_or(u64::MAX);
+    lock(histogram).saturating_record(micros.max(1));
+}
+
+fn summary(histogram: &Histogram<u64>) -> Option<LatencySummary> {
+    if histogram.is_empty() {
+        return None;
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    Some(LatencySummary {
+        p50: ms(histogram.value_at_quantile(0.5)),
+        p90: ms(histogram.value_at_quantile(0.9)),
+        p99: ms(histogram.value_at_quantile(0.99)),
+        p999: ms(histogram.value_at_quantile(0.999)),
+        max: ms(histogram.max()),
+    })
 }
 
 /// A panicking holder cannot leave a counter half-written, so poison is ignored.
