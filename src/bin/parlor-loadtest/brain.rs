@@ -250,18 +250,19 @@ impl<B: Board> Brain<B> {
     fn on_error(&mut self, frame: &Incoming<'_, B>, now: Instant, stats: &Stats) -> Reaction {
         let code = frame.code.as_deref().unwrap_or("missing_code");
         stats.error(code);
-        let Some(req) = frame.req else {
-            return Reaction::Nothing;
-        };
         let backoff = if code == "rate_limited" {
             RATE_LIMITED_BACKOFF
         } else {
             ERROR_BACKOFF
         };
-        if self.pending.as_ref().is_some_and(|p| p.req == req) {
+        // An error without `req` is taken as the answer to the one request in flight
+        // (there is never more than one): the contract says errors echo `req`, but a
+        // server that forgets must not leave the player waiting for the watchdog.
+        let answers = |sent: u64| frame.req.is_none_or(|req| req == sent);
+        if self.pending.as_ref().is_some_and(|p| answers(p.req)) {
             self.pending = None;
             self.deadline = Some(now + backoff);
-        } else if self.rematch_req == Some(req) {
+        } else if self.rematch_req.is_some_and(answers) {
             // on_deadline sends it again if the game is still finished by then.
             self.rematch_req = None;
             self.deadline = Some(now + backoff);

@@ -167,3 +167,23 @@ fn opponent_times_the_movers_action_once() {
     other.on_text(&state(4, "playing", 1, r#""pa""#), now, &win, &stats);
     assert_eq!(stats.opponent_latency_summary().unwrap().max.round(), 40.0);
 }
+
+#[test]
+fn error_without_req_answers_the_request_in_flight() {
+    let stats = Stats::new();
+    let now = Instant::now();
+    let win = window(now);
+    let mut host =
+        Brain::<TicTacToeBoard>::new("pa".into(), 0, JOINED_WAITING, Arc::new(MoveClock::new()));
+    host.on_text(&state(2, "finished", 0, r#""pb""#), now, &win, &stats);
+    let limited =
+        r#"{"type":"error","code":"rate_limited","message":"too many messages; slow down"}"#;
+    host.on_text(limited, now, &win, &stats);
+    assert_eq!(host.deadline(), Some(now + RATE_LIMITED_BACKOFF));
+    let again = host.on_deadline(now + RATE_LIMITED_BACKOFF, &stats);
+    assert_eq!(
+        again,
+        Reaction::Send(r#"{"type":"rematch","req":3}"#.into())
+    );
+    assert_eq!(stats.unanswered.load(Relaxed), 0);
+}

@@ -12,7 +12,19 @@
 //!   server's memory per idle connection.
 //!
 //! Every run is bounded in count and time and stops by itself; only loopback URLs are
-//! accepted unless `--allow-remote` is given.
+//! accepted unless `--allow-remote` is given. At the end each player sends `leave_room`
+//! before closing, so the server can delete the rooms.
+//!
+//! ```text
+//! # 50 rooms, closed loop, one node (start it with --rate-limit-per-sec 0, or the
+//! # per-connection limit caps each player at about 20 messages/s)
+//! parlor-loadtest --url ws://127.0.0.1:8765/ws --rooms 50 --duration 10s
+//! # two nodes sharing one Redis; every room spans both; fixed offered load
+//! parlor-loadtest --url ws://127.0.0.1:8765/ws --url ws://127.0.0.1:8766/ws \
+//!     --rooms 200 --game mixed --rate 2000 --duration 30s --json
+//! # memory per idle connection: read the server's RSS while this holds
+//! parlor-loadtest --url ws://127.0.0.1:8765/ws --idle 5000 --duration 30s
+//! ```
 //!
 //! Modules: [`cli`] flags · [`conn`] one socket · [`protocol`] wire frames · [`game`]
 //! boards and random moves · [`setup`] ramp-up · [`brain`] a player's state machine ·

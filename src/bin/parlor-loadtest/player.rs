@@ -9,8 +9,12 @@ use tokio::sync::{watch, Semaphore};
 use crate::brain::{Brain, MoveClock, Reaction};
 use crate::conn::{self, Read};
 use crate::game::Board;
+use crate::protocol;
 use crate::setup::Seated;
 use crate::stats::{Stats, Window};
+
+/// The `req` of the final `leave_room` (the setup's; its reply is not awaited).
+const LEAVE_REQ: u64 = 1;
 
 /// What every player task shares.
 pub struct Shared {
@@ -81,8 +85,13 @@ pub async fn run<B: Board>(
             Reaction::Leave(why) => break Some(why.to_owned()),
         }
     };
-    if let Some(how) = ended {
-        stats.unexpected_close(&how);
+    match ended {
+        Some(how) => stats.unexpected_close(&how),
+        // Leave rather than just close: a dropped socket keeps its seat until the room
+        // expires, and a load test should not leave thousands of rooms behind.
+        None => {
+            let _ = conn::send(&mut ws, protocol::leave_room(LEAVE_REQ)).await;
+        }
     }
     conn::close(ws).await;
 }

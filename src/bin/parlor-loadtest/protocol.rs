@@ -131,6 +131,11 @@ pub fn rematch(req: u64) -> String {
     format!(r#"{{"type":"rematch","req":{req}}}"#)
 }
 
+/// `leave_room`, so the server can delete the room rather than hold the seat.
+pub fn leave_room(req: u64) -> String {
+    format!(r#"{{"type":"leave_room","req":{req}}}"#)
+}
+
 /// `ping`.
 pub fn ping(req: u64) -> String {
     format!(r#"{{"type":"ping","req":{req}}}"#)
@@ -179,6 +184,7 @@ mod tests {
             create_room(1, "tictactoe", "a\"b"),
             join_room(2, "K7QXHM", "b"),
             action(3, r#"{"cell":4}"#),
+            leave_room(6),
             rematch(4),
             ping(5),
         ] {
