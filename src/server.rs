@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use rand::Rng;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -110,6 +111,14 @@ impl Server {
             tracing::info!(%addr, "listening");
         }
         let stopping = state.shutdown.clone();
+        // Events are small frames pushed to players who may send nothing in between:
+        // without TCP_NODELAY, Nagle's algorithm holds them for the peer's delayed ACK
+        // (tens of milliseconds per event).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopping.cancelled().await })
             .await;

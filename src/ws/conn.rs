@@ -156,7 +156,9 @@ async fn serve(
                             Verdict::Limited => {
                                 m::ws_rejected("rate_limited");
                                 let err = ProtoError::from(ErrorCode::RateLimited);
-                                if !conn.send_error(None, &err).await {
+                                // The refused message's `req` is echoed like any reply.
+                                let req = crate::protocol::parse_client_message(text.as_str()).req;
+                                if !conn.send_error(req, &err).await {
                                     return Exit::Gone;
                                 }
                             }
