@@ -125,6 +125,12 @@ pub struct Config {
     /// `reconnect_after_ms` sent to clients in `server_shutdown`.
     #[arg(long, env = "PARLOR_RECONNECT_AFTER_MS", default_value_t = 1_000)]
     pub reconnect_after_ms: u64,
+
+    /// Keep the latest document of rooms with local members, so a change needs no read
+    /// first (one Redis round trip per action). `false` reads before every write; only
+    /// useful to measure what the cache saves.
+    #[arg(long, env = "PARLOR_ROOM_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub room_cache: bool,
 }
 
 impl Default for Config {
@@ -158,6 +164,7 @@ impl Config {
             idle_timeout_secs: 60,
             shutdown_grace_ms: 5_000,
             reconnect_after_ms: 1_000,
+            room_cache: true,
         }
     }
 

@@ -65,7 +65,10 @@ impl Server {
             }
         };
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
-        let rooms = Rooms::new(store.clone(), hub, cfg.room_ttl());
+        let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl());
+        if !cfg.room_cache {
+            rooms = rooms.without_cache();
+        }
         tracing::info!(node = %node_id, store = store.backend(), "parlor ready");
         let state = AppState {
             conn_slots: Arc::new(Semaphore::new(cfg.max_connections)),

@@ -125,6 +125,8 @@ pub struct Rooms {
     /// unsubscribe commands must reach Redis in the order the set changes.
     subscribed: Arc<AsyncMutex<HashSet<Arc<str>>>>,
     ttl: Duration,
+    /// Whether writes may start from the hub's cached document.
+    use_cache: bool,
 }
 
 impl Rooms {
@@ -135,7 +137,14 @@ impl Rooms {
             hub,
             subscribed: Arc::default(),
             ttl,
+            use_cache: true,
         }
+    }
+
+    /// Turn the write cache off (every change reads the room first).
+    pub fn without_cache(mut self) -> Self {
+        self.use_cache = false;
+        self
     }
 
     /// The store behind the service.
@@ -238,7 +247,7 @@ impl Rooms {
 
     /// Read a room, preferring the hub's cache when the store is remote.
     async fn current(&self, code: &str, use_cache: bool) -> Result<SharedDoc, ProtoError> {
-        if use_cache && self.store.is_remote() {
+        if use_cache && self.use_cache && self.store.is_remote() {
             if let Some(doc) = self.hub.cached(code) {
                 return Ok(doc);
             }
@@ -262,7 +271,7 @@ impl Rooms {
         mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
     ) -> Result<SharedDoc, ProtoError> {
         let mut base = self.current(code, true).await?;
-        let mut cached = self.store.is_remote();
+        let mut cached = self.use_cache && self.store.is_remote();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
             let plan = match rules(&mut next) {
