@@ -12,7 +12,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::error::{ApiError, ErrorBody};
 use crate::game::GameKind;
 use crate::protocol::{normalize_code, PlayerInfo, RoomSnapshot, RoomSummary};
-use crate::room::model::Status;
+use crate::room::model::{RoomDoc, Status};
 use crate::state::AppState;
 
 /// Largest page the listing returns.
@@ -145,6 +145,21 @@ pub async fn list_rooms(
     }))
 }
 
+/// A room code from a path, normalised.
+fn parse_code(code: &str) -> Result<String, ApiError> {
+    normalize_code(code).map_err(|e| ApiError::BadRequest(e.message))
+}
+
+/// The stored room with this code, read from the store (never a cache).
+async fn load_room(state: &AppState, code: &str) -> Result<RoomDoc, ApiError> {
+    let code = parse_code(code)?;
+    state
+        .rooms
+        .snapshot(&code)
+        .await?
+        .ok_or(ApiError::RoomNotFound)
+}
+
 /// One room's snapshot.
 #[utoipa::path(get, path = "/api/v1/rooms/{code}", params(("code" = String, Path, description = "Room code")),
     responses((status = 200, body = RoomSnapshot), (status = 401, body = ErrorBody),
@@ -153,12 +168,7 @@ pub async fn get_room(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<RoomSnapshot>, ApiError> {
-    let code = normalize_code(&code).map_err(|e| ApiError::BadRequest(e.message))?;
-    let doc = state
-        .rooms
-        .snapshot(&code)
-        .await?
-        .ok_or(ApiError::RoomNotFound)?;
+    let doc = load_room(&state, &code).await?;
     Ok(Json(doc.snapshot()))
 }
 
@@ -170,12 +180,7 @@ pub async fn get_players(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<PlayerList>, ApiError> {
-    let code = normalize_code(&code).map_err(|e| ApiError::BadRequest(e.message))?;
-    let doc = state
-        .rooms
-        .snapshot(&code)
-        .await?
-        .ok_or(ApiError::RoomNotFound)?;
+    let doc = load_room(&state, &code).await?;
     Ok(Json(PlayerList {
         players: doc.player_infos(),
     }))
@@ -189,7 +194,7 @@ pub async fn delete_room(
     State(state): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let code = normalize_code(&code).map_err(|e| ApiError::BadRequest(e.message))?;
+    let code = parse_code(&code)?;
     if state.rooms.close(&code).await? {
         tracing::info!(room = %code, "room closed by operator");
         Ok(StatusCode::NO_CONTENT)
@@ -207,7 +212,7 @@ pub async fn kick_player(
     State(state): State<AppState>,
     Path((code, player_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let code = normalize_code(&code).map_err(|e| ApiError::BadRequest(e.message))?;
+    let code = parse_code(&code)?;
     if state.rooms.kick(&code, &player_id).await? {
         tracing::info!(room = %code, player = %player_id, "player kicked by operator");
         Ok(StatusCode::NO_CONTENT)

@@ -36,28 +36,12 @@ pub struct PlayerInfo {
     pub connected: bool,
 }
 
-/// A room as seen by clients and by the REST API.
+/// A room as seen by clients and by the REST API: the summary plus the game state.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RoomSnapshot {
-    /// Six-character room code.
-    pub code: String,
-    /// Which game the room plays.
-    #[schema(value_type = String, example = "tictactoe")]
-    pub game: GameKind,
-    /// `waiting`, `playing` or `finished`.
-    pub status: &'static str,
-    /// Private rooms are not listed.
-    pub private: bool,
-    /// RFC 3339 creation time.
-    pub created_at: String,
-    /// RFC 3339 time of the last change.
-    pub updated_at: String,
-    /// Room version; increases with every change.
-    pub version: u64,
-    /// Seated players.
-    pub players: Vec<PlayerInfo>,
-    /// Number of spectators.
-    pub spectators: u32,
+    /// Everything but the game state.
+    #[serde(flatten)]
+    pub summary: RoomSummary,
     /// Game state (shape depends on the game).
     #[schema(value_type = Object)]
     pub state: GameState,
@@ -79,7 +63,7 @@ pub struct RoomSummary {
     pub created_at: String,
     /// RFC 3339 time of the last change.
     pub updated_at: String,
-    /// Room version.
+    /// Room version; increases with every change.
     pub version: u64,
     /// Seated players.
     pub players: Vec<PlayerInfo>,

@@ -119,15 +119,7 @@ impl RoomDoc {
     /// The full snapshot (the `joined` payload and the REST body of one room).
     pub fn snapshot(&self) -> RoomSnapshot {
         RoomSnapshot {
-            code: self.code.clone(),
-            game: self.game,
-            status: self.status.as_str(),
-            private: self.private,
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
-            version: self.version,
-            players: self.player_infos(),
-            spectators: self.spectators,
+            summary: self.summary(),
             state: self.state.clone(),
         }
     }

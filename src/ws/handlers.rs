@@ -10,7 +10,7 @@ use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::metrics as m;
 use crate::protocol::{
-    parse_client_message, validate_chat, validate_name, ClientMsg, ServerMsg, You,
+    normalize_code, parse_client_message, validate_chat, validate_name, ClientMsg, ServerMsg, You,
 };
 use crate::room::{Joined, Membership};
 
@@ -74,10 +74,13 @@ async fn dispatch(
         } => {
             let name = validate_name(&name)?;
             not_in_room(conn)?;
-            let joined = conn
-                .rooms()
-                .join(&conn.handle, &room, name, spectate)
-                .await?;
+            // Only code guesses go through the gate: a bad name is refused above, free.
+            conn.gate.admit()?;
+            let result = match normalize_code(&room) {
+                Ok(code) => conn.rooms().join(&conn.handle, &code, name, spectate).await,
+                Err(e) => Err(e),
+            };
+            let joined = conn.gate.outcome(result)?;
             Ok(send_joined(conn, req, joined).await)
         }
         ClientMsg::QuickJoin { game, name } => {
@@ -88,7 +91,9 @@ async fn dispatch(
         }
         ClientMsg::Resume { session } => {
             not_in_room(conn)?;
-            let joined = conn.rooms().resume(&conn.handle, &session).await?;
+            conn.gate.admit()?;
+            let result = conn.rooms().resume(&conn.handle, &session).await;
+            let joined = conn.gate.outcome(result)?;
             Ok(send_joined(conn, req, joined).await)
         }
         ClientMsg::LeaveRoom {} => {
@@ -155,7 +160,7 @@ async fn send_joined(conn: &mut Conn, req: Option<u64>, joined: Joined) -> bool 
         seat: membership.seat,
         role: membership.role.as_str(),
     };
-    conn.seen_version = snapshot.version;
+    conn.seen_version = snapshot.summary.version;
     let room = membership.code.clone();
     conn.membership = Some(membership);
     conn.send(&ServerMsg::Joined {
