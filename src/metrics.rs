@@ -54,6 +54,7 @@ pub fn install(node_id: &str) -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed");
             }
+            zero_known_series();
             let process = metrics_process::Collector::default();
             process.describe();
             let _ = PROCESS.set(process);
@@ -104,6 +105,27 @@ fn describe() {
         "parlor_pubsub_messages_total",
         "Room events published and received"
     );
+}
+
+/// Reasons a connection or message is refused (the `reason` label).
+pub const REJECT_REASONS: &[&str] = &[
+    "origin",
+    "max_connections",
+    "rate_limited",
+    "flood",
+    "binary",
+    "too_large",
+    "idle",
+    "shutting_down",
+];
+
+/// Export the failure counters at zero from the start, so dashboards and alerts see a
+/// series (and a rate of 0) on a healthy node instead of no data.
+fn zero_known_series() {
+    for reason in REJECT_REASONS {
+        counter!("parlor_ws_rejected_total", "reason" => *reason).absolute(0);
+    }
+    counter!("parlor_redis_reconnects_total").absolute(0);
 }
 
 /// Render the exposition text, refreshing the gauges that are sampled rather than pushed.
