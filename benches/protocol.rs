@@ -1,1 +1,260 @@
-fn main() {}
+//! Micro-benchmarks of the CPU work on the hot path of one action, without any I/O:
+//! parsing client frames, encoding server frames, the pub/sub envelope, the game rules,
+//! and the room document's JSON round trip (what the store reads and writes).
+//!
+//! Quick run (about a minute):
+//!
+//! ```sh
+//! cargo bench --bench protocol -- --warm-up-time 1 --measurement-time 2
+//! ```
+//!
+//! Run one group with a filter, e.g. `cargo bench --bench protocol -- rules/`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::{json, Value};
+
+use parlor::game::{GameKind, GameState, Outcome};
+use parlor::hub::{Audience, Effect, Envelope};
+use parlor::protocol::{encode, parse_client_message, ServerMsg};
+use parlor::room::model::{PlayerRec, RoomDoc, Status};
+
+const ACTION_FRAME: &str =
+    r#"{"type":"action","req":42,"action":{"column":3},"expected_version":17}"#;
+const CHAT_FRAME: &str =
+    r#"{"type":"chat","req":7,"text":"good game, one more? the rematch button is right there"}"#;
+const CREATE_FRAME: &str =
+    r#"{"type":"create_room","req":1,"game":"connect4","name":"alice","private":true}"#;
+
+/// Connect-four column moves for a mid-game position (14 pieces, nobody has won).
+const C4_OPENING: [u64; 14] = [3, 3, 2, 4, 4, 2, 5, 1, 1, 6, 0, 6, 6, 0];
+/// Tic-tac-toe cells for a mid-game position (4 pieces, seat 0 to move, nobody has won).
+const TTT_OPENING: [u64; 4] = [4, 0, 2, 6];
+
+/// A tiny deterministic generator (xorshift64*), so every run plays the same games.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+}
+
+/// The action JSON for `index` in `game` (a cell or a column).
+fn action(game: GameKind, index: u64) -> Value {
+    match game {
+        GameKind::Tictactoe => json!({ "cell": index }),
+        GameKind::Connect4 => json!({ "column": index }),
+    }
+}
+
+/// Plays `moves` from a fresh game where seat 0 starts.
+fn position(game: GameKind, moves: &[u64]) -> GameState {
+    let mut state = game.new_state(0);
+    for &m in moves {
+        let seat = state.turn();
+        let outcome = game
+            .apply(&mut state, seat, &action(game, m))
+            .expect("the opening is legal");
+        assert_eq!(
+            outcome,
+            Outcome::Ongoing,
+            "the opening must not end the game"
+        );
+    }
+    state
+}
+
+/// Plays one whole game of random legal moves; returns how many moves it took.
+fn random_game(game: GameKind, rng: &mut Rng) -> usize {
+    let width: u64 = match game {
+        GameKind::Tictactoe => 9,
+        GameKind::Connect4 => 7,
+    };
+    let actions: Vec<Value> = (0..width).map(|i| action(game, i)).collect();
+    let mut state = game.new_state(0);
+    let mut moves = 0;
+    loop {
+        let seat = state.turn();
+        // Rejection sampling: a full cell or column is refused and another is drawn.
+        match game.apply(&mut state, seat, &actions[rng.below(actions.len())]) {
+            Ok(Outcome::Ongoing) => moves += 1,
+            Ok(_) => return moves + 1,
+            Err(_) => {}
+        }
+    }
+}
+
+fn player(index: u8, name: &str) -> PlayerRec {
+    PlayerRec {
+        player_id: format!(
+            "p_{:016x}",
+            0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(index as u64 + 1)
+        ),
+        name: name.into(),
+        seat: index,
+        connected: true,
+        session_hash: "5f2b1c8e0a9d4e7f6b3a2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f".into(),
+        epoch: 3,
+    }
+}
+
+/// A connect-four room in the middle of a game, as the store holds it.
+fn room_doc() -> RoomDoc {
+    RoomDoc {
+        code: "4LP3VF".into(),
+        game: GameKind::Connect4,
+        status: Status::Playing,
+        private: true,
+        created_at: "2026-11-25T18:56:45Z".into(),
+        updated_at: "2026-11-25T18:58:02Z".into(),
+        version: 17,
+        players: vec![player(0, "alice"), player(1, "bob")],
+        spectators: 1,
+        state: position(GameKind::Connect4, &C4_OPENING),
+        first: 0,
+    }
+}
+
+fn parse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse_client_message");
+    for (name, frame) in [
+        ("action", ACTION_FRAME),
+        ("chat", CHAT_FRAME),
+        ("create_room", CREATE_FRAME),
+    ] {
+        let parsed = parse_client_message(frame);
+        assert!(parsed.msg.is_ok(), "{name}: {:?}", parsed.msg);
+        group.throughput(Throughput::Bytes(frame.len() as u64));
+        group.bench_function(name, |b| b.iter(|| parse_client_message(black_box(frame))));
+    }
+    group.finish();
+}
+
+fn encode_frames(c: &mut Criterion) {
+    let doc = room_doc();
+    let action = json!({ "column": 3 });
+    let by = doc.players[0].player_id.clone();
+    let mut group = c.benchmark_group("encode");
+    group.bench_function("state_connect4", |b| {
+        b.iter(|| {
+            encode(black_box(&ServerMsg::State {
+                room: &doc.code,
+                version: doc.version,
+                status: doc.status.as_str(),
+                state: &doc.state,
+                by: Some(&by),
+                action: Some(&action),
+            }))
+        })
+    });
+    let snapshot = doc.snapshot();
+    let you = parlor::protocol::You {
+        player_id: by.clone(),
+        name: "alice".into(),
+        seat: Some(0),
+        role: "player",
+    };
+    group.bench_function("joined_connect4", |b| {
+        b.iter(|| {
+            encode(black_box(&ServerMsg::Joined {
+                req: Some(1),
+                room: &doc.code,
+                you: &you,
+                session: Some("4LP3VFRNTGsyll1F7lln12Zj-jJomUxQqbFBv7"),
+                snapshot: &snapshot,
+            }))
+        })
+    });
+    group.finish();
+}
+
+fn envelope(c: &mut Criterion) {
+    let doc = room_doc();
+    let action = json!({ "column": 3 });
+    let state_frame = encode(&ServerMsg::State {
+        room: &doc.code,
+        version: doc.version,
+        status: doc.status.as_str(),
+        state: &doc.state,
+        by: Some(&doc.players[0].player_id),
+        action: Some(&action),
+    });
+    let env = Envelope {
+        version: Some(doc.version),
+        effect: Effect::None,
+        doc: Some(serde_json::to_string(&doc).expect("the document serialises")),
+        frames: vec![(Audience::All, state_frame)],
+    };
+    let wire = env.encode();
+    assert_eq!(Envelope::decode(&wire).as_ref(), Some(&env));
+    let mut group = c.benchmark_group("envelope");
+    group.throughput(Throughput::Bytes(wire.len() as u64));
+    group.bench_function("encode", |b| b.iter(|| black_box(&env).encode()));
+    group.bench_function("encode_parts", |b| {
+        b.iter(|| black_box(&env).encode_parts())
+    });
+    group.bench_function("decode", |b| b.iter(|| Envelope::decode(black_box(&wire))));
+    group.finish();
+}
+
+fn rules(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rules");
+    for (game, opening, next) in [
+        (GameKind::Tictactoe, &TTT_OPENING[..], 8u64),
+        (GameKind::Connect4, &C4_OPENING[..], 5u64),
+    ] {
+        let state = position(game, opening);
+        let seat = state.turn();
+        let mv = action(game, next);
+        // The benchmarked move must be legal and must not end the game.
+        let mut check = state.clone();
+        assert_eq!(game.apply(&mut check, seat, &mv), Ok(Outcome::Ongoing));
+        group.bench_function(format!("{}_apply_midgame", game.name()), |b| {
+            b.iter_batched_ref(
+                || state.clone(),
+                |s| game.apply(s, seat, black_box(&mv)),
+                BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(format!("{}_random_game", game.name()), |b| {
+            let mut rng = Rng(0x853c_49e6_748f_ea9b);
+            b.iter(|| random_game(black_box(game), &mut rng))
+        });
+    }
+    group.finish();
+}
+
+fn room_doc_serde(c: &mut Criterion) {
+    let doc = room_doc();
+    let text = serde_json::to_string(&doc).expect("the document serialises");
+    let back: RoomDoc = serde_json::from_str(&text).expect("the document deserialises");
+    assert_eq!(back, doc);
+    let mut group = c.benchmark_group("room_doc");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("to_json", |b| {
+        b.iter(|| serde_json::to_string(black_box(&doc)))
+    });
+    group.bench_function("from_json", |b| {
+        b.iter(|| serde_json::from_str::<RoomDoc>(black_box(&text)))
+    });
+    group.bench_function("round_trip", |b| {
+        b.iter(|| {
+            let text = serde_json::to_string(black_box(&doc)).expect("serialises");
+            serde_json::from_str::<RoomDoc>(&text).expect("deserialises")
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // No plots: rendering them takes longer than the quick run itself on a small machine.
+    config = Criterion::default().without_plots();
+    targets = parse, encode_frames, envelope, rules, room_doc_serde
+}
+criterion_main!(benches);

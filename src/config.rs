@@ -131,6 +131,37 @@ pub struct Config {
     /// useful to measure what the cache saves.
     #[arg(long, env = "PARLOR_ROOM_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
     pub room_cache: bool,
+
+    /// Failed joins (unknown or malformed room code, invalid session) one connection may
+    /// make before its join and resume attempts are refused for the cool-down; at twice
+    /// this many failures and refusals it is closed with 1008. 0 turns this limit off.
+    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_CONN", default_value_t = 10)]
+    pub join_failures_per_conn: u32,
+
+    /// Seconds a connection's join and resume attempts are refused once it reached
+    /// `--join-failures-per-conn`.
+    #[arg(long, env = "PARLOR_JOIN_COOLDOWN_SECS", default_value_t = 30)]
+    pub join_cooldown_secs: u64,
+
+    /// Failed joins per minute one client address (IPv6: one /64) regains, shared by all
+    /// its connections on this node. 0 turns the per-address limit off.
+    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_MINUTE", default_value_t = 30)]
+    pub join_failures_per_minute: u32,
+
+    /// Failed joins one client address may make in a burst before it is refused.
+    #[arg(long, env = "PARLOR_JOIN_FAILURE_BURST", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub join_failure_burst: u32,
+
+    /// Most client addresses the failed-join limiter remembers; the least recently seen
+    /// are forgotten first.
+    #[arg(long, env = "PARLOR_JOIN_GUARD_MAX_IPS", default_value_t = 100_000)]
+    pub join_guard_max_ips: usize,
+
+    /// Take the client address from this request header (its last entry, e.g.
+    /// `X-Forwarded-For` or `X-Real-IP`) instead of the TCP peer. Set it only behind a
+    /// proxy that writes the header; otherwise clients can pick their own address.
+    #[arg(long, env = "PARLOR_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Config {
@@ -165,6 +196,12 @@ impl Config {
             shutdown_grace_ms: 5_000,
             reconnect_after_ms: 1_000,
             room_cache: true,
+            join_failures_per_conn: 10,
+            join_cooldown_secs: 30,
+            join_failures_per_minute: 30,
+            join_failure_burst: 30,
+            join_guard_max_ips: 100_000,
+            client_ip_header: None,
         }
     }
 

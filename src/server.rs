@@ -2,6 +2,7 @@
 //! service, the router, and the shutdown sequence.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
+use crate::ws::guard::JoinGuard;
 use crate::{http, metrics};
 
 /// Why a server could not start.
@@ -71,6 +73,7 @@ impl Server {
         }
         tracing::info!(node = %node_id, store = store.backend(), "parlor ready");
         let state = AppState {
+            join_guard: Arc::new(JoinGuard::new(&cfg)),
             conn_slots: Arc::new(Semaphore::new(cfg.max_connections)),
             cfg: Arc::new(cfg),
             rooms,
@@ -122,6 +125,8 @@ impl Server {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
+        // The peer address feeds the per-address failed-join limit (`ws::guard`).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopping.cancelled().await })
             .await;

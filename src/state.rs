@@ -38,6 +38,8 @@ pub struct AppState {
     pub tracker: TaskTracker,
     /// Source of connection ids.
     pub next_conn: Arc<AtomicU64>,
+    /// Failed-join limits per client address, shared by this node's connections.
+    pub join_guard: Arc<crate::ws::guard::JoinGuard>,
 }
 
 impl AppState {

@@ -76,6 +76,22 @@ impl GameKind {
             _ => Err(MoveError::WrongGame),
         }
     }
+
+    /// The action reduced to the one field this game reads (`{"cell":N}` /
+    /// `{"column":N}`), or `None` if it does not parse. Events echo this, never the raw
+    /// client JSON, so junk keys a client adds are neither published nor stored.
+    pub fn normalize_action(self, action: &Value) -> Option<Value> {
+        match self {
+            GameKind::Tictactoe => {
+                let a = <tictactoe::TicTacToe as Rules>::parse_action(action).ok()?;
+                Some(serde_json::json!({ "cell": a.cell }))
+            }
+            GameKind::Connect4 => {
+                let a = <connect4::Connect4 as Rules>::parse_action(action).ok()?;
+                Some(serde_json::json!({ "column": a.column }))
+            }
+        }
+    }
 }
 
 /// Game state as stored and sent on the wire (serialises untagged, as the bare game state).
@@ -327,6 +343,16 @@ mod tests {
             index_field(&json!({"cell": 8, "junk": [1]}), "cell", 9),
             Ok(8)
         );
+    }
+
+    #[test]
+    fn normalized_actions_keep_only_the_move() {
+        let junk = json!({"cell": 4, "junk": "x".repeat(10_000), "column": 1});
+        assert_eq!(T.normalize_action(&junk), Some(json!({"cell": 4})));
+        let c4 = GameKind::Connect4;
+        assert_eq!(c4.normalize_action(&junk), Some(json!({"column": 1})));
+        assert_eq!(c4.normalize_action(&json!({"column": 7})), None);
+        assert_eq!(T.normalize_action(&json!("junk")), None);
     }
 
     #[test]

@@ -12,6 +12,11 @@ use crate::error::{ErrorCode, ProtoError};
 /// Deepest JSON nesting accepted in a client frame; game actions are one level deep.
 pub const MAX_DEPTH: usize = 16;
 
+/// Largest `action` object accepted, in bytes of compact JSON. A real move is about a
+/// dozen bytes; anything near this is junk that would otherwise be parsed, checked and
+/// carried through the room service for nothing.
+pub const MAX_ACTION_BYTES: usize = 256;
+
 /// Every message a client may send. Unknown extra fields are ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -167,6 +172,7 @@ pub fn parse_client_message(text: &str) -> Incoming {
         Some(Value::String(t)) if CLIENT_TYPES.contains(&t.as_str()) => {
             serde_json::from_value::<ClientMsg>(value)
                 .map_err(|e| ProtoError::new(ErrorCode::BadRequest, clip(&e.to_string())))
+                .and_then(check_size)
         }
         Some(Value::String(_)) => Err(ErrorCode::UnknownType.into()),
         _ => Err(ProtoError::new(
@@ -175,6 +181,34 @@ pub fn parse_client_message(text: &str) -> Incoming {
         )),
     };
     Incoming { req, msg }
+}
+
+/// Refuse an oversized `action` (other fields are bounded by their own validation).
+fn check_size(msg: ClientMsg) -> Result<ClientMsg, ProtoError> {
+    match &msg {
+        ClientMsg::Action { action, .. } if !fits(action, MAX_ACTION_BYTES) => Err(
+            ProtoError::new(ErrorCode::BadRequest, "action is too large"),
+        ),
+        _ => Ok(msg),
+    }
+}
+
+/// Whether `v` serialises to at most `max` bytes; stops writing as soon as it does not.
+fn fits(v: &Value, max: usize) -> bool {
+    struct Budget(usize);
+    impl std::io::Write for Budget {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self
+                .0
+                .checked_sub(buf.len())
+                .ok_or(std::io::ErrorKind::WriteZero)?;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Budget(max), v).is_ok()
 }
 
 /// Keep error messages short: serde may quote the client's input back.
@@ -279,6 +313,24 @@ mod tests {
         assert_eq!(code(&deep), ErrorCode::BadRequest);
         let in_string = r#"{"type":"chat","text":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}"#;
         assert!(parse_client_message(in_string).msg.is_ok());
+    }
+
+    #[test]
+    fn actions_are_size_capped() {
+        let ok = r#"{"type":"action","action":{"cell":3,"note":"fine"}}"#;
+        assert!(parse_client_message(ok).msg.is_ok());
+        let junk: serde_json::Map<String, Value> = (0..500)
+            .map(|i| (format!("k{i}"), Value::from(i)))
+            .collect();
+        let big = serde_json::json!({"type": "action", "action": junk, "req": 3});
+        let inc = parse_client_message(&big.to_string());
+        assert_eq!(inc.req, Some(3));
+        assert_eq!(inc.msg.unwrap_err().code, ErrorCode::BadRequest);
+        let edge = "x".repeat(MAX_ACTION_BYTES - 2);
+        let at_limit = format!(r#"{{"type":"action","action":"{edge}"}}"#);
+        assert!(parse_client_message(&at_limit).msg.is_ok());
+        let over = format!(r#"{{"type":"action","action":"{edge}x"}}"#);
+        assert_eq!(code(&over), ErrorCode::BadRequest);
     }
 
     #[test]

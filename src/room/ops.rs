@@ -314,7 +314,10 @@ impl Rooms {
             }
             Ok(Plan::update(vec![(
                 Audience::All,
-                state_event(Some(m.player_id.to_string()), Some(action.clone())),
+                state_event(
+                    Some(m.player_id.to_string()),
+                    doc.game.normalize_action(action),
+                ),
             )]))
         })
         .await

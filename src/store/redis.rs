@@ -10,18 +10,30 @@
 //! - `publish` (chat): 1 script.
 //! - `open_rooms` / `list_rooms`: 1 index read, then 1 batch of `HGET`s sent together.
 //! - `subscribe` / `unsubscribe`: 1 on the subscriber connection.
+//!
+//! Messages published while the subscriber connection is down (Redis restarted, a
+//! failover) never arrive. So after it reconnects and its subscriptions are restored,
+//! every room with local members is read once (1 batch of `HGET`s) and members of a room
+//! that moved on meanwhile get a `state` event at the stored version.
+//!
+//! Behind Sentinel, fred asks the sentinels where the master is only when a connection
+//! breaks. A demoted master that stays up (a manual `SENTINEL FAILOVER`, a healed
+//! partition) keeps its connections until Sentinel reconfigures it, some 10 s later, and
+//! every write it takes meanwhile is lost when it resyncs from the new master. So the store
+//! also listens to each sentinel's `+switch-master` and reconnects everything at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use fred::clients::{Pool, SubscriberClient};
+use fred::clients::{Pool, SentinelClient, SubscriberClient};
 use fred::error::{Error as FredError, ErrorKind};
 use fred::interfaces::{
     EventInterface, HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface,
 };
 use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
+use fred::types::config::{SentinelConfig, ServerConfig};
 use fred::types::{Builder, SetOptions};
 use futures_util::future::join_all;
 use tokio::task::JoinHandle;
@@ -32,8 +44,9 @@ use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
 use crate::config::{mask_url, Config};
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::{Envelope, Hub};
+use crate::hub::{Audience, Envelope, Hub};
 use crate::metrics as m;
+use crate::protocol::{encode, ServerMsg};
 use crate::room::model::RoomDoc;
 
 /// Why the Redis store could not start.
@@ -62,6 +75,8 @@ pub struct RedisStore {
     ttl_secs: i64,
     scripts: Scripts,
     reconnects: Arc<AtomicU64>,
+    /// Connections to the sentinels, for `+switch-master` (Sentinel URLs only).
+    sentinels: Vec<SentinelClient>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -74,6 +89,7 @@ impl RedisStore {
             url: masked.clone(),
             reason: e.details().to_string(),
         })?;
+        let sentinels = sentinel_clients(&fred_cfg);
         let timeout = cfg.redis_timeout();
         let mut builder = Builder::from_config(fred_cfg);
         builder
@@ -116,13 +132,22 @@ impl RedisStore {
             })?;
 
         let reconnects = Arc::new(AtomicU64::new(0));
-        let resubscriber = subscriber.manage_subscriptions();
         let mut tasks = vec![
-            relay_events(&subscriber, keys.clone(), hub),
-            tokio::spawn(async move {
-                let _ = resubscriber.await;
-            }),
+            relay_events(&subscriber, keys.clone(), hub.clone()),
+            restore_subscriptions(&subscriber, &pool, keys.clone(), hub),
         ];
+        if let Some((service, _)) = sentinels.first() {
+            let switched = Arc::new(std::sync::Mutex::new(String::new()));
+            for (_, sentinel) in &sentinels {
+                tasks.push(follow_switch_master(
+                    sentinel,
+                    service.clone(),
+                    switched.clone(),
+                    &pool,
+                    &subscriber,
+                ));
+            }
+        }
         let counted = pool.clients().iter().map(|c| c.reconnect_rx());
         for mut rx in counted.chain(std::iter::once(subscriber.reconnect_rx())) {
             let reconnects = reconnects.clone();
@@ -140,6 +165,7 @@ impl RedisStore {
             ttl_secs: cfg.room_ttl_secs as i64,
             scripts: Scripts::new(),
             reconnects,
+            sentinels: sentinels.into_iter().map(|(_, c)| c).collect(),
             tasks,
         })
     }
@@ -251,11 +277,216 @@ fn relay_events(subscriber: &SubscriberClient, keys: Keys, hub: Hub) -> JoinHand
     })
 }
 
+/// After each reconnect of the subscriber: restore its subscriptions, retrying until they
+/// are back, then catch local members up on what was published while it was away.
+///
+/// Not fred's `manage_subscriptions`: its `resubscribe_all` (fred 10.1) first sends
+/// `SUBSCRIBE` and `PSUBSCRIBE` even when there is nothing to restore, with no arguments;
+/// Redis refuses them and the sharded channels Parlor uses were never restored. It also
+/// gives up after one failure.
+fn restore_subscriptions(
+    subscriber: &SubscriberClient,
+    pool: &Pool,
+    keys: Keys,
+    hub: Hub,
+) -> JoinHandle<()> {
+    let subscriber = subscriber.clone();
+    let pool = pool.clone();
+    let mut reconnected = subscriber.reconnect_rx();
+    tokio::spawn(async move {
+        while reconnected.recv().await.is_ok() {
+            let mut backoff = Duration::from_millis(50);
+            loop {
+                let restored = match resubscribe(&subscriber).await {
+                    Ok(()) => catch_up(&pool, &keys, &hub).await,
+                    Err(e) => Err(e),
+                };
+                match restored {
+                    Ok(()) => break,
+                    Err(e) => {
+                        let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
+                        tracing::warn!(error, retry_in_ms, "room subscriptions not restored yet");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Sentinel's channel announcing a failover: `<service> <old ip> <old port> <new ip> <new port>`.
+const SWITCH_MASTER: &str = "+switch-master";
+
+/// One client per configured sentinel (with the service name), for a Sentinel URL.
+fn sentinel_clients(cfg: &FredConfig) -> Vec<(String, SentinelClient)> {
+    let ServerConfig::Sentinel {
+        hosts,
+        service_name,
+        ..
+    } = &cfg.server
+    else {
+        return Vec::new();
+    };
+    hosts
+        .iter()
+        .map(|host| {
+            let config = SentinelConfig {
+                host: host.host.to_string(),
+                port: host.port,
+                username: cfg.username.clone(),
+                password: cfg.password.clone(),
+                tls: cfg.tls.clone(),
+            };
+            let policy = ReconnectPolicy::new_exponential(0, 100, 2_000, 2);
+            let client = SentinelClient::new(config, None, None, Some(policy));
+            (service_name.clone(), client)
+        })
+        .collect()
+}
+
+/// Listen to one sentinel's `+switch-master` (subscribing again after each reconnect) and,
+/// the first time a new master of `service` is announced, reconnect the pool, then the
+/// subscriber, so both go to the new master now. `switched` is shared by the sentinels'
+/// listeners: each announcement is acted on once.
+fn follow_switch_master(
+    sentinel: &SentinelClient,
+    service: String,
+    switched: Arc<std::sync::Mutex<String>>,
+    pool: &Pool,
+    subscriber: &SubscriberClient,
+) -> JoinHandle<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let sentinel = sentinel.clone();
+    let pool = pool.clone();
+    let subscriber = subscriber.clone();
+    let mut messages = sentinel.message_rx();
+    let mut reconnected = sentinel.reconnect_rx();
+    // The connection task runs (and reconnects) until `close` quits the client.
+    drop(sentinel.connect());
+    tokio::spawn(async move {
+        loop {
+            let subscribed = async {
+                sentinel.wait_for_connect().await?;
+                sentinel.subscribe(SWITCH_MASTER).await
+            };
+            if subscribed.await.is_err() {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            loop {
+                tokio::select! {
+                    msg = messages.recv() => match msg {
+                        Ok(msg) if &*msg.channel == SWITCH_MASTER => {
+                            let text = msg.value.as_string().unwrap_or_default();
+                            if let Some(master) = new_master(&text, &service, &switched) {
+                                reconnect_all(&master, &pool, &subscriber).await;
+                            }
+                        }
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => return,
+                    },
+                    event = reconnected.recv() => match event {
+                        Ok(_) | Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return,
+                    },
+                }
+            }
+        }
+    })
+}
+
+/// The new master's `ip:port` from a `+switch-master` message about `service`, unless
+/// another sentinel's message about the same switch was acted on already.
+fn new_master(text: &str, service: &str, switched: &std::sync::Mutex<String>) -> Option<String> {
+    let mut words = text.split(' ');
+    if words.next() != Some(service) {
+        return None;
+    }
+    let master = words.skip(2).collect::<Vec<_>>().join(":");
+    let mut last = switched.lock().unwrap_or_else(|e| e.into_inner());
+    if *last == master {
+        return None;
+    }
+    last.clone_from(&master);
+    Some(master)
+}
+
+/// Drop every connection so each asks the sentinels for the master again: the pool first,
+/// so no write goes to the old master once events come from the new one.
+async fn reconnect_all(master: &str, pool: &Pool, subscriber: &SubscriberClient) {
+    tracing::warn!(%master, "Sentinel switched the master; reconnecting");
+    if let Err(e) = pool.force_reconnection().await {
+        tracing::warn!(error = %e.details(), "could not reconnect the pool after a failover");
+    }
+    if let Err(e) = subscriber.force_reconnection().await {
+        tracing::warn!(error = %e.details(), "could not reconnect the subscriber after a failover");
+    }
+}
+
+/// Subscribe again to every sharded channel the subscriber tracks (the rooms' channels:
+/// one room per slot, so one channel per command, as a cluster requires).
+async fn resubscribe(subscriber: &SubscriberClient) -> Result<(), FredError> {
+    for channel in subscriber.tracked_shard_channels() {
+        subscriber.ssubscribe(channel).await?;
+    }
+    Ok(())
+}
+
+/// Deliver a `state` event at the stored version to the members of every local room.
+/// Sockets drop anything not newer than what they have shown, so only those that missed
+/// something see it. (The node's cache is no guide: a write of this node refreshes it even
+/// when the write's own event was lost.) A room that is gone is left to the next
+/// operation (`room_not_found`) or the expiry sweep.
+async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), FredError> {
+    let codes = hub.local_rooms();
+    let client = pool.next();
+    let reads = codes
+        .iter()
+        .map(|code| client.hget::<Option<String>, _, _>(keys.room(code), "doc"));
+    let docs = join_all(reads).await;
+    for (code, text) in codes.iter().zip(docs) {
+        let Some(text) = text? else {
+            continue;
+        };
+        let Ok(doc) = parse_doc(&text) else {
+            continue;
+        };
+        let frame = encode(&ServerMsg::State {
+            room: &doc.code,
+            version: doc.version,
+            status: doc.status.as_str(),
+            state: &doc.state,
+            by: None,
+            action: None,
+        });
+        tracing::debug!(room = %doc.code, version = doc.version, "caught up after resubscribing");
+        let env = Envelope {
+            version: Some(doc.version),
+            doc: Some(text),
+            frames: vec![(Audience::All, frame)],
+            ..Envelope::default()
+        };
+        hub.deliver(code, env);
+    }
+    Ok(())
+}
+
 fn created_ms(doc: &RoomDoc) -> f64 {
     chrono::DateTime::parse_from_rfc3339(&doc.created_at)
         .map(|t| t.timestamp_millis() as f64)
         .unwrap_or(0.0)
 }
+
+/// What fred says, with [`ErrorKind::Unknown`], when a command finds no connection to
+/// write to (Redis down, or between a failover and the reconnect that follows it).
+const NO_CONNECTION: &[&str] = &[
+    "Failed to route command.",
+    "Too many failed write attempts.",
+    "Missing expected connection.",
+    "Client is not initialized.",
+    "Failed to send command to router.",
+];
 
 fn store_err(e: FredError) -> StoreError {
     match e.kind() {
@@ -264,7 +495,12 @@ fn store_err(e: FredError) -> StoreError {
         | ErrorKind::Canceled
         | ErrorKind::Cluster
         | ErrorKind::Sentinel
+        | ErrorKind::Routing
+        | ErrorKind::Backpressure
         | ErrorKind::Tls => StoreError::Connection(e.details().to_string()),
+        ErrorKind::Unknown if NO_CONNECTION.contains(&e.details()) => {
+            StoreError::Connection(e.details().to_string())
+        }
         _ => StoreError::Other(format!("{:?}: {}", e.kind(), e.details())),
     }
 }
@@ -510,6 +746,12 @@ impl RoomStore for RedisStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         let _: String = self.pool.next().ping(None).await.map_err(store_err)?;
+        // Without the subscriber this node writes but cannot deliver room events.
+        if !self.subscriber.is_connected() {
+            return Err(StoreError::Connection(
+                "room event subscriber not connected".into(),
+            ));
+        }
         Ok(())
     }
 
@@ -527,10 +769,30 @@ impl RoomStore for RedisStore {
     }
 
     async fn close(&self) {
+        for sentinel in &self.sentinels {
+            let _ = sentinel.quit().await;
+        }
         let _ = self.subscriber.quit().await;
         let _ = self.pool.quit().await;
         for t in &self.tasks {
             t.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_connection_is_store_unavailable_not_internal() {
+        for msg in NO_CONNECTION {
+            let e = FredError::new(ErrorKind::Unknown, *msg);
+            assert!(matches!(store_err(e), StoreError::Connection(_)), "{msg}");
+        }
+        let e = FredError::new(ErrorKind::Routing, "Max attempts reached.");
+        assert!(matches!(store_err(e), StoreError::Connection(_)));
+        let e = FredError::new(ErrorKind::Unknown, "Expected array of redis values.");
+        assert!(matches!(store_err(e), StoreError::Other(_)));
     }
 }

@@ -2,8 +2,8 @@
 //! events, the socket and the keep-alive timer. Client messages are handled inline, one at
 //! a time, so replies keep the order of requests.
 
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
-
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::guard::JoinGate;
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
 use crate::error::{ErrorCode, ProtoError};
@@ -24,6 +25,8 @@ use crate::state::AppState;
 
 /// Outbound events queued per connection before it counts as too slow.
 const OUTBOUND_QUEUE: usize = 256;
+/// Longest wait for the peer's close frame after ours.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 
 /// Why the loop ended, and how to close.
 enum Exit {
@@ -42,6 +45,8 @@ pub(super) struct Conn {
     pub membership: Option<Membership>,
     /// Highest room version this socket has shown; older events are dropped.
     pub seen_version: u64,
+    /// Failed-join limits of this connection and its address.
+    pub gate: JoinGate,
     sink: SplitSink<WebSocket, Message>,
 }
 
@@ -71,7 +76,12 @@ impl Conn {
 }
 
 /// Serve one upgraded socket until it closes.
-pub(super) async fn run(socket: WebSocket, state: AppState, permit: OwnedSemaphorePermit) {
+pub(super) async fn run(
+    socket: WebSocket,
+    state: AppState,
+    permit: OwnedSemaphorePermit,
+    ip: Option<IpAddr>,
+) {
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
         "ws",
@@ -79,7 +89,7 @@ pub(super) async fn run(socket: WebSocket, state: AppState, permit: OwnedSemapho
         room = tracing::field::Empty,
         player = tracing::field::Empty
     );
-    serve_connection(socket, state, permit, id, span.clone())
+    serve_connection(socket, state, permit, ip, id, span.clone())
         .instrument(span)
         .await;
 }
@@ -88,11 +98,12 @@ async fn serve_connection(
     socket: WebSocket,
     state: AppState,
     permit: OwnedSemaphorePermit,
+    ip: Option<IpAddr>,
     id: u64,
     span: tracing::Span,
 ) {
     m::ws_connections(1.0);
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     let kill = CancellationToken::new();
     let mut conn = Conn {
@@ -103,11 +114,12 @@ async fn serve_connection(
         },
         membership: None,
         seen_version: 0,
+        gate: JoinGate::new(&state.cfg, state.join_guard.clone(), ip),
         sink,
         state,
     };
-    let exit = serve(&mut conn, stream, rx, kill, &span).await;
-    finish(&mut conn, exit).await;
+    let exit = serve(&mut conn, &mut stream, rx, kill, &span).await;
+    finish(&mut conn, &mut stream, exit).await;
     if let Some(membership) = conn.membership.take() {
         // The seat is held; others see the player go offline.
         let rooms = conn.state.rooms.clone();
@@ -121,7 +133,7 @@ async fn serve_connection(
 
 async fn serve(
     conn: &mut Conn,
-    mut stream: SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
     mut rx: mpsc::Receiver<Outbound>,
     kill: CancellationToken,
     span: &tracing::Span,
@@ -151,6 +163,18 @@ async fn serve(
                             Verdict::Allow => {
                                 if !handlers::handle(conn, text.as_str(), span).await {
                                     return Exit::Gone;
+                                }
+                                if conn.gate.should_close() {
+                                    m::ws_rejected("join_flood");
+                                    // The address helps an operator block a guesser upstream.
+                                    tracing::info!(
+                                        ip = ?conn.gate.ip(),
+                                        "closing a connection that keeps failing to join"
+                                    );
+                                    return Exit::Close(
+                                        close_code::POLICY,
+                                        "too many failed joins",
+                                    );
                                 }
                             }
                             Verdict::Limited => {
@@ -241,7 +265,7 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
     true
 }
 
-async fn finish(conn: &mut Conn, exit: Exit) {
+async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit) {
     let close = match exit {
         Exit::Gone => return,
         Exit::Close(code, reason) => (code, reason),
@@ -258,6 +282,20 @@ async fn finish(conn: &mut Conn, exit: Exit) {
         code: close.0,
         reason: Utf8Bytes::from_static(close.1),
     };
-    let _ = conn.sink.send(Message::Close(Some(frame))).await;
+    if conn.sink.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    // Finish the closing handshake: read (and drop) what the peer still sends until its
+    // close frame. Hanging up with unread bytes makes the kernel answer with a reset,
+    // which can destroy our close frame before the peer reads it — a flooding or
+    // oversending client would then see 1006 instead of the code that says why.
+    let drain = async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_DRAIN, drain).await;
     let _ = conn.sink.close().await;
 }

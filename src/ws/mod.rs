@@ -1,14 +1,19 @@
-//! The WebSocket endpoint: admission (origin, connection cap) and the upgrade. One
-//! connection's life is in [`conn`]; what each client message does is in [`handlers`].
+//! The WebSocket endpoint: admission (origin, connection cap, client address) and the
+//! upgrade. One connection's life is in [`conn`]; what each client message does is in
+//! [`handlers`]; the limits on failed joins (room-code guessing) are in [`guard`].
 
 mod conn;
+pub mod guard;
 mod handlers;
 pub mod ratelimit;
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 use crate::config::Config;
 use crate::metrics as m;
@@ -20,6 +25,9 @@ const MAX_FRAME_FLOOR: usize = 256 * 1024;
 /// `GET /ws`.
 pub async fn upgrade(
     State(state): State<AppState>,
+    // Absent when the router is served without connect info; the per-address limit is
+    // then skipped rather than failing the upgrade.
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -35,6 +43,11 @@ pub async fn upgrade(
         m::ws_rejected("max_connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
+    let ip = client_ip(
+        &state.cfg,
+        &headers,
+        peer.map(|Extension(ConnectInfo(a))| a),
+    );
     let max = state.cfg.max_message_bytes;
     let tracker = state.tracker.clone();
     ws.max_message_size(max)
@@ -47,7 +60,7 @@ pub async fn upgrade(
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
-        .on_upgrade(move |socket| tracker.track_future(conn::run(socket, state, permit)))
+        .on_upgrade(move |socket| tracker.track_future(conn::run(socket, state, permit, ip)))
 }
 
 /// Cross-site WebSocket hijacking guard. Clients that send no `Origin` (non-browsers) are
@@ -69,6 +82,26 @@ fn origin_allowed(cfg: &Config, headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin_host = origin.split("://").nth(1);
     matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+}
+
+/// The client's address: the last entry of `--client-ip-header` when configured and
+/// parseable (the entry the nearest proxy wrote), else the TCP peer.
+fn client_ip(cfg: &Config, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+    let forwarded = cfg
+        .client_ip_header
+        .as_deref()
+        .and_then(|name| headers.get_all(name).iter().next_back())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|last| parse_ip(last.trim()));
+    forwarded.or(peer.map(|p| p.ip()))
+}
+
+/// An address as proxies write it: bare, or with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 #[cfg(test)]
@@ -113,5 +146,29 @@ mod tests {
             &cfg,
             &headers(Some("https://x.example"), "x")
         ));
+    }
+
+    #[test]
+    fn client_ip_from_peer_or_header() {
+        let peer: SocketAddr = "10.0.0.1:5555".parse().expect("literal");
+        let mut h = headers(None, "a:1");
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
+        let mut cfg = Config::defaults();
+        assert_eq!(client_ip(&cfg, &h, Some(peer)), Some(peer.ip()));
+        assert_eq!(client_ip(&cfg, &h, None), None);
+        cfg.client_ip_header = Some("X-Forwarded-For".into());
+        let last: IpAddr = "2.2.2.2".parse().expect("literal");
+        assert_eq!(client_ip(&cfg, &h, Some(peer)), Some(last));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("[2001:db8::1]:443"),
+        );
+        let v6: IpAddr = "2001:db8::1".parse().expect("literal");
+        assert_eq!(client_ip(&cfg, &h, Some(peer)), Some(v6));
+        h.insert("x-forwarded-for", HeaderValue::from_static("garbage"));
+        assert_eq!(client_ip(&cfg, &h, Some(peer)), Some(peer.ip()));
     }
 }

@@ -5,7 +5,9 @@
 
 pub mod client;
 pub mod cluster;
+pub mod node;
 pub mod redis;
+pub mod sentinel;
 
 use std::net::SocketAddr;
 use std::time::Duration;
