@@ -49,6 +49,9 @@ use crate::metrics as m;
 use crate::protocol::{encode, ServerMsg};
 use crate::room::model::RoomDoc;
 
+/// Room events the subscriber buffers before a slow reader starts losing them.
+const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;
+
 /// Why the Redis store could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -95,9 +98,6 @@ impl RedisStore {
         builder
             .with_performance_config(|p| {
                 p.default_command_timeout = timeout;
-                // Room events arrive through this channel; a lagging reader would lose
-                // them, so give it room for bursts.
-                p.broadcast_channel_capacity = 1 << 16;
             })
             .with_connection_config(|c| {
                 c.connection_timeout = timeout;
@@ -112,6 +112,14 @@ impl RedisStore {
         let pool = builder
             .build_pool(cfg.redis_pool_size as usize)
             .map_err(bad)?;
+        // Room events reach us through the subscriber's broadcast channel; a reader that
+        // falls behind by more than its capacity loses events, so give that one client
+        // room for bursts (~0.4 s at 20 000 events/s). Only the subscriber: fred
+        // preallocates every broadcast channel of a client at this size.
+        builder.with_performance_config(|p| {
+            p.default_command_timeout = timeout;
+            p.broadcast_channel_capacity = SUBSCRIBER_EVENT_BUFFER;
+        });
         let subscriber = builder.build_subscriber_client().map_err(bad)?;
 
         let deadline = Instant::now() + Duration::from_millis(cfg.redis_connect_deadline_ms);
@@ -396,31 +404,48 @@ fn follow_switch_master(
     })
 }
 
-/// The new master's `ip:port` from a `+switch-master` message about `service`, unless
+/// The new master's address from a `+switch-master` message about `service`, unless
 /// another sentinel's message about the same switch was acted on already.
-fn new_master(text: &str, service: &str, switched: &std::sync::Mutex<String>) -> Option<String> {
-    let mut words = text.split(' ');
-    if words.next() != Some(service) {
+fn new_master(
+    text: &str,
+    service: &str,
+    switched: &std::sync::Mutex<String>,
+) -> Option<(String, u16)> {
+    let words: Vec<&str> = text.split(' ').collect();
+    let [name, _, _, host, port] = words.as_slice() else {
+        return None;
+    };
+    let port: u16 = port.parse().ok()?;
+    if *name != service {
         return None;
     }
-    let master = words.skip(2).collect::<Vec<_>>().join(":");
     let mut last = switched.lock().unwrap_or_else(|e| e.into_inner());
-    if *last == master {
+    if *last == format!("{host}:{port}") {
         return None;
     }
-    last.clone_from(&master);
-    Some(master)
+    *last = format!("{host}:{port}");
+    Some((host.to_string(), port))
 }
 
-/// Drop every connection so each asks the sentinels for the master again: the pool first,
-/// so no write goes to the old master once events come from the new one.
-async fn reconnect_all(master: &str, pool: &Pool, subscriber: &SubscriberClient) {
-    tracing::warn!(%master, "Sentinel switched the master; reconnecting");
-    if let Err(e) = pool.force_reconnection().await {
-        tracing::warn!(error = %e.details(), "could not reconnect the pool after a failover");
+/// Send every client still connected to another server than the new master back to the
+/// sentinels: the pool's first, so no write goes to the old master once events come from
+/// the new one. A client without a connection (the old master crashed) is asking the
+/// sentinels already and is left alone, as is one that reached the new master.
+async fn reconnect_all(master: &(String, u16), pool: &Pool, subscriber: &SubscriberClient) {
+    tracing::warn!(master = %format!("{}:{}", master.0, master.1), "Sentinel switched the master");
+    for client in pool.clients() {
+        leave_old_master(client, master).await;
     }
-    if let Err(e) = subscriber.force_reconnection().await {
-        tracing::warn!(error = %e.details(), "could not reconnect the subscriber after a failover");
+    leave_old_master(subscriber, master).await;
+}
+
+async fn leave_old_master<C: ClientLike>(client: &C, master: &(String, u16)) {
+    let on_master = |s: &fred::types::config::Server| *s.host == *master.0 && s.port == master.1;
+    if !client.is_connected() || client.active_connections().iter().any(on_master) {
+        return;
+    }
+    if let Err(e) = client.force_reconnection().await {
+        tracing::warn!(error = %e.details(), "could not leave the old master after a failover");
     }
 }
 

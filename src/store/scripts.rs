@@ -19,9 +19,9 @@ return 1
 /// envelope tail (the published message is head .. doc .. tail; an empty head publishes
 /// nothing). Returns {2} (applied), {1, current doc} (conflict) or {0} (missing).
 pub const UPDATE: &str = r#"
-local cur = redis.call('HMGET', KEYS[1], 'v', 'doc')
-if not cur[1] then return {0} end
-if cur[1] ~= ARGV[1] then return {1, cur[2]} end
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v then return {0} end
+if v ~= ARGV[1] then return {1, redis.call('HGET', KEYS[1], 'doc')} end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
