@@ -58,6 +58,21 @@ async fn play(mover: &mut Client, other: &mut Client, action: Value, version: u6
     mine
 }
 
+/// `play` after a reconnect: both players get the same game state at `version`. The
+/// frame may be the node's catch-up `state` (`by` and `action` null) rather than the
+/// original, if the move landed while the node was catching up (docs/operations.md).
+async fn play_on(mover: &mut Client, other: &mut Client, action: Value, version: u64) -> Value {
+    mover.act(action).await;
+    let mine = mover.state_at(version).await;
+    let theirs = other.state_at(version).await;
+    assert_eq!(
+        (&mine["status"], &mine["state"]),
+        (&theirs["status"], &theirs["state"]),
+        "both players see the same game"
+    );
+    mine
+}
+
 /// The room as stored: `v` and the document. Panics on a half-written room (`v` and the
 /// document's `version` disagree).
 fn stored_room(redis_port: u16, code: &str) -> (u64, Value) {
@@ -146,9 +161,9 @@ async fn redis_killed_mid_game_fails_fast_and_recovers() {
     for (i, cell) in [0, 3, 1, 4, 2].into_iter().enumerate() {
         let v = 3 + i as u64;
         end = if i % 2 == 0 {
-            play(&mut a, &mut b, json!({"cell": cell}), v).await
+            play_on(&mut a, &mut b, json!({"cell": cell}), v).await
         } else {
-            play(&mut b, &mut a, json!({"cell": cell}), v).await
+            play_on(&mut b, &mut a, json!({"cell": cell}), v).await
         };
     }
     assert_eq!(end["status"], "finished");
@@ -208,7 +223,7 @@ async fn redis_restarted_from_aof_continues_at_the_last_seen_version() {
         channel_subscribers(redis.port, &sa.room) == 2
     })
     .await;
-    let end = play(&mut a, &mut b, json!({"cell": 2}), 7).await;
+    let end = play_on(&mut a, &mut b, json!({"cell": 2}), 7).await;
     assert_eq!(end["status"], "finished");
     assert_eq!(end["state"]["winner"], 0);
     assert_eq!(stored_room(redis.port, &sa.room).0, 7);
@@ -217,7 +232,7 @@ async fn redis_restarted_from_aof_continues_at_the_last_seen_version() {
 /// 3. A Redis that stops answering (CLIENT PAUSE, then DEBUG SLEEP): the action fails with
 /// `store_unavailable` within the op timeout, the timeout is counted in
 /// `parlor_store_op_errors_total{kind="timeout"}`, and once Redis answers again the game
-/// goes on.
+/// goes on. The timed-out move is not withdrawn: Redis runs it when it wakes up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_redis_times_out_within_bounds_and_the_game_goes_on() {
     let redis = RedisServer::start_with(&[
@@ -247,7 +262,8 @@ async fn slow_redis_times_out_within_bounds_and_the_game_goes_on() {
 
     // Writes (and scripts) wait; reads still answer.
     assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1500", "WRITE"]), "OK");
-    let (err, took) = request_timed(&mut b, json!({"type": "action", "action": {"cell": 0}})).await;
+    let paused_move = json!({"type": "action", "action": {"cell": 0}, "expected_version": 3});
+    let (err, took) = request_timed(&mut b, paused_move.clone()).await;
     assert_eq!(err["code"], "store_unavailable", "{err}");
     assert!(took < timeout + SLACK, "bounded wait, took {took:?}");
     b.assert_alive().await;
@@ -259,6 +275,8 @@ async fn slow_redis_times_out_within_bounds_and_the_game_goes_on() {
     let late = b.state_at(4).await;
     assert_eq!(late["action"], json!({"cell": 0}), "{late}");
     a.state_at(4).await;
+    // A retry that names the version it was meant for cannot apply the move twice.
+    b.expect_error(paused_move, "stale_version").await;
     play(&mut a, &mut b, json!({"cell": 8}), 5).await;
 
     // DEBUG SLEEP: Redis answers nothing at all, not even the readiness ping.
@@ -337,8 +355,8 @@ async fn sentinel_failover_is_followed_and_the_game_goes_on() {
         channel_subscribers(group.replica.port, &sa.room) == 2
     })
     .await;
-    play(&mut b, &mut a, json!({"cell": 4}), 6).await;
-    let end = play(&mut a, &mut b, json!({"cell": 2}), 7).await;
+    play_on(&mut b, &mut a, json!({"cell": 4}), 6).await;
+    let end = play_on(&mut a, &mut b, json!({"cell": 2}), 7).await;
     assert_eq!(end["state"]["winner"], 0);
     assert_eq!(stored_room(group.replica.port, &sa.room).0, 7);
     eprintln!(
@@ -431,8 +449,8 @@ async fn missed_events_are_caught_up_when_the_subscriber_reconnects() {
         assert_eq!(caught_up["by"], Value::Null);
     }
     // The nodes' caches moved on too: Bob's move applies at version 6 for both.
-    play(&mut b, &mut a, json!({"cell": 4}), 6).await;
-    let end = play(&mut a, &mut b, json!({"cell": 2}), 7).await;
+    play_on(&mut b, &mut a, json!({"cell": 4}), 6).await;
+    let end = play_on(&mut a, &mut b, json!({"cell": 2}), 7).await;
     assert_eq!(end["state"]["winner"], 0);
 }
 
@@ -487,8 +505,8 @@ async fn planned_sentinel_failover_moves_writes_to_the_new_master_at_once() {
         4,
         "nothing written to the old master"
     );
-    play(&mut b, &mut a, json!({"cell": 4}), 6).await;
-    let end = play(&mut a, &mut b, json!({"cell": 2}), 7).await;
+    play_on(&mut b, &mut a, json!({"cell": 4}), 6).await;
+    let end = play_on(&mut a, &mut b, json!({"cell": 2}), 7).await;
     assert_eq!(end["state"]["winner"], 0);
     eprintln!("planned failover: connections moved {moved:?} after the promotion");
 }

@@ -20,7 +20,7 @@
 //! breaks. A demoted master that stays up (a manual `SENTINEL FAILOVER`, a healed
 //! partition) keeps its connections until Sentinel reconfigures it, some 10 s later, and
 //! every write it takes meanwhile is lost when it resyncs from the new master. So the store
-//! also listens to each sentinel's `+switch-master` and reconnects everything at once.
+//! also listens to each sentinel's `+switch-master` and moves such connections at once.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -354,8 +354,8 @@ fn sentinel_clients(cfg: &FredConfig) -> Vec<(String, SentinelClient)> {
 }
 
 /// Listen to one sentinel's `+switch-master` (subscribing again after each reconnect) and,
-/// the first time a new master of `service` is announced, reconnect the pool, then the
-/// subscriber, so both go to the new master now. `switched` is shared by the sentinels'
+/// the first time a new master of `service` is announced, move the connections still on
+/// the old master (see [`reconnect_all`]). `switched` is shared by the sentinels'
 /// listeners: each announcement is acted on once.
 fn follow_switch_master(
     sentinel: &SentinelClient,
@@ -433,9 +433,7 @@ fn new_master(
 /// sentinels already and is left alone, as is one that reached the new master.
 async fn reconnect_all(master: &(String, u16), pool: &Pool, subscriber: &SubscriberClient) {
     tracing::warn!(master = %format!("{}:{}", master.0, master.1), "Sentinel switched the master");
-    for client in pool.clients() {
-        leave_old_master(client, master).await;
-    }
+    join_all(pool.clients().iter().map(|c| leave_old_master(c, master))).await;
     leave_old_master(subscriber, master).await;
 }
 

@@ -9,7 +9,7 @@ use super::{eventually, free_port, Client};
 /// A `parlor` child process; killed (SIGKILL) on drop.
 pub struct NodeProcess {
     pub port: u16,
-    /// Where the process writes its log (stderr and stdout).
+    /// Where the process writes its log (stdout and stderr; removed on drop).
     pub log: PathBuf,
     child: Option<Child>,
 }
@@ -87,11 +87,6 @@ impl NodeProcess {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-
-    /// What the process logged so far.
-    pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
