@@ -1,0 +1,328 @@
+//! The Redis backend: a fred pool for commands, a subscriber client for room events.
+//!
+//! Round trips per operation (each is one network exchange with Redis):
+//! - `create`: 1 script, plus 1 for the two index writes, sent together (the indexes live
+//!   in other slots than the room, so they cannot join the script on a cluster).
+//! - `load`: 1 (`HGET`).
+//! - `update`: 1 script (compare-and-set + TTL + publish). Only when the room enters or
+//!   leaves the open-room index (a seat fills or frees) 1 more for that index.
+//! - `delete`: 1 script, plus 1 to drop the code from the room index.
+//! - `publish` (chat): 1 script.
+//! - `open_rooms` / `list_rooms`: 1 index read, then 1 batch of `HGET`s sent together.
+//! - `subscribe` / `unsubscribe`: 1 on the subscriber connection.
+//!
+//! Messages published while the subscriber connection is down (Redis restarted, a
+//! failover) never arrive. So after it reconnects and its subscriptions are restored,
+//! every room with local members is read once (1 batch of `HGET`s) and members of a room
+//! that moved on meanwhile get a `state` event at the stored version.
+//!
+//! Behind Sentinel, fred asks the sentinels where the master is only when a connection
+//! breaks. A demoted master that stays up (a manual `SENTINEL FAILOVER`, a healed
+//! partition) keeps its connections until Sentinel reconfigures it, some 10 s later, and
+//! every write it takes meanwhile is lost when it resyncs from the new master. So the store
+//! also listens to each sentinel's `+switch-master` and moves such connections at once.
+//!
+//! The code is split by job: [`ops`] implements the store interface, [`events`] relays
+//! room events and restores subscriptions after a reconnect, [`sentinel`] follows a
+//! Sentinel failover.
+
+mod events;
+mod ops;
+mod sentinel;
+
+use events::{relay_events, restore_subscriptions};
+use sentinel::{follow_switch_master, sentinel_clients};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use fred::clients::{Pool, SentinelClient, SubscriberClient};
+use fred::error::{Error as FredError, ErrorKind};
+use fred::interfaces::{
+    EventInterface, HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface,
+};
+use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
+use fred::types::config::{SentinelConfig, ServerConfig};
+use fred::types::{Builder, SetOptions};
+use futures_util::future::join_all;
+use tokio::task::JoinHandle;
+
+use super::keys::{Keys, SCHEMA_VERSION};
+use super::scripts::Scripts;
+use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
+use crate::config::{mask_url, Config};
+use crate::error::StoreError;
+use crate::game::GameKind;
+use crate::hub::{Audience, Envelope, Hub};
+use crate::metrics as m;
+use crate::protocol::{encode, ServerMsg};
+use crate::room::model::RoomDoc;
+
+/// Room events the subscriber buffers before a slow reader starts losing them.
+const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;
+
+/// Why the Redis store could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL is not one fred understands.
+    #[error("invalid Redis URL {url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    /// Nothing answered before the deadline.
+    #[error("could not connect to Redis at {url} within {deadline_ms} ms: {reason}")]
+    Unreachable {
+        url: String,
+        deadline_ms: u64,
+        reason: String,
+    },
+    /// Redis holds keys of a layout this version does not know.
+    #[error("Redis at {url} holds Parlor key layout {found}, this server writes layout {SCHEMA_VERSION}")]
+    Schema { url: String, found: String },
+}
+
+/// Rooms in Redis.
+pub struct RedisStore {
+    pool: Pool,
+    subscriber: SubscriberClient,
+    keys: Keys,
+    ttl_secs: i64,
+    scripts: Scripts,
+    reconnects: Arc<AtomicU64>,
+    /// Connections to the sentinels, for `+switch-master` (Sentinel URLs only).
+    sentinels: Vec<SentinelClient>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RedisStore {
+    /// Connect (retrying until the configured deadline), check the key layout, and start
+    /// relaying room events to `hub`.
+    pub async fn connect(cfg: &Config, url: &str, hub: Hub) -> Result<Self, ConnectError> {
+        let masked = mask_url(url);
+        let fred_cfg = FredConfig::from_url(url).map_err(|e| ConnectError::BadUrl {
+            url: masked.clone(),
+            reason: e.details().to_string(),
+        })?;
+        let sentinels = sentinel_clients(&fred_cfg);
+        let timeout = cfg.redis_timeout();
+        let mut builder = Builder::from_config(fred_cfg);
+        builder
+            .with_performance_config(|p| {
+                p.default_command_timeout = timeout;
+            })
+            .with_connection_config(|c| {
+                c.connection_timeout = timeout;
+                c.internal_command_timeout = timeout;
+                c.max_command_attempts = 1;
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2));
+        let bad = |e: FredError| ConnectError::BadUrl {
+            url: masked.clone(),
+            reason: e.details().to_string(),
+        };
+        let pool = builder
+            .build_pool(cfg.redis_pool_size as usize)
+            .map_err(bad)?;
+        // Room events reach us through the subscriber's broadcast channel; a reader that
+        // falls behind by more than its capacity loses events, so give that one client
+        // room for bursts (~0.4 s at 20 000 events/s). Only the subscriber: fred
+        // preallocates every broadcast channel of a client at this size.
+        builder.with_performance_config(|p| {
+            p.default_command_timeout = timeout;
+            p.broadcast_channel_capacity = SUBSCRIBER_EVENT_BUFFER;
+        });
+        let subscriber = builder.build_subscriber_client().map_err(bad)?;
+
+        let deadline = Instant::now() + Duration::from_millis(cfg.redis_connect_deadline_ms);
+        connect_until(&pool, &subscriber, deadline, timeout)
+            .await
+            .map_err(|reason| ConnectError::Unreachable {
+                url: masked.clone(),
+                deadline_ms: cfg.redis_connect_deadline_ms,
+                reason,
+            })?;
+
+        let keys = Keys::new(&cfg.key_prefix);
+        check_schema(&pool, &keys)
+            .await
+            .map_err(|found| ConnectError::Schema {
+                url: masked.clone(),
+                found,
+            })?;
+
+        let reconnects = Arc::new(AtomicU64::new(0));
+        let mut tasks = vec![
+            relay_events(&subscriber, keys.clone(), hub.clone()),
+            restore_subscriptions(&subscriber, &pool, keys.clone(), hub),
+        ];
+        if let Some((service, _)) = sentinels.first() {
+            let switched = Arc::new(std::sync::Mutex::new(String::new()));
+            for (_, sentinel) in &sentinels {
+                tasks.push(follow_switch_master(
+                    sentinel,
+                    service.clone(),
+                    switched.clone(),
+                    &pool,
+                    &subscriber,
+                ));
+            }
+        }
+        let counted = pool.clients().iter().map(|c| c.reconnect_rx());
+        for mut rx in counted.chain(std::iter::once(subscriber.reconnect_rx())) {
+            let reconnects = reconnects.clone();
+            tasks.push(tokio::spawn(async move {
+                while rx.recv().await.is_ok() {
+                    reconnects.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!("reconnected to Redis");
+                }
+            }));
+        }
+        Ok(RedisStore {
+            pool,
+            subscriber,
+            keys,
+            ttl_secs: cfg.room_ttl_secs as i64,
+            scripts: Scripts::new(),
+            reconnects,
+            sentinels: sentinels.into_iter().map(|(_, c)| c).collect(),
+            tasks,
+        })
+    }
+
+    async fn get_docs(&self, codes: &[String]) -> Result<Vec<Option<RoomDoc>>, StoreError> {
+        // The rooms live in different slots, so these are separate commands, sent at once.
+        let reads = codes.iter().map(|c| self.load(c));
+        join_all(reads).await.into_iter().collect()
+    }
+
+    async fn index_open(&self, doc: &RoomDoc, change: IndexChange) -> Result<(), StoreError> {
+        let key = self.keys.open(doc.game);
+        let client = self.pool.next();
+        match change {
+            IndexChange::Keep => Ok(()),
+            IndexChange::Open => {
+                let score = created_ms(doc);
+                client
+                    .zadd::<(), _, _>(key, None, None, false, false, (score, doc.code.as_str()))
+                    .await
+                    .map_err(store_err)
+            }
+            IndexChange::Close => client
+                .zrem::<(), _, _>(key, doc.code.as_str())
+                .await
+                .map_err(store_err),
+        }
+    }
+}
+
+async fn connect_until(
+    pool: &Pool,
+    subscriber: &SubscriberClient,
+    deadline: Instant,
+    attempt_timeout: Duration,
+) -> Result<(), String> {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let attempt = async {
+            pool.init().await?;
+            subscriber.init().await?;
+            Ok::<_, FredError>(())
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let reason = match tokio::time::timeout(attempt_timeout.min(left), attempt).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => e.details().to_string(),
+            Err(_) => "connection attempt timed out".to_string(),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let _ = pool.quit().await;
+            let _ = subscriber.quit().await;
+            return Err(reason);
+        }
+        tracing::warn!(%reason, retry_in_ms = backoff.as_millis() as u64, "Redis not reachable yet");
+        tokio::time::sleep(backoff.min(left)).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Write the layout marker if absent; refuse a layout we do not know.
+async fn check_schema(pool: &Pool, keys: &Keys) -> Result<(), String> {
+    let client = pool.next();
+    let _: Option<String> = client
+        .set(
+            keys.schema(),
+            SCHEMA_VERSION,
+            None,
+            Some(SetOptions::NX),
+            false,
+        )
+        .await
+        .map_err(|e| e.details().to_string())?;
+    let found: Option<String> = client
+        .get(keys.schema())
+        .await
+        .map_err(|e| e.details().to_string())?;
+    match found.as_deref() {
+        Some(SCHEMA_VERSION) | None => Ok(()),
+        Some(other) => Err(other.to_string()),
+    }
+}
+
+fn created_ms(doc: &RoomDoc) -> f64 {
+    chrono::DateTime::parse_from_rfc3339(&doc.created_at)
+        .map(|t| t.timestamp_millis() as f64)
+        .unwrap_or(0.0)
+}
+
+/// What fred says, with [`ErrorKind::Unknown`], when a command finds no connection to
+/// write to (Redis down, or between a failover and the reconnect that follows it).
+const NO_CONNECTION: &[&str] = &[
+    "Failed to route command.",
+    "Too many failed write attempts.",
+    "Missing expected connection.",
+    "Client is not initialized.",
+    "Failed to send command to router.",
+];
+
+fn store_err(e: FredError) -> StoreError {
+    match e.kind() {
+        ErrorKind::Timeout => StoreError::Timeout,
+        ErrorKind::IO
+        | ErrorKind::Canceled
+        | ErrorKind::Cluster
+        | ErrorKind::Sentinel
+        | ErrorKind::Routing
+        | ErrorKind::Backpressure
+        | ErrorKind::Tls => StoreError::Connection(e.details().to_string()),
+        ErrorKind::Unknown if NO_CONNECTION.contains(&e.details()) => {
+            StoreError::Connection(e.details().to_string())
+        }
+        _ => StoreError::Other(format!("{:?}: {}", e.kind(), e.details())),
+    }
+}
+
+fn parse_doc(text: &str) -> Result<RoomDoc, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("bad room document: {e}")))
+}
+
+fn encode_doc(doc: &RoomDoc) -> Result<String, StoreError> {
+    serde_json::to_string(doc).map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_connection_is_store_unavailable_not_internal() {
+        for msg in NO_CONNECTION {
+            let e = FredError::new(ErrorKind::Unknown, *msg);
+            assert!(matches!(store_err(e), StoreError::Connection(_)), "{msg}");
+        }
+        let e = FredError::new(ErrorKind::Routing, "Max attempts reached.");
+        assert!(matches!(store_err(e), StoreError::Connection(_)));
+        let e = FredError::new(ErrorKind::Unknown, "Expected array of redis values.");
+        assert!(matches!(store_err(e), StoreError::Other(_)));
+    }
+}

@@ -1,0 +1,271 @@
+//! The [`RoomStore`] operations on Redis; the module docs of [`super`] list their
+//! round trips.
+
+use super::*;
+
+#[async_trait]
+impl RoomStore for RedisStore {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
+        let json = encode_doc(doc)?;
+        let client = self.pool.next();
+        let created: i64 = self
+            .scripts
+            .create
+            .evalsha_with_reload(
+                client,
+                vec![self.keys.room(&doc.code)],
+                vec![doc.version.to_string(), json, self.ttl_secs.to_string()],
+            )
+            .await
+            .map_err(store_err)?;
+        if created == 0 {
+            return Ok(false);
+        }
+        let all = client.zadd::<(), _, _>(
+            self.keys.all_rooms(),
+            None,
+            None,
+            false,
+            false,
+            (0.0, doc.code.as_str()),
+        );
+        let open = self.index_open(
+            doc,
+            if doc.is_open() {
+                IndexChange::Open
+            } else {
+                IndexChange::Keep
+            },
+        );
+        let (a, b) = tokio::join!(all, open);
+        a.map_err(store_err)?;
+        b?;
+        Ok(true)
+    }
+
+    async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
+        let doc: Option<String> = self
+            .pool
+            .next()
+            .hget(self.keys.room(code), "doc")
+            .await
+            .map_err(store_err)?;
+        doc.as_deref().map(parse_doc).transpose()
+    }
+
+    async fn update(
+        &self,
+        expected: u64,
+        doc: &RoomDoc,
+        env: &Envelope,
+        index: IndexChange,
+    ) -> Result<CasOutcome, StoreError> {
+        let json = encode_doc(doc)?;
+        let (head, tail) = env.encode_parts();
+        let reply: Vec<Value> = self
+            .scripts
+            .update
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
+                vec![
+                    expected.to_string(),
+                    doc.version.to_string(),
+                    json,
+                    self.ttl_secs.to_string(),
+                    head,
+                    tail,
+                ],
+            )
+            .await
+            .map_err(store_err)?;
+        match reply.first().and_then(Value::as_i64) {
+            Some(2) => {
+                m::pubsub_message("out");
+                self.index_open(doc, index).await?;
+                Ok(CasOutcome::Applied)
+            }
+            Some(1) => {
+                let text = reply.get(1).and_then(Value::as_str).unwrap_or_default();
+                Ok(CasOutcome::Conflict(Box::new(parse_doc(&text)?)))
+            }
+            Some(0) => Ok(CasOutcome::Missing),
+            _ => Err(StoreError::Other(
+                "unexpected reply from update script".into(),
+            )),
+        }
+    }
+
+    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
+        let client = self.pool.next();
+        let deleted: i64 = self
+            .scripts
+            .delete
+            .evalsha_with_reload(
+                client,
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![env.encode()],
+            )
+            .await
+            .map_err(store_err)?;
+        let _: () = client
+            .zrem(self.keys.all_rooms(), code)
+            .await
+            .map_err(store_err)?;
+        if deleted == 1 {
+            m::pubsub_message("out");
+        }
+        Ok(deleted == 1)
+    }
+
+    async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
+        let done: i64 = self
+            .scripts
+            .publish
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![self.ttl_secs.to_string(), env.encode()],
+            )
+            .await
+            .map_err(store_err)?;
+        if done == 1 {
+            m::pubsub_message("out");
+        }
+        Ok(done == 1)
+    }
+
+    async fn open_rooms(
+        &self,
+        game: Option<GameKind>,
+        limit: usize,
+    ) -> Result<Vec<RoomDoc>, StoreError> {
+        let games: Vec<GameKind> = game.map_or_else(|| GameKind::ALL.to_vec(), |g| vec![g]);
+        let client = self.pool.next();
+        let reads = games.iter().map(|g| {
+            client.zrange::<Vec<String>, _, _, _>(
+                self.keys.open(*g),
+                0,
+                limit as i64 - 1,
+                None,
+                false,
+                None,
+                false,
+            )
+        });
+        let mut codes = Vec::new();
+        for r in join_all(reads).await {
+            codes.extend(r.map_err(store_err)?);
+        }
+        let docs = self.get_docs(&codes).await?;
+        let mut open = Vec::new();
+        for (code, doc) in codes.iter().zip(docs) {
+            match doc {
+                Some(doc) if doc.is_open() => open.push(doc),
+                // Stale entry (room expired or filled while the index write was lost).
+                Some(doc) => self.index_open(&doc, IndexChange::Close).await?,
+                None => {
+                    for g in &games {
+                        let _: () = client
+                            .zrem(self.keys.open(*g), code.as_str())
+                            .await
+                            .map_err(store_err)?;
+                    }
+                }
+            }
+        }
+        open.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        open.truncate(limit);
+        Ok(open)
+    }
+
+    async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError> {
+        let client = self.pool.next();
+        let min = cursor.map_or_else(|| "-".to_string(), |c| format!("({c}"));
+        let codes: Vec<String> = client
+            .zrangebylex(
+                self.keys.all_rooms(),
+                min.as_str(),
+                "+",
+                Some((0, limit as i64)),
+            )
+            .await
+            .map_err(store_err)?;
+        let docs = self.get_docs(&codes).await?;
+        let next_cursor = (codes.len() == limit)
+            .then(|| codes.last().cloned())
+            .flatten();
+        let mut rooms = Vec::with_capacity(docs.len());
+        let mut gone = Vec::new();
+        for (code, doc) in codes.into_iter().zip(docs) {
+            match doc {
+                Some(doc) => rooms.push(doc),
+                None => gone.push(code),
+            }
+        }
+        if !gone.is_empty() {
+            let _: () = client
+                .zrem(self.keys.all_rooms(), gone)
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(RoomPage { rooms, next_cursor })
+    }
+
+    async fn subscribe(&self, code: &str) -> Result<(), StoreError> {
+        self.subscriber
+            .ssubscribe(self.keys.channel(code))
+            .await
+            .map_err(store_err)
+    }
+
+    async fn unsubscribe(&self, code: &str) -> Result<(), StoreError> {
+        self.subscriber
+            .sunsubscribe(self.keys.channel(code))
+            .await
+            .map_err(store_err)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let _: String = self.pool.next().ping(None).await.map_err(store_err)?;
+        // Without the subscriber this node writes but cannot deliver room events.
+        if !self.subscriber.is_connected() {
+            return Err(StoreError::Connection(
+                "room event subscriber not connected".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let clients = self.pool.clients();
+        Some(PoolStats {
+            size: clients.len(),
+            connected: clients.iter().filter(|c| c.is_connected()).count(),
+            in_flight: 0,
+        })
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    async fn close(&self) {
+        for sentinel in &self.sentinels {
+            let _ = sentinel.quit().await;
+        }
+        let _ = self.subscriber.quit().await;
+        let _ = self.pool.quit().await;
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
