@@ -105,22 +105,30 @@ impl RedisServer {
     }
 
     fn try_cmd(&self, args: &[&str]) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let mut req = format!("*{}\r\n", args.len());
-        for a in args {
-            req.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
-        }
-        stream.write_all(req.as_bytes()).ok()?;
-        let mut reader = BufReader::new(stream);
-        read_reply(&mut reader)
+        resp_cmd(self.port, args)
     }
+}
+
+/// Send one command to `127.0.0.1:port`; the reply flattened to a string (arrays joined
+/// by spaces), or None if nothing answered.
+pub fn resp_cmd(port: u16, args: &[&str]) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut req = format!("*{}\r\n", args.len());
+    for a in args {
+        req.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
+    }
+    stream.write_all(req.as_bytes()).ok()?;
+    read_reply(&mut BufReader::new(stream))
 }
 
 fn read_reply(r: &mut BufReader<TcpStream>) -> Option<String> {
     let mut line = String::new();
     r.read_line(&mut line).ok()?;
     let line = line.trim_end();
+    if line.is_empty() {
+        return None;
+    }
     let (kind, rest) = line.split_at(1);
     match kind {
         "+" | ":" => Some(rest.to_string()),

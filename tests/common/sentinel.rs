@@ -1,8 +1,6 @@
 //! A private Redis Sentinel deployment on free loopback ports: one master, one replica and
 //! three `redis-sentinel` processes watching them, each killed on drop.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -205,48 +203,4 @@ pub async fn until(limit: Duration, what: &str, mut check: impl FnMut() -> bool)
     panic!("timed out after {limit:?} waiting for: {what}");
 }
 
-/// Send one command to `127.0.0.1:port`; the reply flattened to a string (arrays joined
-/// by spaces), or None if nothing answered.
-pub fn resp_cmd(port: u16, args: &[&str]) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let mut req = format!("*{}\r\n", args.len());
-    for a in args {
-        req.push_str(&format!("${}\r\n{}\r\n", a.len(), a));
-    }
-    stream.write_all(req.as_bytes()).ok()?;
-    read_reply(&mut BufReader::new(stream))
-}
-
-fn read_reply(r: &mut BufReader<TcpStream>) -> Option<String> {
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let line = line.trim_end();
-    if line.is_empty() {
-        return None;
-    }
-    let (kind, rest) = line.split_at(1);
-    match kind {
-        "+" | ":" => Some(rest.to_string()),
-        "-" => Some(format!("ERR {rest}")),
-        "$" => {
-            let n: i64 = rest.parse().ok()?;
-            if n < 0 {
-                return Some("(nil)".into());
-            }
-            let mut buf = vec![0u8; n as usize + 2];
-            r.read_exact(&mut buf).ok()?;
-            buf.truncate(n as usize);
-            String::from_utf8(buf).ok()
-        }
-        "*" => {
-            let n: i64 = rest.parse().ok()?;
-            let mut parts = Vec::new();
-            for _ in 0..n.max(0) {
-                parts.push(read_reply(r)?);
-            }
-            Some(parts.join(" "))
-        }
-        _ => None,
-    }
-}
+pub use super::redis::resp_cmd;
