@@ -9,7 +9,9 @@
 mod events;
 pub mod ids;
 pub mod model;
+mod operator;
 mod ops;
+mod play;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -1,24 +1,21 @@
-//! The operations themselves: each is a small set of rules handed to
-//! [`Rooms::mutate`](super::Rooms::mutate), plus the fan-out bookkeeping around it.
+//! Taking and giving up seats: create, join, quick play, resume, leave, disconnect. Each is
+//! a small set of rules handed to [`Rooms::mutate`](super::Rooms::mutate), plus the fan-out
+//! bookkeeping around it. Moves are in `play`, operator actions in `operator`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use serde_json::Value;
 
 use super::events::Event;
 use super::ids;
-use super::model::{PlayerRec, RoomDoc, SharedDoc, Status};
+use super::model::{PlayerRec, RoomDoc, Status};
 use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError};
-use crate::game::{GameKind, MoveError};
-use crate::hub::{Audience, Effect, Envelope};
-use crate::metrics as m;
+use crate::game::GameKind;
+use crate::hub::{Audience, Effect};
 use crate::protocol::{
-    encode, normalize_code, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, CLOSE_REASON_EMPTY,
-    CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+    normalize_code, PlayerInfo, RoomSnapshot, CLOSE_REASON_EMPTY, KICK_REASON_RESUMED,
 };
-use crate::store::RoomPage;
 
 /// How many times `create` draws a new code when the one drawn is taken.
 const CODE_ATTEMPTS: usize = 8;
@@ -261,175 +258,6 @@ impl Rooms {
             }
         }
     }
-
-    /// Apply a move.
-    pub async fn act(
-        &self,
-        m: &Membership,
-        action: Value,
-        expected_version: Option<u64>,
-        started: Instant,
-    ) -> Result<(), ProtoError> {
-        let result = self.try_act(m, &action, expected_version).await;
-        let label = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.code.as_str(),
-        };
-        m::game_action(m.game, label);
-        if result.is_ok() {
-            m::action_duration(m.game, started.elapsed());
-        }
-        result.map(|_| ())
-    }
-
-    async fn try_act(
-        &self,
-        m: &Membership,
-        action: &Value,
-        expected_version: Option<u64>,
-    ) -> Result<SharedDoc, ProtoError> {
-        if m.role == Role::Spectator {
-            return Err(ErrorCode::NotAPlayer.into());
-        }
-        self.mutate(&m.code, |doc| {
-            if expected_version.is_some_and(|v| v != doc.version) {
-                return Err(ProtoError::new(
-                    ErrorCode::StaleVersion,
-                    format!("the room is at version {}", doc.version),
-                ));
-            }
-            if doc.status != Status::Playing {
-                return Err(ErrorCode::GameNotActive.into());
-            }
-            let seat = doc
-                .player(&m.player_id)
-                .map(|p| p.seat)
-                .ok_or(ErrorCode::NotInRoom)?;
-            let outcome = doc
-                .game
-                .apply(&mut doc.state, seat, action)
-                .map_err(move_error)?;
-            if outcome.is_over() {
-                doc.status = Status::Finished;
-            }
-            Ok(Plan::update(vec![(
-                Audience::All,
-                state_event(
-                    Some(m.player_id.to_string()),
-                    doc.game.normalize_action(action),
-                ),
-            )]))
-        })
-        .await
-    }
-
-    /// Start a new game after a finished one; the other seat moves first.
-    pub async fn rematch(&self, m: &Membership) -> Result<(), ProtoError> {
-        if m.role == Role::Spectator {
-            return Err(ErrorCode::NotAPlayer.into());
-        }
-        self.mutate(&m.code, |doc| {
-            if doc.status != Status::Finished {
-                return Err(ProtoError::new(
-                    ErrorCode::GameNotActive,
-                    "a rematch can start only after the game has finished",
-                ));
-            }
-            doc.first = (doc.first + 1) % doc.game.seats();
-            doc.state = doc.game.new_state(doc.first);
-            doc.status = Status::Playing;
-            Ok(Plan::update(vec![(
-                Audience::All,
-                state_event(Some(m.player_id.to_string()), None),
-            )]))
-        })
-        .await
-        .map(|_| ())
-    }
-
-    /// Say something to the room. Chat is not stored; it refreshes the room's TTL.
-    pub async fn chat(&self, m: &Membership, text: &str) -> Result<(), ProtoError> {
-        let frame = encode(&ServerMsg::Chat {
-            room: &m.code,
-            from: &m.player_id,
-            name: &m.name,
-            text,
-            ts: &ids::now_millis(),
-        });
-        let env = Envelope::to_all(None, vec![frame]);
-        if self.store.publish(&m.code, &env).await? {
-            self.hub.touch(&m.code);
-            Ok(())
-        } else {
-            Err(ErrorCode::RoomNotFound.into())
-        }
-    }
-
-    /// Public rooms with a free seat.
-    pub async fn open_rooms(
-        &self,
-        game: Option<GameKind>,
-        limit: usize,
-    ) -> Result<Vec<RoomSummary>, ProtoError> {
-        let docs = self.store.open_rooms(game, limit).await?;
-        Ok(docs.iter().map(RoomDoc::summary).collect())
-    }
-
-    /// One room as stored (operators read the store, never a cache).
-    pub async fn snapshot(&self, code: &str) -> Result<Option<RoomDoc>, ProtoError> {
-        Ok(self.store.load(code).await?)
-    }
-
-    /// A page of all rooms.
-    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, ProtoError> {
-        Ok(self.store.list_rooms(cursor, limit).await?)
-    }
-
-    /// Close a room for everyone (operator). `false` if there was no such room.
-    pub async fn close(&self, code: &str) -> Result<bool, ProtoError> {
-        let frame = encode(&ServerMsg::RoomClosed {
-            room: code,
-            reason: CLOSE_REASON_OPERATOR,
-        });
-        let env = Envelope {
-            effect: Effect::Close,
-            frames: vec![(Audience::All, frame)],
-            ..Envelope::default()
-        };
-        Ok(self.store.delete(code, &env).await?)
-    }
-
-    /// Remove a player from a room (operator). `false` if no such player.
-    pub async fn kick(&self, code: &str, player_id: &str) -> Result<bool, ProtoError> {
-        let Some(doc) = self.snapshot(code).await? else {
-            return Err(ErrorCode::RoomNotFound.into());
-        };
-        let Some(p) = doc.player(player_id) else {
-            return Ok(false);
-        };
-        let target = Membership {
-            code: Arc::from(code),
-            player_id: Arc::from(player_id),
-            name: p.name.clone(),
-            role: Role::Player,
-            seat: Some(p.seat),
-            epoch: p.epoch,
-            game: doc.game.name(),
-        };
-        let result = self
-            .mutate(code, |doc| {
-                if doc.player(player_id).is_none() {
-                    return Err(ErrorCode::NotInRoom.into());
-                }
-                Ok(plan_departure(doc, &target, Some(KICK_REASON_OPERATOR)))
-            })
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.code == ErrorCode::NotInRoom => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
 }
 
 /// Seat a new player in the lowest free seat; starts the game when the last seat fills.
@@ -459,7 +287,11 @@ fn seat_player(
 }
 
 /// The change for a member leaving (or being kicked, with `kick_reason`).
-fn plan_departure(doc: &mut RoomDoc, m: &Membership, kick_reason: Option<&'static str>) -> Plan {
+pub(super) fn plan_departure(
+    doc: &mut RoomDoc,
+    m: &Membership,
+    kick_reason: Option<&'static str>,
+) -> Plan {
     let left = Event::PlayerLeft(m.player_id.to_string());
     if m.role == Role::Spectator {
         doc.spectators = doc.spectators.saturating_sub(1);
@@ -501,7 +333,7 @@ fn plan_departure(doc: &mut RoomDoc, m: &Membership, kick_reason: Option<&'stati
     }
 }
 
-fn state_event(by: Option<String>, action: Option<Value>) -> Event {
+pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {
     Event::State { by, action }
 }
 
@@ -512,15 +344,6 @@ fn spectator_info(player_id: &str, name: &str) -> PlayerInfo {
         seat: None,
         role: Role::Spectator.as_str(),
         connected: true,
-    }
-}
-
-fn move_error(e: MoveError) -> ProtoError {
-    match e {
-        MoveError::NotYourTurn(_) => ProtoError::new(ErrorCode::NotYourTurn, e.to_string()),
-        MoveError::Illegal(msg) => ProtoError::new(ErrorCode::IllegalMove, msg),
-        MoveError::GameOver => ProtoError::new(ErrorCode::GameNotActive, e.to_string()),
-        MoveError::WrongGame => ProtoError::from(ErrorCode::Internal),
     }
 }
 

@@ -1,0 +1,83 @@
+//! What operators and lists read and do: open rooms, snapshots, the listing, closing a
+//! room and kicking a player.
+
+use std::sync::Arc;
+
+use super::model::RoomDoc;
+use super::ops::plan_departure;
+use super::{Membership, Role, Rooms};
+use crate::error::{ErrorCode, ProtoError};
+use crate::game::GameKind;
+use crate::hub::{Audience, Effect, Envelope};
+use crate::protocol::{
+    encode, RoomSummary, ServerMsg, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR,
+};
+use crate::store::RoomPage;
+
+impl Rooms {
+    /// Public rooms with a free seat.
+    pub async fn open_rooms(
+        &self,
+        game: Option<GameKind>,
+        limit: usize,
+    ) -> Result<Vec<RoomSummary>, ProtoError> {
+        let docs = self.store.open_rooms(game, limit).await?;
+        Ok(docs.iter().map(RoomDoc::summary).collect())
+    }
+
+    /// One room as stored (operators read the store, never a cache).
+    pub async fn snapshot(&self, code: &str) -> Result<Option<RoomDoc>, ProtoError> {
+        Ok(self.store.load(code).await?)
+    }
+
+    /// A page of all rooms.
+    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, ProtoError> {
+        Ok(self.store.list_rooms(cursor, limit).await?)
+    }
+
+    /// Close a room for everyone (operator). `false` if there was no such room.
+    pub async fn close(&self, code: &str) -> Result<bool, ProtoError> {
+        let frame = encode(&ServerMsg::RoomClosed {
+            room: code,
+            reason: CLOSE_REASON_OPERATOR,
+        });
+        let env = Envelope {
+            effect: Effect::Close,
+            frames: vec![(Audience::All, frame)],
+            ..Envelope::default()
+        };
+        Ok(self.store.delete(code, &env).await?)
+    }
+
+    /// Remove a player from a room (operator). `false` if no such player.
+    pub async fn kick(&self, code: &str, player_id: &str) -> Result<bool, ProtoError> {
+        let Some(doc) = self.snapshot(code).await? else {
+            return Err(ErrorCode::RoomNotFound.into());
+        };
+        let Some(p) = doc.player(player_id) else {
+            return Ok(false);
+        };
+        let target = Membership {
+            code: Arc::from(code),
+            player_id: Arc::from(player_id),
+            name: p.name.clone(),
+            role: Role::Player,
+            seat: Some(p.seat),
+            epoch: p.epoch,
+            game: doc.game.name(),
+        };
+        let result = self
+            .mutate(code, |doc| {
+                if doc.player(player_id).is_none() {
+                    return Err(ErrorCode::NotInRoom.into());
+                }
+                Ok(plan_departure(doc, &target, Some(KICK_REASON_OPERATOR)))
+            })
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code == ErrorCode::NotInRoom => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Playing: moves, rematches and chat, each a compare-and-set change of the room.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::ids;
+use super::model::{SharedDoc, Status};
+use super::ops::state_event;
+use super::{Membership, Plan, Role, Rooms};
+use crate::error::{ErrorCode, ProtoError};
+use crate::game::MoveError;
+use crate::hub::{Audience, Envelope};
+use crate::metrics as m;
+use crate::protocol::{encode, ServerMsg};
+
+impl Rooms {
+    /// Apply a move.
+    pub async fn act(
+        &self,
+        m: &Membership,
+        action: Value,
+        expected_version: Option<u64>,
+        started: Instant,
+    ) -> Result<(), ProtoError> {
+        let result = self.try_act(m, &action, expected_version).await;
+        let label = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code.as_str(),
+        };
+        m::game_action(m.game, label);
+        if result.is_ok() {
+            m::action_duration(m.game, started.elapsed());
+        }
+        result.map(|_| ())
+    }
+
+    async fn try_act(
+        &self,
+        m: &Membership,
+        action: &Value,
+        expected_version: Option<u64>,
+    ) -> Result<SharedDoc, ProtoError> {
+        if m.role == Role::Spectator {
+            return Err(ErrorCode::NotAPlayer.into());
+        }
+        self.mutate(&m.code, |doc| {
+            if expected_version.is_some_and(|v| v != doc.version) {
+                return Err(ProtoError::new(
+                    ErrorCode::StaleVersion,
+                    format!("the room is at version {}", doc.version),
+                ));
+            }
+            if doc.status != Status::Playing {
+                return Err(ErrorCode::GameNotActive.into());
+            }
+            let seat = doc
+                .player(&m.player_id)
+                .map(|p| p.seat)
+                .ok_or(ErrorCode::NotInRoom)?;
+            let outcome = doc
+                .game
+                .apply(&mut doc.state, seat, action)
+                .map_err(move_error)?;
+            if outcome.is_over() {
+                doc.status = Status::Finished;
+            }
+            Ok(Plan::update(vec![(
+                Audience::All,
+                state_event(
+                    Some(m.player_id.to_string()),
+                    doc.game.normalize_action(action),
+                ),
+            )]))
+        })
+        .await
+    }
+
+    /// Start a new game after a finished one; the other seat moves first.
+    pub async fn rematch(&self, m: &Membership) -> Result<(), ProtoError> {
+        if m.role == Role::Spectator {
+            return Err(ErrorCode::NotAPlayer.into());
+        }
+        self.mutate(&m.code, |doc| {
+            if doc.status != Status::Finished {
+                return Err(ProtoError::new(
+                    ErrorCode::GameNotActive,
+                    "a rematch can start only after the game has finished",
+                ));
+            }
+            doc.first = (doc.first + 1) % doc.game.seats();
+            doc.state = doc.game.new_state(doc.first);
+            doc.status = Status::Playing;
+            Ok(Plan::update(vec![(
+                Audience::All,
+                state_event(Some(m.player_id.to_string()), None),
+            )]))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Say something to the room. Chat is not stored; it refreshes the room's TTL.
+    pub async fn chat(&self, m: &Membership, text: &str) -> Result<(), ProtoError> {
+        let frame = encode(&ServerMsg::Chat {
+            room: &m.code,
+            from: &m.player_id,
+            name: &m.name,
+            text,
+            ts: &ids::now_millis(),
+        });
+        let env = Envelope::to_all(None, vec![frame]);
+        if self.store.publish(&m.code, &env).await? {
+            self.hub.touch(&m.code);
+            Ok(())
+        } else {
+            Err(ErrorCode::RoomNotFound.into())
+        }
+    }
+}
+
+fn move_error(e: MoveError) -> ProtoError {
+    match e {
+        MoveError::NotYourTurn(_) => ProtoError::new(ErrorCode::NotYourTurn, e.to_string()),
+        MoveError::Illegal(msg) => ProtoError::new(ErrorCode::IllegalMove, msg),
+        MoveError::GameOver => ProtoError::new(ErrorCode::GameNotActive, e.to_string()),
+        MoveError::WrongGame => ProtoError::from(ErrorCode::Internal),
+    }
+}
