@@ -5,7 +5,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{eventually, free_port, test_config, Client, RedisServer, TestServer};
+use common::{free_port, test_config, wait_healthy, Client, RedisServer, TestServer};
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_parlor");
@@ -141,13 +141,7 @@ async fn sigterm_sends_server_shutdown_then_1001_and_exits_zero() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn parlor");
-    let base = format!("http://127.0.0.1:{port}");
-    eventually("server up", || async {
-        reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    })
-    .await;
+    wait_healthy(port).await;
     let url = format!("ws://127.0.0.1:{port}/ws");
     let mut a = Client::connect(&url).await;
     let mut b = Client::connect(&url).await;

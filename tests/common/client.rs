@@ -19,6 +19,27 @@ pub struct Client {
     pub backlog: Vec<Value>,
 }
 
+/// The next JSON text frame on any WebSocket stream, skipping pings and pongs; panics on
+/// anything else or after [`WAIT`].
+pub async fn next_json<S, E>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Debug,
+{
+    loop {
+        let next = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("timed out waiting for a frame");
+        match next {
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(t.as_str()).expect("server sent JSON")
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
 /// What `joined` told us.
 #[derive(Debug, Clone)]
 pub struct Seat {
@@ -65,18 +86,7 @@ impl Client {
     }
 
     async fn recv_wire(&mut self) -> Value {
-        loop {
-            let next = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for a frame");
-            match next {
-                Some(Ok(Message::Text(t))) => {
-                    return serde_json::from_str(t.as_str()).expect("server sent JSON")
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                other => panic!("expected a text frame, got {other:?}"),
-            }
-        }
+        next_json(&mut self.ws).await
     }
 
     /// Wait for the first frame matching `pred`; others are kept in the backlog.

@@ -152,6 +152,16 @@ where
     panic!("timed out waiting for: {what}");
 }
 
+/// Wait until a server process on `127.0.0.1:port` answers `/healthz` with 200.
+pub async fn wait_healthy(port: u16) {
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    eventually("server process answers /healthz", || {
+        let url = url.clone();
+        async move { reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) }
+    })
+    .await;
+}
+
 /// A free loopback port (bound and released; good enough for tests that need a port number
 /// before starting a process).
 pub fn free_port() -> u16 {

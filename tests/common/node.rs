@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use super::{eventually, free_port, Client};
+use super::{free_port, wait_healthy, Client};
 
 /// A `parlor` child process; killed (SIGKILL) on drop.
 pub struct NodeProcess {
@@ -40,12 +40,7 @@ impl NodeProcess {
             log,
             child: Some(child),
         };
-        let health = node.url("/healthz");
-        eventually("parlor process answers /healthz", || {
-            let health = health.clone();
-            async move { reqwest::get(&health).await.is_ok_and(|r| r.status() == 200) }
-        })
-        .await;
+        wait_healthy(port).await;
         node
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::common::{eventually, free_port, Client};
+use crate::common::{free_port, wait_healthy, Client};
 
 const BIN: &str = env!("CARGO_BIN_EXE_parlor");
 
@@ -44,13 +44,7 @@ impl Proc {
             .stderr(Stdio::from(File::create(&err).expect("stderr file")))
             .spawn()
             .expect("spawn parlor");
-        let base = format!("http://127.0.0.1:{port}");
-        eventually("server up", || async {
-            reqwest::get(format!("{base}/healthz"))
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        })
-        .await;
+        wait_healthy(port).await;
         Proc {
             child,
             port,

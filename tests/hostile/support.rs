@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -12,7 +12,8 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::common::{Client, TestServer, WAIT};
+use crate::common::client::next_json;
+use crate::common::{Client, TestServer};
 
 /// Tic-tac-toe moves that end in a draw, so no prefix of them ends the game.
 const DRAW: [u64; 9] = [0, 1, 2, 4, 3, 5, 7, 6, 8];
@@ -76,18 +77,7 @@ pub async fn raw_request(ws: &mut RawSocket, msg: Value) -> Value {
     ws.send(Message::Text(msg.to_string().into()))
         .await
         .expect("send");
-    loop {
-        let next = tokio::time::timeout(WAIT, ws.next())
-            .await
-            .expect("timed out waiting for a frame");
-        match next {
-            Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).expect("server sent JSON")
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            other => panic!("expected a text frame, got {other:?}"),
-        }
-    }
+    next_json(ws).await
 }
 
 /// Attempt an upgrade with extra request headers: the socket, or the refusal's status.
