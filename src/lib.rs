@@ -6,6 +6,7 @@
 //!
 //! - [`config`]: flags and environment.
 //! - [`protocol`]: every wire message, and validation of client strings.
+//! - [`model`]: the stored room document and the fan-out envelope, shared by all layers.
 //! - [`game`]: the rules of each game behind one trait.
 //! - [`room`]: the room service — every operation as a compare-and-set change.
 //! - [`store`]: the storage interface and its memory and Redis backends.
@@ -21,6 +22,7 @@ pub mod game;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod model;
 pub mod protocol;
 pub mod room;
 pub mod server;

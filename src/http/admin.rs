@@ -11,8 +11,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use crate::game::GameKind;
+use crate::model::{RoomDoc, Status};
 use crate::protocol::{normalize_code, PlayerInfo, RoomSnapshot, RoomSummary};
-use crate::room::model::{RoomDoc, Status};
 use crate::state::AppState;
 
 /// Largest page the listing returns.

@@ -9,8 +9,6 @@
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
 
-mod envelope;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -19,10 +17,10 @@ use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use envelope::{Audience, Effect, Envelope};
+pub use crate::model::envelope::{Audience, Effect, Envelope};
 
 use crate::metrics as m;
-use crate::room::model::{RoomDoc, SharedDoc};
+use crate::model::{RoomDoc, SharedDoc};
 
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;

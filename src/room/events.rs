@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::hub::Audience;
+use crate::model::RoomDoc;
 use crate::protocol::{encode, PlayerInfo, ServerMsg};
-use crate::room::model::RoomDoc;
 
 /// One event a room change produces.
 #[derive(Debug, Clone)]

@@ -8,10 +8,12 @@
 
 mod events;
 pub mod ids;
-pub mod model;
 mod operator;
 mod ops;
 mod play;
+
+/// The stored room document, now in [`crate::model`]; kept here for older paths.
+pub use crate::model::room as model;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -26,9 +28,9 @@ pub use ops::Joined;
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::Seat;
 use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Member, Outbound};
+use crate::model::{RoomDoc, SharedDoc};
 use crate::protocol::{encode, ServerMsg, CLOSE_REASON_EXPIRED};
 use crate::store::{CasOutcome, IndexChange, RoomStore};
-use model::{RoomDoc, SharedDoc};
 
 /// How often a change is retried against fresh state before giving up.
 const MAX_ATTEMPTS: usize = 16;

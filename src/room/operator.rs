@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use super::model::RoomDoc;
 use super::ops::plan_departure;
 use super::{Membership, Role, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::hub::{Audience, Effect, Envelope};
+use crate::model::RoomDoc;
 use crate::protocol::{
     encode, RoomSummary, ServerMsg, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR,
 };

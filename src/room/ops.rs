@@ -8,11 +8,11 @@ use serde_json::Value;
 
 use super::events::Event;
 use super::ids;
-use super::model::{PlayerRec, RoomDoc, Status};
 use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::hub::{Audience, Effect};
+use crate::model::{PlayerRec, RoomDoc, Status};
 use crate::protocol::{
     normalize_code, PlayerInfo, RoomSnapshot, CLOSE_REASON_EMPTY, KICK_REASON_RESUMED,
 };

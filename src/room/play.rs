@@ -5,13 +5,13 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::ids;
-use super::model::{SharedDoc, Status};
 use super::ops::state_event;
 use super::{Membership, Plan, Role, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::MoveError;
 use crate::hub::{Audience, Envelope};
 use crate::metrics as m;
+use crate::model::{SharedDoc, Status};
 use crate::protocol::{encode, ServerMsg};
 
 impl Rooms {

@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Envelope;
 use crate::metrics as m;
-use crate::room::model::RoomDoc;
+use crate::model::RoomDoc;
 
 /// A store that records metrics around another one and enforces the op timeout.
 pub struct Instrumented {

@@ -14,7 +14,7 @@ use super::{CasOutcome, IndexChange, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::{Envelope, Hub};
-use crate::room::model::RoomDoc;
+use crate::model::RoomDoc;
 
 struct Entry {
     doc: RoomDoc,

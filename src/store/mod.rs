@@ -20,7 +20,7 @@ pub use instrumented::Instrumented;
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Envelope;
-use crate::room::model::RoomDoc;
+use crate::model::RoomDoc;
 
 /// The result of a compare-and-set write.
 #[derive(Debug)]

@@ -57,8 +57,8 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::{Audience, Envelope, Hub};
 use crate::metrics as m;
+use crate::model::RoomDoc;
 use crate::protocol::{encode, ServerMsg};
-use crate::room::model::RoomDoc;
 
 /// Room events the subscriber buffers before a slow reader starts losing them.
 const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;
