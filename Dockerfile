@@ -13,13 +13,14 @@ WORKDIR /src
 # crate's own targets. It is rebuilt only when Cargo.toml or Cargo.lock change.
 # Every target the manifest names must exist, hence the bench stub too.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir -p src/bin/parlor-loadtest benches \
+COPY loadtest/Cargo.toml loadtest/
+RUN mkdir -p loadtest/src benches \
     && touch src/lib.rs \
     && echo 'fn main() {}' > src/main.rs \
-    && echo 'fn main() {}' > src/bin/parlor-loadtest/main.rs \
+    && echo 'fn main() {}' > loadtest/src/main.rs \
     && echo 'fn main() {}' > benches/protocol.rs \
-    && cargo build --release --locked \
-    && rm -rf src benches
+    && cargo build --release --locked --workspace \
+    && rm -rf src benches loadtest/src
 
 # The real sources, including web/ (embedded into the binary at compile time).
 # COPY keeps the files' original modification times, which can be older than
@@ -28,8 +29,8 @@ RUN mkdir -p src/bin/parlor-loadtest benches \
 # multiply the binary's size about five times, so they are stripped. Symbol
 # names stay, and panic messages keep their file:line (not debug info).
 COPY . .
-RUN find src benches -name '*.rs' -exec touch {} + \
-    && cargo build --release --locked \
+RUN find src benches loadtest/src -name '*.rs' -exec touch {} + \
+    && cargo build --release --locked --workspace \
     && install -m 0755 target/release/parlor target/release/parlor-loadtest /usr/local/bin/ \
     && strip --strip-debug /usr/local/bin/parlor /usr/local/bin/parlor-loadtest
 
