@@ -4,13 +4,17 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "..", "..");
-export const screenshotDir = path.join(here, "screenshots");
+// Tests write only to a temp dir: screenshots go to PARLOR_SCREENSHOT_DIR when set,
+// else to a fresh directory under the system temp dir (one per test file).
+export const screenshotDir =
+  process.env.PARLOR_SCREENSHOT_DIR || fs.mkdtempSync(path.join(os.tmpdir(), "parlor-screens-"));
 
 const CHROMIUM = process.env.CHROMIUM_BIN || "/usr/bin/chromium";
 const START_TIMEOUT_MS = 30000;
