@@ -46,9 +46,10 @@ impl Rng {
 
 /// The action JSON for `index` in `game` (a cell or a column).
 fn action(game: GameKind, index: u64) -> Value {
-    match game {
-        GameKind::Tictactoe => json!({ "cell": index }),
-        GameKind::Connect4 => json!({ "column": index }),
+    if game == GameKind::Tictactoe {
+        json!({ "cell": index })
+    } else {
+        json!({ "column": index })
     }
 }
 
@@ -56,7 +57,7 @@ fn action(game: GameKind, index: u64) -> Value {
 fn position(game: GameKind, moves: &[u64]) -> GameState {
     let mut state = game.new_state(0);
     for &m in moves {
-        let seat = state.turn();
+        let seat = game.to_act(&state)[0];
         let outcome = game
             .apply(&mut state, seat, &action(game, m))
             .expect("the opening is legal");
@@ -71,15 +72,12 @@ fn position(game: GameKind, moves: &[u64]) -> GameState {
 
 /// Plays one whole game of random legal moves; returns how many moves it took.
 fn random_game(game: GameKind, rng: &mut Rng) -> usize {
-    let width: u64 = match game {
-        GameKind::Tictactoe => 9,
-        GameKind::Connect4 => 7,
-    };
+    let width: u64 = if game == GameKind::Tictactoe { 9 } else { 7 };
     let actions: Vec<Value> = (0..width).map(|i| action(game, i)).collect();
     let mut state = game.new_state(0);
     let mut moves = 0;
     loop {
-        let seat = state.turn();
+        let seat = game.to_act(&state)[0];
         // Rejection sampling: a full cell or column is refused and another is drawn.
         match game.apply(&mut state, seat, &actions[rng.below(actions.len())]) {
             Ok(Outcome::Ongoing) => moves += 1,
@@ -117,6 +115,8 @@ fn room_doc() -> RoomDoc {
         spectators: 1,
         state: position(GameKind::Connect4, &C4_OPENING),
         first: 0,
+        turn_secs: None,
+        deadline: None,
     }
 }
 
@@ -209,7 +209,7 @@ fn rules(c: &mut Criterion) {
         (GameKind::Connect4, &C4_OPENING[..], 5u64),
     ] {
         let state = position(game, opening);
-        let seat = state.turn();
+        let seat = game.to_act(&state)[0];
         let mv = action(game, next);
         // The benchmarked move must be legal and must not end the game.
         let mut check = state.clone();

@@ -31,4 +31,5 @@ pub mod store;
 pub mod ws;
 
 pub use config::Config;
-pub use server::{Server, StartError};
+pub use game::{Game, Games};
+pub use server::{Server, ServerBuilder, StartError};

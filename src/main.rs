@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use parlor::config::LogFormat;
+use parlor::game::{connect4::Connect4, rps::Rps, tictactoe::TicTacToe};
 use parlor::{Config, Server};
 use tracing_subscriber::EnvFilter;
 
@@ -18,7 +19,14 @@ async fn main() -> ExitCode {
     let cfg = Config::parse();
     init_tracing(cfg.log_format);
     let listen = cfg.listen;
-    let server = match Server::build(cfg).await {
+    // The built-in games, registered through the same API a studio's own games use.
+    let built = Server::builder(cfg)
+        .game(TicTacToe)
+        .game(Connect4)
+        .game(Rps)
+        .build()
+        .await;
+    let server = match built {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("cannot start: {e}");

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, StoreKind};
+use crate::game::{Game, Games, RegisterError};
 use crate::hub::Hub;
 use crate::room::Rooms;
 use crate::state::AppState;
@@ -33,6 +34,53 @@ pub enum StartError {
     /// Redis was not reachable or not usable.
     #[error(transparent)]
     Redis(#[from] ConnectError),
+    /// A game could not be registered.
+    #[error(transparent)]
+    Game(#[from] RegisterError),
+    /// No game was registered.
+    #[error("no game registered; add at least one with ServerBuilder::game")]
+    NoGames,
+}
+
+/// Configures a [`Server`]: its settings and the games it plays.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), parlor::StartError> {
+/// use parlor::game::{connect4::Connect4, rps::Rps, tictactoe::TicTacToe};
+/// let cfg = parlor::Config::defaults();
+/// let server = parlor::Server::builder(cfg)
+///     .game(TicTacToe)
+///     .game(Connect4)
+///     .game(Rps)
+///     .build()
+///     .await?;
+/// # let _ = server; Ok(()) }
+/// ```
+pub struct ServerBuilder {
+    cfg: Config,
+    games: Games,
+    refused: Option<RegisterError>,
+}
+
+impl ServerBuilder {
+    /// Play `game` (in registration order, which the game picker shows).
+    pub fn game<G: Game>(mut self, game: G) -> Self {
+        if let Err(e) = self.games.register(game) {
+            self.refused.get_or_insert(e);
+        }
+        self
+    }
+
+    /// Connect the store and assemble the application.
+    pub async fn build(self) -> Result<Server, StartError> {
+        if let Some(e) = self.refused {
+            return Err(e.into());
+        }
+        if self.games.all().is_empty() {
+            return Err(StartError::NoGames);
+        }
+        Server::assemble(self.cfg, self.games).await
+    }
 }
 
 /// A configured server, connected to its store, not yet serving.
@@ -42,8 +90,21 @@ pub struct Server {
 }
 
 impl Server {
-    /// Connect the store and assemble the application.
+    /// A server with settings `cfg` and no games yet.
+    pub fn builder(cfg: Config) -> ServerBuilder {
+        ServerBuilder {
+            cfg,
+            games: Games::new(),
+            refused: None,
+        }
+    }
+
+    /// Connect the store and assemble a server playing the built-in games.
     pub async fn build(cfg: Config) -> Result<Server, StartError> {
+        Self::assemble(cfg, Games::builtin()).await
+    }
+
+    async fn assemble(cfg: Config, games: Games) -> Result<Server, StartError> {
         let node_id: Arc<str> = Arc::from(cfg.node_id.clone().unwrap_or_else(random_node_id));
         let admin_token: Arc<str> = match &cfg.admin_token {
             Some(t) if !t.is_empty() => Arc::from(t.as_str()),
@@ -67,7 +128,7 @@ impl Server {
             }
         };
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
-        let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl());
+        let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl()).with_games(games);
         if !cfg.room_cache {
             rooms = rooms.without_cache();
         }
@@ -107,6 +168,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let state = self.state.clone();
         let sweeper = tokio::spawn(state.rooms.clone().run_sweeper(self.sweeper_stop.clone()));
+        let clock = tokio::spawn(state.rooms.clone().run_clock(self.sweeper_stop.clone()));
         let app = http::router(state.clone());
         let token = state.shutdown.clone();
         tokio::spawn(async move {
@@ -141,6 +203,7 @@ impl Server {
         }
         self.sweeper_stop.cancel();
         let _ = sweeper.await;
+        let _ = clock.await;
         state.store.close().await;
         tracing::info!("parlor stopped");
         served

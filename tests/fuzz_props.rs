@@ -88,16 +88,17 @@ fn check_parse(text: &str) {
 /// A game reached by `choices` legal moves (each picks among the legal ones), stopping
 /// early if it ends.
 fn reachable(kind: GameKind, first: u8, choices: &[u8]) -> GameState {
-    let (key, width) = match kind {
-        GameKind::Tictactoe => ("cell", 9),
-        GameKind::Connect4 => ("column", 7),
+    let (key, width) = if kind == GameKind::Tictactoe {
+        ("cell", 9)
+    } else {
+        ("column", 7)
     };
     let mut state = kind.new_state(first);
     for &choice in choices {
-        if state.outcome().is_over() {
+        if kind.outcome(&state).is_over() {
             break;
         }
-        let seat = state.turn();
+        let seat = kind.to_act(&state)[0];
         let legal: Vec<Value> = (0..width)
             .map(|i| json!({ key: i }))
             .filter(|a| kind.apply(&mut state.clone(), seat, a).is_ok())
@@ -195,7 +196,7 @@ proptest! {
                 prop_assert_ne!(e, MoveError::WrongGame);
             }
             Ok(outcome) => {
-                prop_assert_eq!(outcome, state.outcome());
+                prop_assert_eq!(outcome, kind.outcome(&state));
                 let normal = kind.normalize_action(&action);
                 prop_assert!(normal.is_some(), "accepted but does not normalise");
                 let mut again = before.clone();

@@ -135,7 +135,7 @@ fn connect4_draw_moves() -> Vec<u64> {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let col = seed % 7;
-            let seat = state.turn();
+            let seat = GameKind::Connect4.to_act(&state)[0];
             match GameKind::Connect4.apply(&mut state, seat, &json!({"column": col})) {
                 Ok(outcome) => {
                     moves.push(col);

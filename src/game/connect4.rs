@@ -6,7 +6,9 @@
 //! "line":null}`; `line` holds 4 winning cells as `[[row,col],...]` once someone has won.
 //! Action: `{"column": 0..6}`.
 
-use super::{index_field, other, outcome_of, MoveError, Outcome, Rules, Seat};
+use super::{
+    index_field, is_false, other, outcome_of, turn_based, MoveError, Outcome, Rules, Seat,
+};
 use serde_json::Value;
 
 /// Board height.
@@ -35,6 +37,9 @@ pub struct State {
     pub draw: bool,
     /// Four winning cells as `[row, col]`, always including the last piece played.
     pub line: Option<[[u8; 2]; WIN]>,
+    /// True if the game ended because the mover's turn clock ran out.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub timeout: bool,
 }
 
 /// A validated connect-four move.
@@ -44,9 +49,11 @@ pub struct Action {
     pub column: usize,
 }
 
-/// The connect-four rules (a marker type for [`Rules`]).
+/// The connect-four game (its [`Rules`] give its [`Game`](super::Game) impl).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connect4;
+
+turn_based!(Connect4, "connect4", "column", column);
 
 impl Rules for Connect4 {
     type State = State;
@@ -60,6 +67,7 @@ impl Rules for Connect4 {
             winner: None,
             draw: false,
             line: None,
+            timeout: false,
         }
     }
 
@@ -132,11 +140,12 @@ fn winning_line(board: &Board, seat: Seat, row: usize, col: usize) -> Option<[[u
 
 #[cfg(test)]
 mod tests {
-    use super::super::{GameKind, GameState};
+    use super::super::GameKind;
     use super::*;
     use serde_json::json;
 
     const G: GameKind = GameKind::Connect4;
+    type GameState = serde_json::Value;
     const DRAW: &str = "200000011111122222333333644444455555566666";
 
     /// Builds a state from rows (top first) joined by '/': '.' empty, 'X' seat 0, 'O' seat 1.
@@ -147,14 +156,15 @@ mod tests {
                 *slot = "XO".find(ch).map(|i| i as Seat);
             }
         }
-        GameState::Connect4(s)
+        serde_json::to_value(s).unwrap()
     }
 
-    fn inner(s: &GameState) -> &State {
-        match s {
-            GameState::Connect4(c) => c,
-            GameState::Tictactoe(_) => panic!("not connect4"),
-        }
+    fn inner(s: &GameState) -> State {
+        serde_json::from_value(s.clone()).unwrap()
+    }
+
+    fn turn(s: &GameState) -> Seat {
+        inner(s).turn
     }
 
     fn mv(s: &mut GameState, seat: Seat, column: impl Into<Value>) -> Result<Outcome, MoveError> {
@@ -166,7 +176,7 @@ mod tests {
         let mut s = G.new_state(first);
         let mut last = Outcome::Ongoing;
         for c in cols.chars().filter_map(|c| c.to_digit(10)) {
-            let seat = s.turn();
+            let seat = turn(&s);
             last = mv(&mut s, seat, c).unwrap();
         }
         (s, last)
@@ -220,7 +230,7 @@ mod tests {
     #[test]
     fn full_board_without_line_is_a_draw() {
         let (s, o) = play(0, DRAW);
-        assert_eq!((o, s.outcome()), (Outcome::Draw, Outcome::Draw));
+        assert_eq!((o, G.outcome(&s)), (Outcome::Draw, Outcome::Draw));
         let c = inner(&s);
         assert_eq!((c.draw, c.winner, c.line), (true, None, None));
         assert!(c.board.iter().flatten().all(Option::is_some));
@@ -262,7 +272,7 @@ mod tests {
         assert_eq!(G.apply(&mut s, 1, &extra), Ok(Outcome::Ongoing));
         let b = inner(&s).board;
         assert_eq!((b[5][4], b[4][4], b[3][4]), (Some(0), Some(1), None));
-        assert_eq!(s.turn(), 0);
+        assert_eq!(turn(&s), 0);
     }
 
     #[test]
@@ -270,7 +280,7 @@ mod tests {
         let mut s = G.new_state(1);
         assert_eq!(mv(&mut s, 0, 0), Err(MoveError::NotYourTurn(1)));
         assert_eq!(mv(&mut s, 1, 0), Ok(Outcome::Ongoing));
-        assert_eq!((inner(&s).board[5][0], s.turn()), (Some(1), 0));
+        assert_eq!((inner(&s).board[5][0], turn(&s)), (Some(1), 0));
     }
 
     #[test]
@@ -310,12 +320,12 @@ mod tests {
         for moves in ["", "3344", "0101010", DRAW] {
             let text = serde_json::to_string(&play(1, moves).0).unwrap();
             let back: GameState = serde_json::from_str(&text).unwrap();
-            assert_eq!((back.kind(), back), (GameKind::Connect4, play(1, moves).0));
+            assert_eq!(back, play(1, moves).0);
         }
         // A board with a missing row is an error, never a tic-tac-toe state.
         let row = json!([null, null, null, null, null, null, null]);
         let bad = ongoing(json!([row, row, row, row, row]), 0);
-        assert!(serde_json::from_value::<GameState>(bad).is_err());
+        assert!(serde_json::from_value::<State>(bad).is_err());
     }
 
     /// Independent full-board scan to cross-check the local win test.
@@ -335,7 +345,7 @@ mod tests {
             loop {
                 rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                 let col = (rng >> 33) % 8; // 7 is out of range and must just be refused
-                let seat = s.turn();
+                let seat = turn(&s);
                 let Ok(o) = mv(&mut s, seat, col) else {
                     continue;
                 };

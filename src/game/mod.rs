@@ -1,135 +1,109 @@
-//! Game rules: which games a room can play, their wire-format state, and move validation.
+//! Games: the public trait a game implements, and the built-in games.
 //!
-//! Each game implements the small [`Rules`] trait; [`GameKind`] dispatches to it, so the
-//! checks every game shares (game over, then whose turn) live once, in `play`.
-//! States serialise untagged: the two games' boards have different shapes (9 cells vs
-//! 6 rows of 7), so a stored state can only ever deserialise back into its own game.
+//! A game is a type implementing [`Game`]: its id, seat count, initial state, how an
+//! action is parsed, checked and applied for a seat, the outcome, what each viewer may
+//! see ([`Game::view`]) and who must act by the turn clock's deadline
+//! ([`Game::to_act`], [`Game::on_deadline`]). A server plays the games registered on it
+//! (see [`Games`]); the built-in ones ([`tictactoe`], [`connect4`], [`rps`]) are
+//! registered by the binary through the same API a studio uses.
+//!
+//! The room service never sees a game's types: it holds a [`GameKind`], a cheap handle
+//! that works on the state as JSON (the form the store keeps), so games of every type
+//! live side by side in one store.
 
 pub mod connect4;
+mod kind;
+pub mod rps;
+#[cfg(test)]
+mod tests;
 pub mod tictactoe;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
-/// A seat index at the table (0 or 1).
+pub use kind::{Applied, GameKind, Games, RegisterError};
+
+/// A seat index at the table (0 for the first seat).
 pub type Seat = u8;
 
-/// Which game a room plays. Serialises as "tictactoe" / "connect4".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GameKind {
-    /// Noughts and crosses on a 3×3 board.
-    Tictactoe,
-    /// Four in a row on a 7-column × 6-row board.
-    Connect4,
+/// A game's full state as stored: the JSON of the game's own [`Game::State`].
+pub type GameState = Value;
+
+/// Who is looking at a game's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The player in this seat.
+    Seat(Seat),
+    /// Someone watching without a seat.
+    Spectator,
 }
 
-impl GameKind {
-    /// Every game the server offers.
-    pub const ALL: [GameKind; 2] = [GameKind::Tictactoe, GameKind::Connect4];
-
-    /// The wire name ("tictactoe" | "connect4"), identical to the serde form.
-    pub fn name(self) -> &'static str {
-        match self {
-            GameKind::Tictactoe => "tictactoe",
-            GameKind::Connect4 => "connect4",
-        }
-    }
-
-    /// Parses a wire name; only the exact lowercase names are accepted.
-    pub fn parse(s: &str) -> Option<GameKind> {
-        Self::ALL.into_iter().find(|k| k.name() == s)
-    }
-
-    /// Number of players the game needs before it can start.
-    pub fn seats(self) -> u8 {
-        match self {
-            GameKind::Tictactoe => tictactoe::TicTacToe::SEATS,
-            GameKind::Connect4 => connect4::Connect4::SEATS,
-        }
-    }
-
-    /// A fresh game in which `first` moves first (rematches pass the other seat).
-    pub fn new_state(self, first: Seat) -> GameState {
-        match self {
-            GameKind::Tictactoe => GameState::Tictactoe(tictactoe::TicTacToe::new_state(first)),
-            GameKind::Connect4 => GameState::Connect4(connect4::Connect4::new_state(first)),
-        }
-    }
-
-    /// Validate and apply `action` (raw client JSON) for `seat`.
-    ///
-    /// Checks, in order: the state belongs to this game, the game is not over, it is
-    /// `seat`'s turn, then the action's shape and legality. On error `state` is untouched.
-    pub fn apply(
-        self,
-        state: &mut GameState,
-        seat: Seat,
-        action: &Value,
-    ) -> Result<Outcome, MoveError> {
-        match (self, state) {
-            (GameKind::Tictactoe, GameState::Tictactoe(s)) => {
-                play::<tictactoe::TicTacToe>(s, seat, action)
-            }
-            (GameKind::Connect4, GameState::Connect4(s)) => {
-                play::<connect4::Connect4>(s, seat, action)
-            }
-            _ => Err(MoveError::WrongGame),
-        }
-    }
-
-    /// The action reduced to the one field this game reads (`{"cell":N}` /
-    /// `{"column":N}`), or `None` if it does not parse. Events echo this, never the raw
-    /// client JSON, so junk keys a client adds are neither published nor stored.
-    pub fn normalize_action(self, action: &Value) -> Option<Value> {
-        match self {
-            GameKind::Tictactoe => {
-                let a = <tictactoe::TicTacToe as Rules>::parse_action(action).ok()?;
-                Some(serde_json::json!({ "cell": a.cell }))
-            }
-            GameKind::Connect4 => {
-                let a = <connect4::Connect4 as Rules>::parse_action(action).ok()?;
-                Some(serde_json::json!({ "column": a.column }))
-            }
-        }
-    }
-}
-
-/// Game state as stored and sent on the wire (serialises untagged, as the bare game state).
+/// The rules of one game.
 ///
-/// Deserialisation tries tic-tac-toe first; its 9-cell flat board cannot match
-/// connect4's 6×7 nested board (nor the reverse), so the variant is never confused.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum GameState {
-    /// State of a tic-tac-toe game.
-    Tictactoe(tictactoe::State),
-    /// State of a connect4 game.
-    Connect4(connect4::State),
-}
+/// Rules must be deterministic: the same state and action give the same result on every
+/// node, so no clocks, no randomness and no process-local data in `apply` or
+/// `on_deadline` (a room's change may be computed again after a conflict, on any node).
+/// A game that hides information says so in [`Game::hides_information`] and filters it
+/// out in [`Game::view`]; the full state is only ever sent to operators.
+pub trait Game: Send + Sync + 'static {
+    /// The state as stored (the REST snapshot shows this, in full).
+    type State: Serialize + DeserializeOwned + Send;
+    /// A parsed, shape-checked client action.
+    type Action;
 
-impl GameState {
-    /// The seat to move (after the game ends: the seat that made the last move).
-    pub fn turn(&self) -> Seat {
-        match self {
-            GameState::Tictactoe(s) => tictactoe::TicTacToe::turn(s),
-            GameState::Connect4(s) => connect4::Connect4::turn(s),
-        }
+    /// The wire id (`"tictactoe"`): lowercase letters, digits, `_` or `-`.
+    fn id(&self) -> &'static str;
+
+    /// Seats at the table; the game starts when all are taken.
+    fn seats(&self) -> Seat;
+
+    /// A fresh game; `first` alternates between rematches (seat 0 first, then 1, …).
+    fn initial_state(&self, first: Seat) -> Self::State;
+
+    /// Whether `seat` may act now at all (turn order); checked before the action is
+    /// parsed. The game is known not to be over.
+    fn may_act(&self, state: &Self::State, seat: Seat) -> Result<(), MoveError> {
+        let _ = (state, seat);
+        Ok(())
     }
 
-    /// Whether the game is still running, won, or drawn.
-    pub fn outcome(&self) -> Outcome {
-        match self {
-            GameState::Tictactoe(s) => tictactoe::TicTacToe::outcome(s),
-            GameState::Connect4(s) => connect4::Connect4::outcome(s),
-        }
+    /// Parse raw client JSON. Never panics; a bad shape is [`MoveError::Illegal`].
+    fn parse_action(&self, action: &Value) -> Result<Self::Action, MoveError>;
+
+    /// Apply a parsed action for `seat`. Leaves the state unchanged on error.
+    fn apply(
+        &self,
+        state: &mut Self::State,
+        seat: Seat,
+        action: &Self::Action,
+    ) -> Result<(), MoveError>;
+
+    /// Won, drawn or still going.
+    fn outcome(&self, state: &Self::State) -> Outcome;
+
+    /// The action as the `state` event shows it to everyone, or `None` where it would
+    /// reveal something (rps). Only the fields the game reads: never the raw client JSON.
+    fn public_action(&self, action: &Self::Action) -> Option<Value>;
+
+    /// Seats that must act now (the turn clock's deadline applies to them). Empty when
+    /// the game is over.
+    fn to_act(&self, state: &Self::State) -> Vec<Seat>;
+
+    /// The deadline passed with `to_act` still owing a move: apply the game's penalty.
+    fn on_deadline(&self, state: &mut Self::State);
+
+    /// True if some viewers may not see the whole state; only then is the state
+    /// rendered per viewer.
+    fn hides_information(&self) -> bool {
+        false
     }
 
-    /// Which game this state belongs to.
-    pub fn kind(&self) -> GameKind {
-        match self {
-            GameState::Tictactoe(_) => GameKind::Tictactoe,
-            GameState::Connect4(_) => GameKind::Connect4,
-        }
+    /// The state as `viewer` may see it. Must not reveal anything the viewer may not
+    /// know; called only when [`Game::hides_information`] is true.
+    fn view(&self, state: &Self::State, viewer: Viewer) -> Value {
+        let _ = viewer;
+        serde_json::to_value(state).unwrap_or(Value::Null)
     }
 }
 
@@ -138,9 +112,9 @@ impl GameState {
 pub enum Outcome {
     /// Moves are still possible.
     Ongoing,
-    /// The given seat completed a line.
+    /// The given seat won.
     Won(Seat),
-    /// The board filled up without a winner.
+    /// Nobody won.
     Draw,
 }
 
@@ -163,13 +137,30 @@ pub enum MoveError {
     /// The game has already been won or drawn.
     #[error("the game is over")]
     GameOver,
-    /// The state passed to [`GameKind::apply`] is of another game.
+    /// The stored state does not belong to this game.
     #[error("state does not belong to this game")]
     WrongGame,
 }
 
-/// The per-game part of the rules. Shared checks are done by the caller, not here.
-pub trait Rules {
+/// Runs a move in the contract's order: game over, then [`Game::may_act`], then the
+/// action's shape, then the game's own rules. Returns the outcome and the public action.
+pub fn play<G: Game>(
+    game: &G,
+    state: &mut G::State,
+    seat: Seat,
+    action: &Value,
+) -> Result<(Outcome, Option<Value>), MoveError> {
+    if game.outcome(state).is_over() {
+        return Err(MoveError::GameOver);
+    }
+    game.may_act(state, seat)?;
+    let a = game.parse_action(action)?;
+    game.apply(state, seat, &a)?;
+    Ok((game.outcome(state), game.public_action(&a)))
+}
+
+/// The per-game part of the two built-in turn-based games; [`turn_based`] adapts it.
+pub(crate) trait Rules {
     /// Wire-format state of one game.
     type State;
     /// A parsed, shape-checked client action.
@@ -190,18 +181,66 @@ pub trait Rules {
     fn apply(s: &mut Self::State, seat: Seat, a: Self::Action) -> Result<Outcome, MoveError>;
 }
 
-/// Runs the checks common to every game, in the contract's order, then the game's own move.
-fn play<R: Rules>(s: &mut R::State, seat: Seat, action: &Value) -> Result<Outcome, MoveError> {
-    if R::outcome(s).is_over() {
-        return Err(MoveError::GameOver);
-    }
-    let turn = R::turn(s);
-    if seat != turn {
-        return Err(MoveError::NotYourTurn(turn));
-    }
-    let a = R::parse_action(action)?;
-    R::apply(s, seat, a)
+/// Implements [`Game`] for a turn-based built-in from its [`Rules`]: one seat acts at a
+/// time, and when its deadline passes the other seat wins (`"timeout":true`).
+macro_rules! turn_based {
+    ($ty:ty, $id:literal, $key:literal, $field:ident) => {
+        impl $crate::game::Game for $ty {
+            type State = State;
+            type Action = Action;
+
+            fn id(&self) -> &'static str {
+                $id
+            }
+
+            fn seats(&self) -> Seat {
+                <Self as Rules>::SEATS
+            }
+
+            fn initial_state(&self, first: Seat) -> State {
+                <Self as Rules>::new_state(first)
+            }
+
+            fn may_act(&self, s: &State, seat: Seat) -> Result<(), MoveError> {
+                match <Self as Rules>::turn(s) {
+                    turn if turn == seat => Ok(()),
+                    turn => Err(MoveError::NotYourTurn(turn)),
+                }
+            }
+
+            fn parse_action(&self, action: &Value) -> Result<Action, MoveError> {
+                <Self as Rules>::parse_action(action)
+            }
+
+            fn apply(&self, s: &mut State, seat: Seat, a: &Action) -> Result<(), MoveError> {
+                <Self as Rules>::apply(s, seat, *a).map(|_| ())
+            }
+
+            fn outcome(&self, s: &State) -> Outcome {
+                <Self as Rules>::outcome(s)
+            }
+
+            fn public_action(&self, a: &Action) -> Option<Value> {
+                Some(serde_json::json!({ $key: a.$field }))
+            }
+
+            fn to_act(&self, s: &State) -> Vec<Seat> {
+                match <Self as Rules>::outcome(s) {
+                    Outcome::Ongoing => vec![<Self as Rules>::turn(s)],
+                    _ => Vec::new(),
+                }
+            }
+
+            fn on_deadline(&self, s: &mut State) {
+                if !<Self as Rules>::outcome(s).is_over() {
+                    s.winner = Some(other(<Self as Rules>::turn(s)));
+                    s.timeout = true;
+                }
+            }
+        }
+    };
 }
+pub(crate) use turn_based;
 
 /// Reads `action[key]` as an index below `len`, with a short message for each way it can
 /// be wrong. Unknown extra keys are ignored.
@@ -224,7 +263,7 @@ fn index_field(action: &Value, key: &str, len: usize) -> Result<usize, MoveError
         })
 }
 
-/// Reads the outcome from the `winner` / `draw` fields every game's state carries.
+/// Reads the outcome from the `winner` / `draw` fields every built-in state carries.
 fn outcome_of(winner: Option<Seat>, draw: bool) -> Outcome {
     match (winner, draw) {
         (Some(seat), _) => Outcome::Won(seat),
@@ -233,149 +272,12 @@ fn outcome_of(winner: Option<Seat>, draw: bool) -> Outcome {
     }
 }
 
-/// Flips between the two seats; every game here has exactly two.
+/// Flips between the two seats; every built-in game has exactly two.
 fn other(seat: Seat) -> Seat {
     1 - (seat & 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    const T: GameKind = GameKind::Tictactoe;
-
-    #[test]
-    fn kind_names_parse_and_serde_agree() {
-        for k in GameKind::ALL {
-            assert_eq!(GameKind::parse(k.name()), Some(k));
-            assert_eq!(serde_json::to_value(k).unwrap(), json!(k.name()));
-            let back: GameKind = serde_json::from_value(json!(k.name())).unwrap();
-            assert_eq!((back, k.seats(), k.new_state(0).kind()), (k, 2, k));
-        }
-        for bad in ["TicTacToe", "Connect4", "connect-4", " tictactoe", ""] {
-            assert_eq!(GameKind::parse(bad), None, "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn new_state_sets_first_mover_and_is_ongoing() {
-        for k in GameKind::ALL {
-            for first in [0, 1] {
-                let s = k.new_state(first);
-                assert_eq!((s.turn(), s.outcome()), (first, Outcome::Ongoing));
-            }
-        }
-        assert!(!Outcome::Ongoing.is_over());
-        assert!(Outcome::Won(1).is_over() && Outcome::Draw.is_over());
-    }
-
-    #[test]
-    fn wrong_game_is_rejected_before_anything_else() {
-        let mut s = GameKind::Connect4.new_state(0);
-        let before = s.clone();
-        assert_eq!(
-            T.apply(&mut s, 0, &json!({"cell": 0})),
-            Err(MoveError::WrongGame)
-        );
-        assert_eq!(s, before);
-        let mut t = T.new_state(0);
-        let r = GameKind::Connect4.apply(&mut t, 1, &json!(null));
-        assert_eq!(r, Err(MoveError::WrongGame));
-    }
-
-    #[test]
-    fn check_order_game_over_then_turn_then_action() {
-        // Not-your-turn beats a malformed action; a seat off the table is just not to move.
-        let mut s = T.new_state(0);
-        assert_eq!(
-            T.apply(&mut s, 1, &json!("junk")),
-            Err(MoveError::NotYourTurn(0))
-        );
-        assert_eq!(
-            T.apply(&mut s, 7, &json!({"cell": 0})),
-            Err(MoveError::NotYourTurn(0))
-        );
-        // Game over beats both.
-        let stored = json!({"board": [0, 0, 0, 1, 1, null, null, null, null], "turn": 0,
-                            "winner": 0, "draw": false, "line": [0, 1, 2]});
-        let mut s: GameState = serde_json::from_value(stored).unwrap();
-        assert_eq!(T.apply(&mut s, 1, &json!("junk")), Err(MoveError::GameOver));
-    }
-
-    #[test]
-    fn error_messages() {
-        let msgs = [
-            (MoveError::NotYourTurn(1), "it is seat 1's turn"),
-            (MoveError::GameOver, "the game is over"),
-            (MoveError::WrongGame, "state does not belong to this game"),
-            (
-                MoveError::Illegal("cell 4 is taken".into()),
-                "cell 4 is taken",
-            ),
-        ];
-        for (e, m) in msgs {
-            assert_eq!(e.to_string(), m);
-        }
-    }
-
-    #[test]
-    fn index_field_covers_every_bad_shape() {
-        let msg = |v: Value| match index_field(&v, "cell", 9) {
-            Err(MoveError::Illegal(m)) => m,
-            other => panic!("expected Illegal, got {other:?}"),
-        };
-        assert_eq!(
-            msg(json!([4])),
-            "action must be an object like {\"cell\": 0}"
-        );
-        assert_eq!(msg(json!({})), "action is missing \"cell\"");
-        #[rustfmt::skip]
-        let bad = [json!(9), json!(-1), json!(4.0), json!("4"), json!(null), json!(true),
-                   json!(u64::MAX), json!(1e300), json!([4]), json!({"n": 4})];
-        for v in bad {
-            assert_eq!(
-                msg(json!({ "cell": v })),
-                "cell must be an integer from 0 to 8"
-            );
-        }
-        assert_eq!(
-            index_field(&json!({"cell": 8, "junk": [1]}), "cell", 9),
-            Ok(8)
-        );
-    }
-
-    #[test]
-    fn normalized_actions_keep_only_the_move() {
-        let junk = json!({"cell": 4, "junk": "x".repeat(10_000), "column": 1});
-        assert_eq!(T.normalize_action(&junk), Some(json!({"cell": 4})));
-        let c4 = GameKind::Connect4;
-        assert_eq!(c4.normalize_action(&junk), Some(json!({"column": 1})));
-        assert_eq!(c4.normalize_action(&json!({"column": 7})), None);
-        assert_eq!(T.normalize_action(&json!("junk")), None);
-    }
-
-    #[test]
-    fn untagged_states_never_cross_over() {
-        for k in GameKind::ALL {
-            let v = serde_json::to_value(k.new_state(1)).unwrap();
-            let back: GameState = serde_json::from_value(v.clone()).unwrap();
-            assert_eq!((back.kind(), back), (k, k.new_state(1)));
-            // Each game's JSON is rejected outright by the other game's type.
-            let other_fits = match k {
-                GameKind::Tictactoe => serde_json::from_value::<connect4::State>(v).is_ok(),
-                GameKind::Connect4 => serde_json::from_value::<tictactoe::State>(v).is_ok(),
-            };
-            assert!(!other_fits, "{k:?}");
-        }
-        // Neither board shape fits, so garbage is an error rather than a wrong game.
-        let ten = vec![Value::Null; 10];
-        #[rustfmt::skip]
-        let bad = [json!({"board": [], "turn": 0, "winner": null, "draw": false, "line": null}),
-                   json!({"board": ten, "turn": 0, "winner": null, "draw": false, "line": null}),
-                   json!({"turn": 0})];
-        for v in bad {
-            assert!(serde_json::from_value::<GameState>(v).is_err());
-        }
-    }
+/// `skip_serializing_if` for flags that appear only when set (`"timeout":true`).
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -5,7 +5,9 @@
 //! where `line` holds the three winning cell indices once someone has won.
 //! Action: `{"cell": 0..8}`.
 
-use super::{index_field, other, outcome_of, MoveError, Outcome, Rules, Seat};
+use super::{
+    index_field, is_false, other, outcome_of, turn_based, MoveError, Outcome, Rules, Seat,
+};
 use serde_json::Value;
 
 /// Number of cells on the board.
@@ -36,6 +38,9 @@ pub struct State {
     pub draw: bool,
     /// The three cells of the winning line, once there is one.
     pub line: Option<[u8; 3]>,
+    /// True if the game ended because the mover's turn clock ran out.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub timeout: bool,
 }
 
 /// A validated tic-tac-toe move.
@@ -45,9 +50,11 @@ pub struct Action {
     pub cell: usize,
 }
 
-/// The tic-tac-toe rules (a marker type for [`Rules`]).
+/// The tic-tac-toe game (its [`Rules`] give its [`Game`](super::Game) impl).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicTacToe;
+
+turn_based!(TicTacToe, "tictactoe", "cell", cell);
 
 impl Rules for TicTacToe {
     type State = State;
@@ -61,6 +68,7 @@ impl Rules for TicTacToe {
             winner: None,
             draw: false,
             line: None,
+            timeout: false,
         }
     }
 
@@ -108,19 +116,21 @@ impl Rules for TicTacToe {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{GameKind, GameState};
+    use super::super::GameKind;
     use super::*;
     use serde_json::json;
 
     const G: GameKind = GameKind::Tictactoe;
+    type GameState = serde_json::Value;
     /// Ends as X O X / X O O / O X X.
     const DRAW: [usize; 9] = [0, 1, 2, 4, 3, 5, 7, 6, 8];
 
-    fn inner(s: &GameState) -> &State {
-        match s {
-            GameState::Tictactoe(t) => t,
-            GameState::Connect4(_) => panic!("not tictactoe"),
-        }
+    fn inner(s: &GameState) -> State {
+        serde_json::from_value(s.clone()).unwrap()
+    }
+
+    fn turn(s: &GameState) -> Seat {
+        inner(s).turn
     }
 
     fn mv(s: &mut GameState, seat: Seat, cell: impl Into<Value>) -> Result<Outcome, MoveError> {
@@ -132,7 +142,7 @@ mod tests {
         let mut s = G.new_state(first);
         let mut last = Outcome::Ongoing;
         for &c in cells {
-            let seat = s.turn();
+            let seat = turn(&s);
             last = mv(&mut s, seat, c).unwrap();
         }
         (s, last)
@@ -151,13 +161,13 @@ mod tests {
                     for i in line.iter().filter(|&&i| i != completing) {
                         t.board[usize::from(*i)] = Some(seat);
                     }
-                    let mut s = GameState::Tictactoe(t);
+                    let mut s = serde_json::to_value(t).unwrap();
                     let r = mv(&mut s, seat, completing);
                     assert_eq!(r, Ok(Outcome::Won(seat)), "{line:?} via {completing}");
                     let t = inner(&s);
                     let got = (t.winner, t.line, t.draw, t.turn);
                     assert_eq!(got, (Some(seat), Some(line), false, seat));
-                    assert_eq!(s.outcome(), Outcome::Won(seat));
+                    assert_eq!(G.outcome(&s), Outcome::Won(seat));
                 }
             }
         }
@@ -180,7 +190,7 @@ mod tests {
     #[test]
     fn full_board_without_line_is_a_draw() {
         let (s, o) = play(0, &DRAW);
-        assert_eq!((o, s.outcome()), (Outcome::Draw, Outcome::Draw));
+        assert_eq!((o, G.outcome(&s)), (Outcome::Draw, Outcome::Draw));
         let t = inner(&s);
         assert_eq!((t.draw, t.winner, t.line), (true, None, None));
     }
@@ -230,20 +240,20 @@ mod tests {
         let mut s = G.new_state(0);
         assert_eq!(mv(&mut s, 1, 0), Err(MoveError::NotYourTurn(0)));
         assert_eq!(mv(&mut s, 0, 0), Ok(Outcome::Ongoing));
-        assert_eq!(s.turn(), 1);
+        assert_eq!(turn(&s), 1);
         assert_eq!(mv(&mut s, 0, 1), Err(MoveError::NotYourTurn(1)));
         assert_eq!(mv(&mut s, 1, 1), Ok(Outcome::Ongoing));
-        assert_eq!(s.turn(), 0);
+        assert_eq!(turn(&s), 0);
     }
 
     #[test]
     fn rematch_with_seat_1_first() {
         let mut s = G.new_state(1);
-        assert_eq!(s.turn(), 1);
+        assert_eq!(turn(&s), 1);
         assert_eq!(mv(&mut s, 0, 4), Err(MoveError::NotYourTurn(1)));
         assert_eq!(mv(&mut s, 1, 4), Ok(Outcome::Ongoing));
         assert_eq!(inner(&s).board[4], Some(1));
-        assert_eq!(s.turn(), 0);
+        assert_eq!(turn(&s), 0);
     }
 
     #[test]
@@ -277,7 +287,7 @@ mod tests {
         let (s, _) = play(0, &[0, 1, 4, 2, 8]);
         assert_eq!(
             serde_json::to_string(&s).unwrap(),
-            r#"{"board":[0,1,1,null,0,null,null,null,0],"turn":0,"winner":0,"draw":false,"line":[0,4,8]}"#
+            r#"{"board":[0,1,1,null,0,null,null,null,0],"draw":false,"line":[0,4,8],"turn":0,"winner":0}"#
         );
     }
 
@@ -287,12 +297,11 @@ mod tests {
             let text = serde_json::to_string(&s).unwrap();
             let back: GameState = serde_json::from_str(&text).unwrap();
             assert_eq!(back, s);
-            assert_eq!(back.kind(), GameKind::Tictactoe);
         }
         // A 10-cell board is not silently truncated.
         let bad = json!({"board":[null,null,null,null,null,null,null,null,null,null],
                          "turn":0,"winner":null,"draw":false,"line":null});
-        assert!(serde_json::from_value::<GameState>(bad).is_err());
+        assert!(serde_json::from_value::<State>(bad).is_err());
     }
 
     /// Independent full-board scan to cross-check the local win test.
@@ -310,7 +319,7 @@ mod tests {
                 rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
                 // Random cells, including out-of-range ones, which must just be refused.
                 let cell = (rng >> 33) % 11;
-                let seat = s.turn();
+                let seat = turn(&s);
                 let Ok(o) = mv(&mut s, seat, cell) else {
                     continue;
                 };

@@ -19,8 +19,17 @@ use tokio_util::sync::CancellationToken;
 
 pub use crate::model::envelope::{Audience, Effect, Envelope};
 
+use crate::game::Seat;
 use crate::metrics as m;
 use crate::model::{RoomDoc, SharedDoc};
+
+/// Renders the frames that catch a room's local members up to a document they may have
+/// missed, per viewer. Installed by the room service, which owns the frame formats; the
+/// hub and the stores below it only move frames.
+pub trait Render: Send + Sync {
+    /// Frames (with their audiences) that bring members up to `doc`.
+    fn catch_up(&self, doc: &RoomDoc) -> Vec<(Audience, String)>;
+}
 
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;
@@ -51,6 +60,9 @@ pub struct Member {
     pub player_id: Arc<str>,
     /// Socket epoch of the seat it holds (0 for spectators).
     pub epoch: u64,
+    /// The seat it holds, once known (per-viewer frames go by it; unknown counts as a
+    /// spectator, who is shown least).
+    pub seat: Option<Seat>,
     /// The connection's outbound queue.
     pub tx: mpsc::Sender<Outbound>,
     /// Cancelled when the connection cannot keep up and must be dropped.
@@ -68,6 +80,7 @@ struct LocalRoom {
 #[derive(Clone, Default)]
 pub struct Hub {
     rooms: Arc<Mutex<HashMap<Arc<str>, LocalRoom>>>,
+    render: Arc<std::sync::OnceLock<Arc<dyn Render>>>,
 }
 
 impl Hub {
@@ -107,6 +120,41 @@ impl Hub {
                 m.epoch = epoch;
             }
         }
+    }
+
+    /// Record the seat an attached member now holds.
+    pub fn set_seat(&self, code: &str, conn: ConnId, seat: Option<Seat>) {
+        if let Some(room) = self.lock().get_mut(code) {
+            if let Some(m) = room.members.iter_mut().find(|m| m.conn == conn) {
+                m.seat = seat;
+            }
+        }
+    }
+
+    /// Install the renderer of catch-up frames (once; later calls are ignored).
+    pub fn set_renderer(&self, render: Arc<dyn Render>) {
+        let _ = self.render.set(render);
+    }
+
+    /// Bring local members of a room up to `doc_json` (the stored document), e.g. after
+    /// this node's event subscription was cut: members drop what they have already seen.
+    pub fn catch_up(&self, code: &str, doc_json: String) {
+        let Ok(doc) = serde_json::from_str::<RoomDoc>(&doc_json) else {
+            tracing::warn!(room = code, "ignored an unreadable room document");
+            return;
+        };
+        let frames = self
+            .render
+            .get()
+            .map(|r| r.catch_up(&doc))
+            .unwrap_or_default();
+        let env = Envelope {
+            version: Some(doc.version),
+            doc: Some(doc_json),
+            frames,
+            ..Envelope::default()
+        };
+        self.deliver(code, env);
     }
 
     /// Remove a connection from a room; forgets the room when nobody local is left.
@@ -183,14 +231,25 @@ impl Hub {
         }
         let room_code: Arc<str> = Arc::from(code);
         let effect = env.effect;
-        let split = split_frames(env.frames);
+        let per_viewer = env.frames.iter().any(|(a, _)| a.is_per_viewer());
+        let frames: Vec<(Audience, Utf8Bytes)> = env
+            .frames
+            .into_iter()
+            .map(|(a, f)| (a, Utf8Bytes::from(f)))
+            .collect();
+        let split = (!per_viewer).then(|| split_frames(&frames));
         let mut dropped = Vec::new();
         for member in &room.members {
             let targeted = is_target(&effect, member);
-            let frames = if targeted {
-                split.target.clone()
-            } else {
-                split.others.clone()
+            let frames = match &split {
+                Some(split) if targeted => split.target.clone(),
+                Some(split) => split.others.clone(),
+                // Rendered per viewer: each member's own selection (rooms are small).
+                None => frames
+                    .iter()
+                    .filter(|(a, _)| a.reaches(targeted, member.seat))
+                    .map(|(_, f)| f.clone())
+                    .collect(),
             };
             let detach = targeted || effect == Effect::Close;
             if frames.is_empty() && !detach {
@@ -241,18 +300,15 @@ struct Split {
     others: Arc<[Utf8Bytes]>,
 }
 
-fn split_frames(frames: Vec<(Audience, String)>) -> Split {
+fn split_frames(frames: &[(Audience, Utf8Bytes)]) -> Split {
     let mut target = Vec::new();
     let mut others = Vec::new();
-    for (audience, frame) in frames {
-        let bytes = Utf8Bytes::from(frame);
-        match audience {
-            Audience::All => {
-                target.push(bytes.clone());
-                others.push(bytes);
-            }
-            Audience::Target => target.push(bytes),
-            Audience::Others => others.push(bytes),
+    for (audience, bytes) in frames {
+        if audience.reaches(true, None) {
+            target.push(bytes.clone());
+        }
+        if audience.reaches(false, None) {
+            others.push(bytes.clone());
         }
     }
     Split {

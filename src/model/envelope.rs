@@ -6,6 +6,8 @@
 //! frame prefixed by its audience. JSON frames never contain raw newlines, so lines are a
 //! safe separator.
 
+use crate::game::Seat;
+
 /// Who receives a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -15,14 +17,40 @@ pub enum Audience {
     Target,
     /// Everyone but those.
     Others,
+    /// The (untargeted) members holding this seat: a state rendered for that seat.
+    Seat(Seat),
+    /// The (untargeted) members without a seat: a state rendered for spectators.
+    Watchers,
 }
 
 impl Audience {
-    fn tag(self) -> char {
+    /// Whether a member receives a frame of this audience, given whether the envelope's
+    /// effect targets it and the seat it holds.
+    pub fn reaches(self, targeted: bool, seat: Option<Seat>) -> bool {
         match self {
-            Audience::All => '*',
-            Audience::Target => '!',
-            Audience::Others => '~',
+            Audience::All => true,
+            Audience::Target => targeted,
+            Audience::Others => !targeted,
+            Audience::Seat(s) => !targeted && seat == Some(s),
+            Audience::Watchers => !targeted && seat.is_none(),
+        }
+    }
+
+    /// Whether frames of this audience depend on who the viewer is.
+    pub fn is_per_viewer(self) -> bool {
+        matches!(self, Audience::Seat(_) | Audience::Watchers)
+    }
+
+    fn push_tag(self, out: &mut String) {
+        match self {
+            Audience::All => out.push('*'),
+            Audience::Target => out.push('!'),
+            Audience::Others => out.push('~'),
+            Audience::Watchers => out.push('?'),
+            Audience::Seat(s) => {
+                out.push('@');
+                out.push_str(&s.to_string());
+            }
         }
     }
 }
@@ -106,10 +134,10 @@ impl Envelope {
         }
         head.push('\n');
         let mut tail =
-            String::with_capacity(self.frames.iter().map(|(_, f)| f.len() + 2).sum::<usize>());
+            String::with_capacity(self.frames.iter().map(|(_, f)| f.len() + 5).sum::<usize>());
         for (audience, frame) in &self.frames {
             tail.push('\n');
-            tail.push(audience.tag());
+            audience.push_tag(&mut tail);
             tail.push_str(frame);
         }
         (head, tail)
@@ -148,6 +176,15 @@ impl Envelope {
                 '*' => Audience::All,
                 '!' => Audience::Target,
                 '~' => Audience::Others,
+                '?' => Audience::Watchers,
+                '@' => {
+                    // A seat number, then the frame (which starts with `{`).
+                    let rest = chars.as_str();
+                    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                    let seat = rest.get(..digits)?.parse().ok()?;
+                    chars = rest.get(digits..)?.chars();
+                    Audience::Seat(seat)
+                }
                 _ => return None,
             };
             frames.push((audience, chars.as_str().to_string()));
@@ -180,6 +217,9 @@ mod tests {
                 frames: vec![
                     (Audience::Target, "{\"type\":\"kicked\"}".into()),
                     (Audience::Others, "{\"type\":\"player_left\"}".into()),
+                    (Audience::Seat(0), "{\"mine\":\"rock\"}".into()),
+                    (Audience::Seat(12), "{\"mine\":null}".into()),
+                    (Audience::Watchers, "{}".into()),
                 ],
             },
             Envelope {
@@ -196,7 +236,15 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "x|n\n", "1|q\n", "1|n\n\n?x", "1|d|p\n"] {
+        for bad in [
+            "",
+            "x|n\n",
+            "1|q\n",
+            "1|n\n\n#x",
+            "1|d|p\n",
+            "1|n\n\n@x{}",
+            "1|n\n\n@999{}",
+        ] {
             assert_eq!(Envelope::decode(bad), None, "{bad:?}");
         }
     }

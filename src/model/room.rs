@@ -3,12 +3,14 @@
 //! One [`RoomDoc`] is the whole truth about a room: the store keeps it as JSON beside its
 //! version, every change replaces it under compare-and-set, and snapshots are views of it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::game::{GameKind, GameState, Seat};
-use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+use super::view::{PlayerInfo, RoomSnapshot, RoomSummary};
+use crate::game::{GameKind, GameState, Seat, Viewer};
 
 /// Where a room's game stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +87,12 @@ pub struct RoomDoc {
     pub state: GameState,
     /// Seat that moved first in the current game (rematches alternate it).
     pub first: Seat,
+    /// The turn clock: seconds each move may take; absent for rooms without a clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_secs: Option<u32>,
+    /// When the seats that must act lose (Unix ms); set only while the clock runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<u64>,
 }
 
 /// A shared, immutable room document.
@@ -116,12 +124,45 @@ impl RoomDoc {
         self.players.iter().map(PlayerRec::info).collect()
     }
 
-    /// The full snapshot (the `joined` payload and the REST body of one room).
+    /// The full snapshot, hidden information included (the REST body of one room, for
+    /// operators).
     pub fn snapshot(&self) -> RoomSnapshot {
         RoomSnapshot {
             summary: self.summary(),
-            state: self.state.clone(),
+            state: self.state_for(None).into_owned(),
         }
+    }
+
+    /// The snapshot as `viewer` may see it (the `joined` payload, `resync`).
+    pub fn snapshot_for(&self, viewer: Viewer) -> RoomSnapshot {
+        RoomSnapshot {
+            summary: self.summary(),
+            state: self.state_for(Some(viewer)).into_owned(),
+        }
+    }
+
+    /// How the member with this id sees the room: its seat, or a spectator's view.
+    pub fn viewer_of(&self, player_id: &str) -> Viewer {
+        self.player(player_id)
+            .map_or(Viewer::Spectator, |p| Viewer::Seat(p.seat))
+    }
+
+    /// The game state for `viewer` (`None`: everything, for operators), with the turn
+    /// clock's `deadline` in rooms that have a clock. Borrowed in the common case: a
+    /// game that hides nothing, in a room without a clock.
+    pub fn state_for(&self, viewer: Option<Viewer>) -> Cow<'_, GameState> {
+        let state = match viewer {
+            Some(v) if self.game.hides_information() => Cow::Owned(self.game.view(&self.state, v)),
+            _ => Cow::Borrowed(&self.state),
+        };
+        if self.turn_secs.is_none() {
+            return state;
+        }
+        let mut state = state.into_owned();
+        if let Value::Object(fields) = &mut state {
+            fields.insert("deadline".into(), deadline_json(self.deadline));
+        }
+        Cow::Owned(state)
     }
 
     /// The snapshot without game state, for lists.
@@ -151,4 +192,13 @@ impl PlayerRec {
             connected: self.connected,
         }
     }
+}
+
+/// A deadline as the contract shows it: RFC 3339 with milliseconds, or `null`.
+fn deadline_json(deadline: Option<u64>) -> Value {
+    deadline
+        .and_then(|ms| chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?))
+        .map_or(Value::Null, |t| {
+            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        })
 }

@@ -30,6 +30,9 @@ pub enum ClientMsg {
         /// Private rooms are neither listed nor quick-joined.
         #[serde(default)]
         private: bool,
+        /// Seconds each move may take (5–600); no turn clock when absent.
+        #[serde(default)]
+        turn_secs: Option<i64>,
     },
     /// Join a room by code, as a player or a spectator.
     JoinRoom {

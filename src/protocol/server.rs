@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::error::ErrorCode;
-use crate::game::{GameKind, GameState, Seat};
+use crate::game::{GameState, Seat};
+pub use crate::model::view::{PlayerInfo, RoomSnapshot, RoomSummary};
 
 /// `room_closed.reason` when an operator deleted the room.
 pub const CLOSE_REASON_OPERATOR: &str = "closed_by_operator";
@@ -20,56 +20,6 @@ pub const CLOSE_REASON_EMPTY: &str = "empty";
 pub const KICK_REASON_OPERATOR: &str = "kicked_by_operator";
 /// `kicked.reason` when the same session was resumed on another connection.
 pub const KICK_REASON_RESUMED: &str = "resumed_elsewhere";
-
-/// A player as shown to clients and operators (never includes the session).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct PlayerInfo {
-    /// Stable id of the player in this room.
-    pub player_id: String,
-    /// Display name.
-    pub name: String,
-    /// Seat index; `null` for spectators.
-    pub seat: Option<Seat>,
-    /// `player` or `spectator`.
-    pub role: &'static str,
-    /// Whether the player's socket is currently connected.
-    pub connected: bool,
-}
-
-/// A room as seen by clients and by the REST API: the summary plus the game state.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RoomSnapshot {
-    /// Everything but the game state.
-    #[serde(flatten)]
-    pub summary: RoomSummary,
-    /// Game state (shape depends on the game).
-    #[schema(value_type = Object)]
-    pub state: GameState,
-}
-
-/// A room in a list: the snapshot without the game state.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RoomSummary {
-    /// Six-character room code.
-    pub code: String,
-    /// Which game the room plays.
-    #[schema(value_type = String, example = "tictactoe")]
-    pub game: GameKind,
-    /// `waiting`, `playing` or `finished`.
-    pub status: &'static str,
-    /// Private rooms are not listed to players.
-    pub private: bool,
-    /// RFC 3339 creation time.
-    pub created_at: String,
-    /// RFC 3339 time of the last change.
-    pub updated_at: String,
-    /// Room version; increases with every change.
-    pub version: u64,
-    /// Seated players.
-    pub players: Vec<PlayerInfo>,
-    /// Number of spectators.
-    pub spectators: u32,
-}
 
 /// The `you` part of `joined`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -64,6 +64,18 @@ pub fn validate_chat(text: &str) -> Result<(), ProtoError> {
     Ok(())
 }
 
+/// Check a room's `turn_secs` (5–600 when given).
+pub fn validate_turn_secs(secs: Option<i64>) -> Result<Option<u32>, ProtoError> {
+    match secs {
+        None => Ok(None),
+        Some(s @ 5..=600) => Ok(u32::try_from(s).ok()),
+        Some(_) => Err(ProtoError::new(
+            ErrorCode::BadRequest,
+            "turn_secs must be an integer from 5 to 600",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

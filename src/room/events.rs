@@ -1,9 +1,11 @@
 //! Room events as the room service plans them, rendered to frames once the new version
-//! is known.
+//! is known: a `state` event once for everyone, or once per viewer for games that hide
+//! something.
 
 use serde_json::Value;
 
-use crate::hub::Audience;
+use crate::game::Viewer;
+use crate::hub::{Audience, Render};
 use crate::model::RoomDoc;
 use crate::protocol::{encode, PlayerInfo, ServerMsg};
 
@@ -30,19 +32,49 @@ pub enum Event {
 }
 
 impl Event {
-    /// Serialise against the room as it is after the change.
-    pub fn render(&self, doc: &RoomDoc) -> String {
+    /// Serialise against the room as it is after the change, into frames for `audience`:
+    /// one frame, or for a `state` of a game that hides something, one per seat and one
+    /// for spectators (each narrowing `audience` to its viewers).
+    pub fn render_into(
+        &self,
+        audience: Audience,
+        doc: &RoomDoc,
+        out: &mut Vec<(Audience, String)>,
+    ) {
+        match self {
+            Event::State { .. } if doc.game.hides_information() => {
+                for seat in 0..doc.game.seats() {
+                    let frame = self.render_for(doc, Some(Viewer::Seat(seat)));
+                    out.push((Audience::Seat(seat), frame));
+                }
+                out.push((
+                    Audience::Watchers,
+                    self.render_for(doc, Some(Viewer::Spectator)),
+                ));
+                // A targeted member is being detached and is sent no state at all.
+                debug_assert!(audience != Audience::Target);
+            }
+            _ => out.push((audience, self.render_for(doc, None))),
+        }
+    }
+
+    /// Serialise for one viewer (`None`: a game that shows everyone everything).
+    fn render_for(&self, doc: &RoomDoc, viewer: Option<Viewer>) -> String {
         let room = doc.code.as_str();
         let version = doc.version;
+        let state;
         let msg = match self {
-            Event::State { by, action } => ServerMsg::State {
-                room,
-                version,
-                status: doc.status.as_str(),
-                state: &doc.state,
-                by: by.as_deref(),
-                action: action.as_ref(),
-            },
+            Event::State { by, action } => {
+                state = doc.state_for(viewer);
+                ServerMsg::State {
+                    room,
+                    version,
+                    status: doc.status.as_str(),
+                    state: &state,
+                    by: by.as_deref(),
+                    action: action.as_ref(),
+                }
+            }
             Event::PlayerJoined(player) => ServerMsg::PlayerJoined {
                 room,
                 version,
@@ -68,3 +100,18 @@ impl Event {
 
 /// Frames of a change, in order, with their audience.
 pub type Planned = Vec<(Audience, Event)>;
+
+/// Renders catch-up frames for the hub: the room's `state`, per viewer where needed.
+pub(crate) struct CatchUp;
+
+impl Render for CatchUp {
+    fn catch_up(&self, doc: &RoomDoc) -> Vec<(Audience, String)> {
+        let mut out = Vec::new();
+        let state = Event::State {
+            by: None,
+            action: None,
+        };
+        state.render_into(Audience::All, doc, &mut out);
+        out
+    }
+}

@@ -6,6 +6,7 @@
 //! only if the room is still at the version it read, publishing the change's events in the
 //! same atomic step. On conflict it retries against the fresh document the store returned.
 
+pub mod clock;
 mod events;
 pub mod ids;
 mod operator;
@@ -26,7 +27,7 @@ pub use events::Event;
 pub use ops::Joined;
 
 use crate::error::{ErrorCode, ProtoError, StoreError};
-use crate::game::Seat;
+use crate::game::{GameKind, Games, Seat};
 use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Member, Outbound};
 use crate::model::{RoomDoc, SharedDoc};
 use crate::protocol::{encode, ServerMsg, CLOSE_REASON_EXPIRED};
@@ -131,18 +132,44 @@ pub struct Rooms {
     ttl: Duration,
     /// Whether writes may start from the hub's cached document.
     use_cache: bool,
+    /// The games this server plays.
+    games: Arc<Games>,
 }
 
 impl Rooms {
     /// A service over `store`, delivering through `hub`.
     pub fn new(store: Arc<dyn RoomStore>, hub: Hub, ttl: Duration) -> Self {
+        hub.set_renderer(Arc::new(events::CatchUp));
         Rooms {
             store,
             hub,
             subscribed: Arc::default(),
             ttl,
             use_cache: true,
+            games: Arc::new(Games::builtin()),
         }
+    }
+
+    /// Play these games (the built-ins by default).
+    pub fn with_games(mut self, games: Games) -> Self {
+        self.games = Arc::new(games);
+        self
+    }
+
+    /// The games this server plays.
+    pub fn games(&self) -> &Games {
+        &self.games
+    }
+
+    /// The registered game with this id, else `unknown_game`.
+    pub fn game(&self, id: &str) -> Result<GameKind, ProtoError> {
+        self.games.get(id).ok_or_else(|| {
+            let ids: Vec<&str> = self.games.all().iter().map(|g| g.name()).collect();
+            ProtoError::new(
+                ErrorCode::UnknownGame,
+                format!("unknown game; this server plays {}", ids.join(", ")),
+            )
+        })
     }
 
     /// Turn the write cache off (every change reads the room first).
@@ -164,6 +191,7 @@ impl Rooms {
         conn: &ConnHandle,
         player_id: &str,
         epoch: u64,
+        seat: Option<Seat>,
     ) -> Result<Arc<str>, ProtoError> {
         let key = self.hub.attach(
             code,
@@ -171,6 +199,7 @@ impl Rooms {
                 conn: conn.id,
                 player_id: Arc::from(player_id),
                 epoch,
+                seat,
                 tx: conn.tx.clone(),
                 kill: conn.kill.clone(),
             },
@@ -272,10 +301,20 @@ impl Rooms {
     pub(crate) async fn mutate(
         &self,
         code: &str,
+        rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
+    ) -> Result<SharedDoc, ProtoError> {
+        self.mutate_from(code, true, rules).await
+    }
+
+    /// [`Rooms::mutate`], starting from the stored room when `use_cache` is false.
+    pub(crate) async fn mutate_from(
+        &self,
+        code: &str,
+        use_cache: bool,
         mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
     ) -> Result<SharedDoc, ProtoError> {
-        let mut base = self.current(code, true).await?;
-        let mut cached = self.use_cache && self.store.is_remote();
+        let mut base = self.current(code, use_cache).await?;
+        let mut cached = use_cache && self.use_cache && self.store.is_remote();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
             let plan = match rules(&mut next) {
@@ -294,23 +333,32 @@ impl Rooms {
             }
             next.version = base.version + 1;
             next.updated_at = ids::now_secs();
+            clock::rearm(&base, &mut next, clock::now_ms());
+            let mut frames = Vec::with_capacity(plan.frames.len());
+            for (aud, ev) in &plan.frames {
+                ev.render_into(*aud, &next, &mut frames);
+            }
             let env = Envelope {
                 version: Some(next.version),
                 effect: plan.effect,
                 doc: None,
-                frames: plan
-                    .frames
-                    .iter()
-                    .map(|(aud, ev)| (*aud, ev.render(&next)))
-                    .collect(),
+                frames,
             };
             if plan.write == Write::Delete {
                 self.store.delete(code, &env).await?;
                 return Ok(Arc::new(next));
             }
+            // A deadline is indexed before it is stored, so no crash can leave a stored
+            // deadline that no node will find.
+            if let Some(at) = next.deadline.filter(|_| next.deadline != base.deadline) {
+                self.store.arm_deadline(code, at).await?;
+            }
             let index = IndexChange::between(&base, &next);
             match self.store.update(base.version, &next, &env, index).await? {
                 CasOutcome::Applied => {
+                    if let Some(old) = base.deadline.filter(|d| Some(*d) != next.deadline) {
+                        self.forget_deadline(code, old);
+                    }
                     let doc = Arc::new(next);
                     self.hub.remember(doc.clone());
                     return Ok(doc);
@@ -328,6 +376,18 @@ impl Rooms {
 }
 
 impl Rooms {
+    /// Drop a deadline index entry the room no longer has, off the request's path (if
+    /// this fails, the entry fires later and finds nothing to do).
+    fn forget_deadline(&self, code: &str, at: u64) {
+        let store = self.store.clone();
+        let code = code.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = store.disarm_deadline(&code, at).await {
+                tracing::debug!(room = %code, error = %e, "stale deadline entry left to fire");
+            }
+        });
+    }
+
     /// Rooms with members on this node.
     pub fn local_room_count(&self) -> usize {
         self.hub.room_count()

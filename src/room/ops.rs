@@ -42,6 +42,23 @@ impl Rooms {
         name: String,
         private: bool,
     ) -> Result<Joined, ProtoError> {
+        self.create_with_clock(conn, game, name, private, None)
+            .await
+    }
+
+    /// Open a room, with a turn clock of `turn_secs` seconds per move if given (the
+    /// caller has checked the range), and seat the creator.
+    pub async fn create_with_clock(
+        &self,
+        conn: &ConnHandle,
+        game: GameKind,
+        name: String,
+        private: bool,
+        turn_secs: Option<u32>,
+    ) -> Result<Joined, ProtoError> {
+        if !self.games.contains(game) {
+            return Err(ErrorCode::UnknownGame.into());
+        }
         let player_id = ids::player_id();
         for _ in 0..CODE_ATTEMPTS {
             let code = ids::room_code();
@@ -59,9 +76,11 @@ impl Rooms {
                 spectators: 0,
                 state: game.new_state(0),
                 first: 0,
+                turn_secs,
+                deadline: None,
             };
             seat_player(&mut doc, &player_id, &name, &token)?;
-            let key = self.attach(&code, conn, &player_id, 1).await?;
+            let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;
             match self.store.create(&doc).await {
                 Ok(true) => {
                     let doc = Arc::new(doc);
@@ -92,7 +111,9 @@ impl Rooms {
         let code = normalize_code(code)?;
         let player_id = ids::player_id();
         let token = (!spectate).then(|| ids::session_token(&code));
-        let key = self.attach(&code, conn, &player_id, 1).await?;
+        // The seat is known once the join is written; until then the member is shown
+        // what a spectator sees, never more.
+        let key = self.attach(&code, conn, &player_id, 1, None).await?;
         let result = self
             .mutate(&code, |doc| match &token {
                 Some(token) => {
@@ -120,6 +141,7 @@ impl Rooms {
         match result {
             Ok(doc) => {
                 let mut j = joined(key, &doc, &player_id, token);
+                self.hub.set_seat(&code, conn.id, j.membership.seat);
                 if spectate {
                     j.membership.role = Role::Spectator;
                     j.membership.name = name;
@@ -172,7 +194,7 @@ impl Rooms {
             .ok_or_else(invalid)?;
         let player_id = player.player_id.clone();
         let key = self
-            .attach(&code, conn, &player_id, player.epoch + 1)
+            .attach(&code, conn, &player_id, player.epoch + 1, Some(player.seat))
             .await?;
         let result = self
             .mutate(&code, |doc| {
@@ -364,6 +386,6 @@ fn joined(code: Arc<str>, doc: &RoomDoc, player_id: &str, session: Option<String
             game: doc.game.name(),
         },
         session,
-        snapshot: doc.snapshot(),
+        snapshot: doc.snapshot_for(doc.viewer_of(player_id)),
     }
 }

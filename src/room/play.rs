@@ -58,19 +58,16 @@ impl Rooms {
                 .player(&m.player_id)
                 .map(|p| p.seat)
                 .ok_or(ErrorCode::NotInRoom)?;
-            let outcome = doc
+            let applied = doc
                 .game
-                .apply(&mut doc.state, seat, action)
+                .apply_action(&mut doc.state, seat, action)
                 .map_err(move_error)?;
-            if outcome.is_over() {
+            if applied.outcome.is_over() {
                 doc.status = Status::Finished;
             }
             Ok(Plan::update(vec![(
                 Audience::All,
-                state_event(
-                    Some(m.player_id.to_string()),
-                    doc.game.normalize_action(action),
-                ),
+                state_event(Some(m.player_id.to_string()), applied.action),
             )]))
         })
         .await
@@ -119,7 +116,7 @@ impl Rooms {
     }
 }
 
-fn move_error(e: MoveError) -> ProtoError {
+pub(super) fn move_error(e: MoveError) -> ProtoError {
     match e {
         MoveError::NotYourTurn(_) => ProtoError::new(ErrorCode::NotYourTurn, e.to_string()),
         MoveError::Illegal(msg) => ProtoError::new(ErrorCode::IllegalMove, msg),

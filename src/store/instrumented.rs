@@ -138,4 +138,23 @@ impl RoomStore for Instrumented {
     async fn close(&self) {
         self.inner.close().await
     }
+
+    async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.run("arm_deadline", self.inner.arm_deadline(code, at))
+            .await
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        self.run("due_deadlines", self.inner.due_deadlines(now, limit))
+            .await
+    }
+
+    async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.run("disarm_deadline", self.inner.disarm_deadline(code, at))
+            .await
+    }
 }

@@ -10,6 +10,10 @@
 //! | `{prefix}open:{game}` | sorted set | codes of public waiting rooms, scored by creation ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
 //! | `{prefix}schema` | string | the layout version, `1` |
+//! | `{prefix}deadlines` | sorted set | turn-clock entries `CODE:ms`, scored by the deadline ms |
+//!
+//! The deadline index is one key on purpose: every node polls it, so in a cluster it
+//! must be one slot that every node reaches (it is not tied to any room's slot).
 
 use crate::game::GameKind;
 
@@ -58,6 +62,22 @@ impl Keys {
         format!("{}rooms", self.prefix)
     }
 
+    /// The turn-clock deadline index.
+    pub fn deadlines(&self) -> String {
+        format!("{}deadlines", self.prefix)
+    }
+
+    /// The deadline index member of room `code`'s deadline `at`.
+    pub fn deadline_member(code: &str, at: u64) -> String {
+        format!("{code}:{at}")
+    }
+
+    /// The room and deadline a deadline index member names.
+    pub fn parse_deadline_member(member: &str) -> Option<(String, u64)> {
+        let (code, at) = member.split_once(':')?;
+        Some((code.to_string(), at.parse().ok()?))
+    }
+
     /// The layout version marker.
     pub fn schema(&self) -> String {
         format!("{}schema", self.prefix)
@@ -79,5 +99,11 @@ mod tests {
         );
         assert_eq!(k.code_of_channel("other:room:{K7QXHM}:events"), None);
         assert_eq!(k.open(GameKind::Connect4), "parlor:open:connect4");
+        assert_eq!(k.deadlines(), "parlor:deadlines");
+        let member = Keys::deadline_member("K7QXHM", 1_700_000_000_123);
+        assert_eq!(member, "K7QXHM:1700000000123");
+        let parsed = Keys::parse_deadline_member(&member);
+        assert_eq!(parsed, Some(("K7QXHM".to_string(), 1_700_000_000_123)));
+        assert_eq!(Keys::parse_deadline_member("K7QXHM:x"), None);
     }
 }

@@ -3,7 +3,7 @@
 //! A `std` mutex guards the map: nothing awaits while it is held, and events are handed to
 //! the hub under the lock so their order matches the order of the writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,8 @@ pub struct MemoryStore {
     ttl: Duration,
     hub: Hub,
     sweeper: JoinHandle<()>,
+    /// The turn-clock index: (deadline ms, room code).
+    deadlines: Mutex<BTreeSet<(u64, String)>>,
 }
 
 impl MemoryStore {
@@ -50,11 +52,16 @@ impl MemoryStore {
             ttl,
             hub,
             sweeper,
+            deadlines: Mutex::default(),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn clock(&self) -> MutexGuard<'_, BTreeSet<(u64, String)>> {
+        self.deadlines.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The live entry of a room (an expired one counts as absent).
@@ -195,4 +202,24 @@ impl RoomStore for MemoryStore {
     }
 
     async fn close(&self) {}
+
+    async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.clock().insert((at, code.to_string()));
+        Ok(())
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let clock = self.clock();
+        let due = clock.iter().take_while(|(at, _)| *at <= now).take(limit);
+        Ok(due.map(|(at, code)| (code.clone(), *at)).collect())
+    }
+
+    async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.clock().remove(&(at, code.to_string()));
+        Ok(())
+    }
 }

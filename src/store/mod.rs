@@ -140,4 +140,16 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Release connections (shutdown).
     async fn close(&self);
+
+    /// Add a turn-clock entry to the deadline index every node polls: room `code` is to
+    /// be looked at when `at` (Unix ms) passes. Entries are never moved, only added and
+    /// removed, so a failed or repeated write cannot make a room's clock fire late.
+    async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError>;
+
+    /// Index entries due at `now` (Unix ms), earliest first, at most `limit`.
+    async fn due_deadlines(&self, now: u64, limit: usize)
+        -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// Remove one index entry (it fired, or it is no longer the room's deadline).
+    async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError>;
 }

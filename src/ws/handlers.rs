@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::conn::Conn;
 use crate::error::{ErrorCode, ProtoError};
-use crate::game::GameKind;
 use crate::metrics as m;
 use crate::protocol::{
-    normalize_code, parse_client_message, validate_chat, validate_name, ClientMsg, ServerMsg, You,
+    normalize_code, parse_client_message, validate_chat, validate_name, validate_turn_secs,
+    ClientMsg, ServerMsg, You,
 };
 use crate::room::{Joined, Membership};
 
@@ -58,12 +58,14 @@ async fn dispatch(
             game,
             name,
             private,
+            turn_secs,
         } => {
-            let (game, name) = (parse_game(&game)?, validate_name(&name)?);
+            let (game, name) = (conn.rooms().game(&game)?, validate_name(&name)?);
+            let turn_secs = validate_turn_secs(turn_secs)?;
             not_in_room(conn)?;
             let joined = conn
                 .rooms()
-                .create(&conn.handle, game, name, private)
+                .create_with_clock(&conn.handle, game, name, private, turn_secs)
                 .await?;
             Ok(send_joined(conn, req, joined).await)
         }
@@ -84,7 +86,7 @@ async fn dispatch(
             Ok(send_joined(conn, req, joined).await)
         }
         ClientMsg::QuickJoin { game, name } => {
-            let (game, name) = (parse_game(&game)?, validate_name(&name)?);
+            let (game, name) = (conn.rooms().game(&game)?, validate_name(&name)?);
             not_in_room(conn)?;
             let joined = conn.rooms().quick_join(&conn.handle, game, name).await?;
             Ok(send_joined(conn, req, joined).await)
@@ -127,7 +129,10 @@ async fn dispatch(
             Ok(true)
         }
         ClientMsg::ListRooms { game } => {
-            let game = game.as_deref().map(parse_game).transpose()?;
+            let game = match game.as_deref() {
+                Some(id) => Some(conn.rooms().game(id)?),
+                None => None,
+            };
             let rooms = conn.rooms().open_rooms(game, LIST_LIMIT).await?;
             Ok(conn.send(&ServerMsg::Rooms { req, rooms: &rooms }).await)
         }
@@ -171,15 +176,6 @@ async fn send_joined(conn: &mut Conn, req: Option<u64>, joined: Joined) -> bool 
         snapshot: &snapshot,
     })
     .await
-}
-
-fn parse_game(name: &str) -> Result<GameKind, ProtoError> {
-    GameKind::parse(name).ok_or_else(|| {
-        ProtoError::new(
-            ErrorCode::UnknownGame,
-            "unknown game; this server plays tictactoe and connect4",
-        )
-    })
 }
 
 fn not_in_room(conn: &Conn) -> Result<(), ProtoError> {

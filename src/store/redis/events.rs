@@ -77,11 +77,12 @@ pub(super) async fn resubscribe(subscriber: &SubscriberClient) -> Result<(), Fre
     Ok(())
 }
 
-/// Deliver a `state` event at the stored version to the members of every local room.
-/// Sockets drop anything not newer than what they have shown, so only those that missed
-/// something see it. (The node's cache is no guide: a write of this node refreshes it even
-/// when the write's own event was lost.) A room that is gone is left to the next
-/// operation (`room_not_found`) or the expiry sweep.
+/// Hand the stored document of every local room to the hub, which delivers what the
+/// room service renders for it (a `state` per viewer). Sockets drop anything not newer
+/// than what they have shown, so only those that missed something see it. (The node's
+/// cache is no guide: a write of this node refreshes it even when the write's own event
+/// was lost.) A room that is gone is left to the next operation (`room_not_found`) or
+/// the expiry sweep.
 pub(super) async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), FredError> {
     let codes = hub.local_rooms();
     let client = pool.next();
@@ -93,25 +94,8 @@ pub(super) async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), 
         let Some(text) = text? else {
             continue;
         };
-        let Ok(doc) = parse_doc(&text) else {
-            continue;
-        };
-        let frame = encode(&ServerMsg::State {
-            room: &doc.code,
-            version: doc.version,
-            status: doc.status.as_str(),
-            state: &doc.state,
-            by: None,
-            action: None,
-        });
-        tracing::debug!(room = %doc.code, version = doc.version, "caught up after resubscribing");
-        let env = Envelope {
-            version: Some(doc.version),
-            doc: Some(text),
-            frames: vec![(Audience::All, frame)],
-            ..Envelope::default()
-        };
-        hub.deliver(code, env);
+        tracing::debug!(room = %code, "catching up after resubscribing");
+        hub.catch_up(code, text);
     }
     Ok(())
 }

@@ -26,6 +26,7 @@
 //! room events and restores subscriptions after a reconnect, [`sentinel`] follows a
 //! Sentinel failover.
 
+mod clock;
 mod events;
 mod ops;
 mod sentinel;
@@ -55,10 +56,9 @@ use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
 use crate::config::{mask_url, Config};
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::{Audience, Envelope, Hub};
+use crate::hub::{Envelope, Hub};
 use crate::metrics as m;
 use crate::model::RoomDoc;
-use crate::protocol::{encode, ServerMsg};
 
 /// Room events the subscriber buffers before a slow reader starts losing them.
 const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;

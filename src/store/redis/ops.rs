@@ -148,7 +148,7 @@ impl RoomStore for RedisStore {
         game: Option<GameKind>,
         limit: usize,
     ) -> Result<Vec<RoomDoc>, StoreError> {
-        let games: Vec<GameKind> = game.map_or_else(|| GameKind::ALL.to_vec(), |g| vec![g]);
+        let games: Vec<GameKind> = game.map_or_else(GameKind::all, |g| vec![g]);
         let client = self.pool.next();
         let reads = games.iter().map(|g| {
             client.zrange::<Vec<String>, _, _, _>(
@@ -267,5 +267,21 @@ impl RoomStore for RedisStore {
         for t in &self.tasks {
             t.abort();
         }
+    }
+
+    async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.zadd_deadline(code, at).await
+    }
+
+    async fn due_deadlines(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        self.due(now, limit).await
+    }
+
+    async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
+        self.zrem_deadline(code, at).await
     }
 }

@@ -1,0 +1,130 @@
+//! The turn clock: a room created with `turn_secs` gives the seats that must act a
+//! deadline; when it passes, the game's penalty is applied as an ordinary room change.
+//!
+//! How it holds across nodes and crashes:
+//! - Every change recomputes the deadline ([`rearm`]); a new one is added to the store's
+//!   deadline index *before* the compare-and-set that writes it, so a stored deadline
+//!   always has its index entry, whichever node dies when.
+//! - Every node polls the index ([`Rooms::run_clock`]) and, for each due entry, runs the
+//!   penalty through the room's compare-and-set, only if the stored deadline is still
+//!   that entry's. The first node to write wins; the others find a different deadline (or
+//!   none) and do nothing, so the penalty lands exactly once.
+//! - Entries are only added and removed, never moved, so a stale entry can only fire
+//!   early (and do nothing), never late.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio_util::sync::CancellationToken;
+
+use super::ops::state_event;
+use super::{Plan, Rooms};
+use crate::error::{ErrorCode, ProtoError};
+use crate::hub::Audience;
+use crate::model::{RoomDoc, Status};
+
+/// How often every node looks for due deadlines (a deadline fires at most this late,
+/// plus the time the change takes).
+const POLL: Duration = Duration::from_millis(250);
+/// Most due entries handled per poll.
+const DUE_BATCH: usize = 64;
+/// Shortest and longest turn a room may set (the contract's `turn_secs`).
+pub const TURN_SECS: std::ops::RangeInclusive<u64> = 5..=600;
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Set `next.deadline` for the change from `base`: none without a clock, when the game
+/// is not being played or nobody has to act; a fresh one when the game (re)started or
+/// its state moved on (any applied move restarts the clock); otherwise the one it had.
+pub(super) fn rearm(base: &RoomDoc, next: &mut RoomDoc, now: u64) {
+    let Some(secs) = next.turn_secs else {
+        next.deadline = None;
+        return;
+    };
+    if next.status != Status::Playing || next.game.to_act(&next.state).is_empty() {
+        next.deadline = None;
+        return;
+    }
+    let restart =
+        base.status != Status::Playing || base.deadline.is_none() || base.state != next.state;
+    next.deadline = if restart {
+        Some(now.saturating_add(u64::from(secs) * 1000))
+    } else {
+        base.deadline
+    };
+}
+
+impl Rooms {
+    /// Poll the deadline index until `stop`.
+    pub async fn run_clock(self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    self.fire_due().await;
+                }
+            }
+        }
+    }
+
+    /// Handle every due deadline once; returns how many penalties this node applied.
+    pub async fn fire_due(&self) -> usize {
+        let due = match self.store.due_deadlines(now_ms(), DUE_BATCH).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the deadline index");
+                return 0;
+            }
+        };
+        let mut fired = 0;
+        for (code, at) in due {
+            match self.fire(&code, at).await {
+                Ok(true) => fired += 1,
+                Ok(false) => {}
+                Err(e) if e.code == ErrorCode::RoomNotFound => {}
+                // Left in the index: the next poll (on any node) tries again.
+                Err(e) => {
+                    tracing::warn!(room = %code, code = e.code.as_str(), "turn clock not applied");
+                    continue;
+                }
+            }
+            if let Err(e) = self.store.disarm_deadline(&code, at).await {
+                tracing::warn!(room = %code, error = %e, "could not remove a deadline entry");
+            }
+        }
+        fired
+    }
+
+    /// Apply the penalty of deadline `at` if it is still the room's; `true` if this call
+    /// applied it.
+    async fn fire(&self, code: &str, at: u64) -> Result<bool, ProtoError> {
+        let mut fired = false;
+        // The stored room decides, not this node's cache: another node may have moved.
+        self.mutate_from(code, false, |doc| {
+            fired = false;
+            if doc.status != Status::Playing || doc.deadline != Some(at) || now_ms() < at {
+                return Ok(Plan::skip());
+            }
+            let outcome = doc
+                .game
+                .on_deadline(&mut doc.state)
+                .map_err(|_| ProtoError::from(ErrorCode::Internal))?;
+            if outcome.is_over() {
+                doc.status = Status::Finished;
+            }
+            fired = true;
+            Ok(Plan::update(vec![(Audience::All, state_event(None, None))]))
+        })
+        .await?;
+        if fired {
+            tracing::debug!(room = code, "turn clock fired");
+        }
+        Ok(fired)
+    }
+}
