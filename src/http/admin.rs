@@ -1,36 +1,21 @@
 //! `/api/v1`: operators query and manage rooms. Every route sits behind the bearer token
-//! (see [`auth`](super::auth)); the OpenAPI document is generated from these handlers.
+//! (see [`auth`](super::auth)); [`openapi`](super::openapi) documents these handlers and
+//! [`params`](super::params) holds their parameters, checked exactly as documented.
 
 use std::time::Instant;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::{ApiError, ErrorBody};
-use crate::game::GameKind;
-use crate::model::{RoomDoc, Status};
-use crate::protocol::{normalize_code, PlayerInfo, RoomSnapshot, RoomSummary};
+use super::extract::{ApiPath, ApiQuery};
+use super::params::{self, ListQuery, PlayerPath, RoomPath};
+use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+use crate::model::RoomDoc;
 use crate::state::AppState;
-
-/// Largest page the listing returns.
-const MAX_LIMIT: usize = 200;
-
-/// Filters and paging of the room listing.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only rooms of this game.
-    pub game: Option<String>,
-    /// Only rooms in this status (`waiting`, `playing`, `finished`).
-    pub status: Option<String>,
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<usize>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
 
 /// A page of rooms.
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,78 +50,39 @@ pub struct Stats {
     pub version: String,
 }
 
-/// The OpenAPI document of `/api/v1`.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Parlor admin API", description = "Query and manage Parlor rooms."),
-    paths(list_rooms, get_room, get_players, delete_room, kick_player, stats, openapi_json),
-    components(schemas(RoomList, RoomSnapshot, RoomSummary, PlayerInfo, PlayerList, Stats, ErrorBody)),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// List rooms, filtered and paged.
 #[utoipa::path(get, path = "/api/v1/rooms", params(ListQuery),
-    responses((status = 200, body = RoomList), (status = 400, body = ErrorBody),
-              (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "A page of rooms", body = RoomList),
+        (status = 400, description = "A parameter is outside its schema", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
+        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
 pub async fn list_rooms(
     State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<RoomList>, ApiError> {
-    let game = q
-        .game
-        .as_deref()
-        .map(|g| {
-            GameKind::parse(g).ok_or_else(|| ApiError::BadRequest(format!("unknown game {g:?}")))
-        })
-        .transpose()?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| {
-            Status::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown status {s:?}")))
-        })
-        .transpose()?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit must be 1 to {MAX_LIMIT}"
-        )));
-    }
-    let mut cursor = q.cursor.clone();
+    let q = q.check()?;
+    let mut cursor = q.cursor;
     let mut rooms = Vec::new();
     // Filters apply after paging by code, so keep reading pages until this one is full.
     loop {
-        let page = state.rooms.list(cursor.as_deref(), limit).await?;
+        let page = state.rooms.list(cursor.as_deref(), q.limit).await?;
         rooms.extend(
             page.rooms
                 .iter()
                 .filter(|d| {
-                    game.is_none_or(|g| d.game == g) && status.is_none_or(|s| d.status == s)
+                    q.game.is_none_or(|g| d.game == g) && q.status.is_none_or(|s| d.status == s)
                 })
                 .map(|d| d.summary()),
         );
         cursor = page.next_cursor;
-        if rooms.len() >= limit || cursor.is_none() {
+        if rooms.len() >= q.limit || cursor.is_none() {
             break;
         }
     }
-    if rooms.len() > limit {
-        rooms.truncate(limit);
+    if rooms.len() > q.limit {
+        rooms.truncate(q.limit);
         cursor = rooms.last().map(|r| r.code.clone());
     }
     Ok(Json(RoomList {
@@ -145,14 +91,9 @@ pub async fn list_rooms(
     }))
 }
 
-/// A room code from a path, normalised.
-fn parse_code(code: &str) -> Result<String, ApiError> {
-    normalize_code(code).map_err(|e| ApiError::BadRequest(e.message))
-}
-
 /// The stored room with this code, read from the store (never a cache).
 async fn load_room(state: &AppState, code: &str) -> Result<RoomDoc, ApiError> {
-    let code = parse_code(code)?;
+    let code = params::room_code(code)?;
     state
         .rooms
         .snapshot(&code)
@@ -161,40 +102,55 @@ async fn load_room(state: &AppState, code: &str) -> Result<RoomDoc, ApiError> {
 }
 
 /// One room's snapshot.
-#[utoipa::path(get, path = "/api/v1/rooms/{code}", params(("code" = String, Path, description = "Room code")),
-    responses((status = 200, body = RoomSnapshot), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/rooms/{code}", params(RoomPath),
+    responses(
+        (status = 200, description = "The room", body = RoomSnapshot),
+        (status = 400, description = "The code is not a room code", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
+        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
 pub async fn get_room(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(path): ApiPath<RoomPath>,
 ) -> Result<Json<RoomSnapshot>, ApiError> {
-    let doc = load_room(&state, &code).await?;
+    let doc = load_room(&state, &path.code).await?;
     Ok(Json(doc.snapshot()))
 }
 
 /// The players of a room.
-#[utoipa::path(get, path = "/api/v1/rooms/{code}/players", params(("code" = String, Path, description = "Room code")),
-    responses((status = 200, body = PlayerList), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/rooms/{code}/players", params(RoomPath),
+    responses(
+        (status = 200, description = "The room's players", body = PlayerList),
+        (status = 400, description = "The code is not a room code", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
+        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
 pub async fn get_players(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(path): ApiPath<RoomPath>,
 ) -> Result<Json<PlayerList>, ApiError> {
-    let doc = load_room(&state, &code).await?;
+    let doc = load_room(&state, &path.code).await?;
     Ok(Json(PlayerList {
         players: doc.player_infos(),
     }))
 }
 
 /// Close a room; its members get `room_closed`.
-#[utoipa::path(delete, path = "/api/v1/rooms/{code}", params(("code" = String, Path, description = "Room code")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 503, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/rooms/{code}", params(RoomPath),
+    responses(
+        (status = 204, description = "Closed"),
+        (status = 400, description = "The code is not a room code", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "`room_not_found`", body = ErrorBody),
+        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
+        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
 pub async fn delete_room(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    ApiPath(path): ApiPath<RoomPath>,
 ) -> Result<StatusCode, ApiError> {
-    let code = parse_code(&code)?;
+    let code = params::room_code(&path.code)?;
     if state.rooms.close(&code).await? {
         tracing::info!(room = %code, "room closed by operator");
         Ok(StatusCode::NO_CONTENT)
@@ -204,16 +160,21 @@ pub async fn delete_room(
 }
 
 /// Remove a player; they get `kicked`, the others `player_left`.
-#[utoipa::path(delete, path = "/api/v1/rooms/{code}/players/{player_id}",
-    params(("code" = String, Path, description = "Room code"), ("player_id" = String, Path, description = "Player id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 503, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/rooms/{code}/players/{player_id}", params(PlayerPath),
+    responses(
+        (status = 204, description = "Kicked"),
+        (status = 400, description = "The code or the player id is malformed", body = ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
+        (status = 404, description = "`room_not_found` or `player_not_found`", body = ErrorBody),
+        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
+        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
 pub async fn kick_player(
     State(state): State<AppState>,
-    Path((code, player_id)): Path<(String, String)>,
+    ApiPath(path): ApiPath<PlayerPath>,
 ) -> Result<StatusCode, ApiError> {
-    let code = parse_code(&code)?;
-    if state.rooms.kick(&code, &player_id).await? {
+    let code = params::room_code(&path.code)?;
+    let player_id = params::player_id(&path.player_id)?;
+    if state.rooms.kick(&code, player_id).await? {
         tracing::info!(room = %code, player = %player_id, "player kicked by operator");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -223,7 +184,9 @@ pub async fn kick_player(
 
 /// This node's figures.
 #[utoipa::path(get, path = "/api/v1/stats",
-    responses((status = 200, body = Stats), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "This node's figures", body = Stats),
+        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
 pub async fn stats(State(state): State<AppState>) -> Json<Stats> {
     Json(Stats {
         node_id: state.node_id.to_string(),
@@ -233,11 +196,4 @@ pub async fn stats(State(state): State<AppState>) -> Json<Stats> {
         uptime_s: Instant::now().duration_since(state.started).as_secs(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     })
-}
-
-/// This document.
-#[utoipa::path(get, path = "/api/v1/openapi.json",
-    responses((status = 200, description = "The OpenAPI document"), (status = 401, body = ErrorBody)))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
 }

@@ -20,13 +20,22 @@ pub async fn require_token(
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or_default();
     if token_matches(presented, &state.admin_token) {
         Ok(next.run(request).await)
     } else {
         Err(ApiError::Unauthorized)
     }
+}
+
+/// The credentials of a `Bearer` authorization value. The scheme name is
+/// case-insensitive (RFC 9110 §11.1), so `bearer`, `BEARER` and `Bearer` all count.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
 fn token_matches(presented: &str, expected: &str) -> bool {
@@ -37,7 +46,17 @@ fn token_matches(presented: &str, expected: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::token_matches;
+    use super::{bearer_token, token_matches};
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "bEaReR  t0k"] {
+            assert_eq!(bearer_token(value), Some("t0k"), "{value:?}");
+        }
+        for value in ["Basic t0k", "Bearert0k", "t0k", "Bearer"] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 
     #[test]
     fn compares_exactly() {

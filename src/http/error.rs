@@ -24,6 +24,12 @@ pub enum ApiError {
     /// No such player in the room.
     #[error("no player with that id in this room")]
     PlayerNotFound,
+    /// No route at this path.
+    #[error("no such endpoint")]
+    NoRoute,
+    /// The path exists, the method does not.
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
     /// The store is down or slow.
     #[error("the room store is unavailable")]
     StoreUnavailable,
@@ -55,6 +61,8 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::RoomNotFound => (StatusCode::NOT_FOUND, "room_not_found"),
             ApiError::PlayerNotFound => (StatusCode::NOT_FOUND, "player_not_found"),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -1,24 +1,33 @@
-//! The HTTP surface: health and metrics, the admin API (one router, behind the token),
-//! the WebSocket endpoint and the embedded browser client.
+//! The HTTP surface: health and metrics, the admin API (one router, behind the token,
+//! with its public OpenAPI document and docs page), the WebSocket endpoint, the embedded
+//! browser client and admin console. Every request gets an id and is measured
+//! ([`observe`]).
 
 pub mod admin;
 mod auth;
+mod docs;
 pub mod error;
+mod extract;
 mod health;
+mod observe;
+pub mod openapi;
+pub mod params;
 mod web;
 
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
-use axum::routing::{delete, get};
+use axum::routing::{any, delete, get};
 use axum::Router;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 
+use self::error::ApiError;
 use crate::state::AppState;
 use crate::ws;
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
+    crate::metrics::http_init(state.cfg.max_connections);
     let admin = Router::new()
         .route("/rooms", get(admin::list_rooms))
         .route(
@@ -31,11 +40,19 @@ pub fn router(state: AppState) -> Router {
             delete(admin::kick_player),
         )
         .route("/stats", get(admin::stats))
-        .route("/openapi.json", get(admin::openapi_json))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
-        ));
+        ))
+        // Added after the token layer, so public: they describe the API, hold no data.
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(docs::index))
+        .route("/docs/{file}", get(docs::asset))
+        // Every rejection under /api/v1 is JSON, axum's own included.
+        // An explicit catch-all: it outranks the web client's `/{*file}` under /api/v1.
+        .route("/", any(|| async { ApiError::NoRoute }))
+        .route("/{*rest}", any(|| async { ApiError::NoRoute }))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     let mut admin = Router::new().nest("/api/v1", admin);
     if let Some(cors) = cors(&state.cfg.cors_origins) {
         admin = admin.layer(cors);
@@ -46,14 +63,22 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
         .route("/", get(web::index))
+        .route("/admin", get(web::admin))
         .route("/{*file}", get(web::file))
         .merge(admin)
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // The path only: query strings may carry cursors or other client input.
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                // The request id was set (or checked) by `observe`, the outer layer.
+                let id = req
+                    .headers()
+                    .get(&observe::REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
             }),
         )
+        .layer(middleware::from_fn(observe::observe))
         .with_state(state)
 }
 

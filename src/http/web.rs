@@ -14,7 +14,12 @@ pub async fn index() -> Response {
     asset("index.html")
 }
 
-/// `GET /{file}`: other client files.
+/// `GET /admin`: the admin console (`web/admin/`), which talks to `/api/v1` only.
+pub async fn admin() -> Response {
+    asset("admin/index.html")
+}
+
+/// `GET /{file}`: other client files (and the console's, under `admin/`).
 pub async fn file(Path(path): Path<String>) -> Response {
     asset(&path)
 }

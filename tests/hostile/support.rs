@@ -40,7 +40,7 @@ impl Bystanders {
     pub async fn still_playing(&mut self) {
         let cell = DRAW[self.moves];
         let i = usize::try_from(cell).expect("small");
-        let (mover, other) = if self.moves % 2 == 0 {
+        let (mover, other) = if self.moves.is_multiple_of(2) {
             (&mut self.a, &mut self.b)
         } else {
             (&mut self.b, &mut self.a)

@@ -1,0 +1,73 @@
+//! The OpenAPI document of `/api/v1`, generated from the handlers in
+//! [`admin`](super::admin) and the parameter schemas in [`params`](super::params).
+//! It is public (no token): it describes the API and holds no data (docs/decisions.md).
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+
+use super::admin::{self, PlayerList, RoomList, Stats};
+use super::error::{ErrorBody, ErrorDetail};
+use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+
+/// The OpenAPI document of `/api/v1`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Parlor admin API",
+        description = "Query and manage Parlor rooms. Every operation but this document needs \
+            `Authorization: Bearer <admin token>`. Every error is `{\"error\":{\"code\",\"message\"}}`; \
+            unknown paths answer 404 and unsupported methods 405 in the same shape."
+    ),
+    paths(
+        admin::list_rooms,
+        admin::get_room,
+        admin::get_players,
+        admin::delete_room,
+        admin::kick_player,
+        admin::stats,
+        openapi_json
+    ),
+    components(schemas(
+        RoomList,
+        RoomSnapshot,
+        RoomSummary,
+        PlayerInfo,
+        PlayerList,
+        Stats,
+        ErrorBody,
+        ErrorDetail
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// This document (public: no token needed).
+#[utoipa::path(get, path = "/api/v1/openapi.json", security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> impl IntoResponse {
+    // The document never changes while the process runs: build and serialise it once.
+    static DOC: OnceLock<String> = OnceLock::new();
+    let body = DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_json()
+            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body.as_str())
+}
