@@ -1,0 +1,320 @@
+# shellcheck shell=bash
+# The side-by-side suite of scripts/bench (`--python-server FILE`), sourced by it after its
+# helpers are defined; not meant to run on its own.
+#
+# Each server runs pinned to core 0 (`taskset -c 0`); redis-server and the load tester run
+# on core 1; every server gets a fresh redis-server. The question is what each server does
+# with one core. Runs, one right after the other:
+#
+#   1. tic-tac-toe closed loop, 50 rooms, Redis store: the Python server in blocking mode,
+#      in async mode, Parlor --before (if given) and Parlor;
+#   2. the same on Parlor's memory store (before and after);
+#   3. 10 000 idle WebSockets on the Redis store (before and after);
+#   4. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
+#      (before and after).
+#
+# Server CPU per action = the server's utime + stime in the steady-state window / (the load
+# tester's actions per second x the window): the same formula for every server, since the
+# Python server exports no counters.
+
+SBS_ROOMS=50
+if [ "$QUICK" = 1 ]; then
+  SBS_IDLE=1000; SBS_PLAYERS=1000
+else
+  SBS_IDLE=10000; SBS_PLAYERS=10000
+fi
+SBS_START=$(date +%s)
+PYTHON=${PYTHON:-python3}
+[ -r "$PYTHON_SERVER" ] || { echo "bench: $PYTHON_SERVER is not readable" >&2; exit 1; }
+"$PYTHON" -c 'import redis, websockets' 2>/dev/null || {
+  echo "bench: the Python server needs its packages: pip install -r $(dirname "$PYTHON_SERVER")/requirements.txt" >&2
+  exit 1
+}
+
+if [ "$NPROC" -ge 2 ]; then
+  SERVER_WRAP=(taskset -c 0)
+  REDIS_WRAP=(taskset -c 1)
+  LT_WRAP=(taskset -c 1)
+  PINNING="each server pinned to core 0 (\`taskset -c 0\`), redis-server and the load tester to core 1"
+else
+  SERVER_WRAP=()
+  PINNING="not pinned: this machine has one core"
+  log "warning: one core only; nothing is pinned"
+fi
+
+# A fresh redis-server for the next server under test.
+sbs_redis() {
+  if [ -n "$REDIS_PID" ]; then stop_pid "$REDIS_PID" 5; fi
+  start_redis
+}
+
+# Wait until a TCP port on loopback accepts connections (up to 30 s).
+wait_port() {
+  local port=$1 pid=$2 i
+  for ((i = 0; i < 300; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# sbs_parlor NAME BINARY redis|memory: a pinned node, the only one under test.
+sbs_parlor() {
+  local name=$1 bin=$2 store=$3 port pid i store_args=()
+  if [ "$store" = redis ]; then store_args=(--redis-url "redis://127.0.0.1:$REDIS_PORT"); fi
+  port=$(free_port)
+  RUST_LOG=warn "${SERVER_WRAP[@]}" "$bin" --listen "127.0.0.1:$port" "${store_args[@]}" \
+    --rate-limit-per-sec 0 --max-connections 20000 --admin-token "$TOKEN" --node-id "$name" \
+    >"$WORK/server-$name.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  for ((i = 0; i < 300; i++)); do
+    if curl -sf --max-time 2 "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+      SERVER_PIDS=("$pid")
+      SERVER_PORTS=("$port")
+      SBS_PORT=$port
+      log "parlor $name (pid $pid, $bin) on 127.0.0.1:$port, $store store"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 30 "$WORK/server-$name.log" >&2 || true
+  echo "bench: parlor $name did not become ready" >&2
+  return 1
+}
+
+# sbs_python NAME MODE: the Python server, pinned, on the current redis-server.
+sbs_python() {
+  local name=$1 mode=$2 port pid
+  port=$(free_port)
+  "${SERVER_WRAP[@]}" "$PYTHON" "$PYTHON_SERVER" --mode "$mode" --port "$port" \
+    --redis-url "redis://127.0.0.1:$REDIS_PORT/0" >"$WORK/server-$name.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_port "$port" "$pid"; then
+    tail -n 30 "$WORK/server-$name.log" >&2 || true
+    echo "bench: the Python server ($mode) did not start" >&2
+    return 1
+  fi
+  # No /metrics: snapshots read only its CPU and Redis.
+  SERVER_PIDS=("$pid")
+  SERVER_PORTS=()
+  SBS_PORT=$port
+  log "python $name (pid $pid, --mode $mode) on 127.0.0.1:$port"
+}
+
+sbs_stop() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid" 15; done
+  SERVER_PIDS=()
+  SERVER_PORTS=()
+}
+
+established() { # TCP connections the server under test has accepted and not closed
+  ss -Htn state established "( sport = :$SBS_PORT )" 2>/dev/null | wc -l | tr -d ' '
+}
+
+# sbs_play NAME ROOMS [loadtest flags...]: like `play`, for any server: ramp-up is seen on
+# the server's established sockets rather than on Parlor's /api/v1/stats.
+sbs_play() {
+  local name=$1 rooms=$2; shift 2
+  local lt_pid deadline ramped
+  log "run $name: $rooms rooms, ${DURATION}s (+${WARMUP}s warm-up) $*"
+  "${LT_WRAP[@]}" "$LOADTEST" --url "ws://127.0.0.1:$SBS_PORT/ws" --rooms "$rooms" --game tictactoe \
+    --duration "${DURATION}s" --warmup "${WARMUP}s" --json "$@" \
+    >"$RES/$name.json" 2>"$RES/$name.err" &
+  lt_pid=$!
+  LT_PID=$lt_pid
+  deadline=$((SECONDS + 180))
+  while kill -0 "$lt_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+    [ "$(established)" -ge $((2 * rooms)) ] && break
+    sleep 0.2
+  done
+  ramped=$(date +%s.%N)
+  sleep_until "$(calc "$ramped + $WARMUP + 0.5")"
+  snapshot "$RES/$name.before"
+  sleep_until "$(calc "$ramped + $WARMUP + $DURATION - 1.5")"
+  snapshot "$RES/$name.after"
+  wait "$lt_pid" || log "run $name: load tester exited with status $?"
+  LT_PID=""
+  window "$name"
+  log "run $name: $(jv "$name" '"\(.actions_per_sec | floor) actions/s, p99 \(.latency_ms.p99) ms"'), $(fmt "$(cpu_us "$name")" 1) µs server CPU/action"
+}
+
+# Server CPU µs per action over the window, counting actions at the tester's rate.
+cpu_us() {
+  local rate secs cpu
+  rate=$(jv "$1" '.actions_per_sec // 0')
+  secs=$(wv "$1" window_s)
+  cpu=$(wv "$1" server_cpu_s)
+  calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
+}
+cmds_per_action() { # Redis commands per action, actions counted as in cpu_us
+  local rate secs
+  rate=$(jv "$1" '.actions_per_sec // 0')
+  secs=$(wv "$1" window_s)
+  calc "($rate > 0 && $secs > 0) ? $(wv "$1" commands) / ($rate * $secs) : 0"
+}
+rss_mib() { fmt "$(calc "$(kib "$1") / 1024")" 1; }
+
+# Servers in the order they run: name, label, how to start.
+SBS_RUNS=(py-blocking py-async)
+[ -n "$BEFORE_BIN" ] && SBS_RUNS+=(parlor-before)
+SBS_RUNS+=(parlor)
+sbs_label() {
+  case $1 in
+    py-blocking) echo "Python server, \`--mode blocking\`" ;;
+    py-async) echo "Python server, \`--mode async\`" ;;
+    parlor-before) echo "Parlor $BEFORE_LABEL (\`RUST_LOG=warn\`)" ;;
+    parlor) echo "Parlor $COMMIT (\`RUST_LOG=warn\`)" ;;
+  esac
+}
+sbs_start() { # name store
+  case $1 in
+    py-blocking) sbs_python "$1" blocking ;;
+    py-async) sbs_python "$1" async ;;
+    parlor-before) sbs_parlor "$1-$2" "$BEFORE_BIN" "$2" ;;
+    parlor) sbs_parlor "$1-$2" "$PARLOR" "$2" ;;
+  esac
+}
+PARLORS=(parlor)
+[ -n "$BEFORE_BIN" ] && PARLORS=(parlor-before parlor)
+
+# ---------------------------------------------------------------- 1. side by side, Redis
+for s in "${SBS_RUNS[@]}"; do
+  sbs_redis
+  sbs_start "$s" redis
+  sbs_play "sbs-$s" "$SBS_ROOMS"
+  sbs_stop
+done
+
+# ---------------------------------------------------------------- 2. memory store
+for s in "${PARLORS[@]}"; do
+  sbs_start "$s" memory
+  sbs_play "mem-$s" "$SBS_ROOMS"
+  sbs_stop
+done
+
+# ---------------------------------------------------------------- 3. idle sockets
+for s in "${PARLORS[@]}"; do
+  sbs_redis
+  sbs_start "$s" redis
+  idle "idle-$s" "$SBS_IDLE" "$IDLE_HOLD"
+  sbs_stop
+done
+
+# ---------------------------------------------------------------- 4. many players, open loop
+for s in "${PARLORS[@]}"; do
+  sbs_redis
+  sbs_start "$s" redis
+  sleep 1
+  rss_kib "${SERVER_PIDS[0]}" >"$RES/open10k-$s.rss_rest"
+  play "open10k-$s" $((SBS_PLAYERS / 2)) --rate "$SBS_PLAYERS"
+  sbs_stop
+done
+
+SBS_ELAPSED=$(( $(date +%s) - SBS_START ))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+py_async_us=$(cpu_us sbs-py-async)
+parlor_us=$(cpu_us sbs-parlor)
+ratio=$(calc "$parlor_us > 0 ? $py_async_us / $parlor_us : 0")
+per_player() { # run -> KiB of RSS per player over the node at rest
+  calc "($(kib "$1.after.rss") - $(kib "$1.rss_rest")) / $SBS_PLAYERS"
+}
+if [ -n "$BEFORE_BIN" ]; then
+  cut_pct=$(calc "$(cpu_us sbs-parlor-before) > 0 ? (1 - $parlor_us / $(cpu_us sbs-parlor-before)) * 100 : 0")
+fi
+
+BLOCK=$WORK/side-by-side.md
+{
+  echo "<!-- side-by-side:begin -->"
+  echo "## Side by side with the Python server"
+  echo
+  if [ "$QUICK" = 1 ]; then
+    echo "> **Quick run (\`BENCH_QUICK=1\`)**: ${DURATION} s runs; these figures only show that the script works."
+    echo
+  fi
+  echo "Measured by \`scripts/bench --python-server $(basename "$PYTHON_SERVER")\`"
+  echo "on $DATE at commit \`$COMMIT\`, in one run of $SBS_ELAPSED s; $PINNING;"
+  echo "a fresh \`redis-server\` for each server. Machine: $CPU_MODEL, $NPROC cores, $MEM_TOTAL,"
+  echo "$KERNEL, $RUSTC, redis-server $REDIS_VERSION; load average before / after: $LOAD_BEFORE / $LOAD_AFTER."
+  echo
+  echo "Tic-tac-toe, closed loop, $SBS_ROOMS rooms (two players each), Redis store; ${WARMUP} s warm-up, ${DURATION} s"
+  echo "measured. Server CPU per action = the server process's utime + stime in the steady-state"
+  echo "window / (actions per second as the load tester counted them × the window); RSS at the"
+  echo "end of the window."
+  echo
+  echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | Redis commands / action | errors | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for s in "${SBS_RUNS[@]}"; do
+    printf '| %s | %s | %s µs | %s | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
+      "$(rate_of "sbs-$s")" "$(fmt "$(cpu_us "sbs-$s")" 1)" "$(fmt "$(wv "sbs-$s" server_cpu_util)" 2)" \
+      "$(lat "sbs-$s" p50)" "$(lat "sbs-$s" p99)" "$(fmt "$(cmds_per_action "sbs-$s")" 2)" \
+      "$(errors_of "sbs-$s")" "$(rss_mib "sbs-$s.after.rss")"
+  done
+  echo
+  echo "Parlor used **1/$(fmt "$ratio" 1)** of the Python async server's CPU per action in this run."
+  if [ -n "$BEFORE_BIN" ]; then
+    echo "Against Parlor $BEFORE_LABEL in the same run, CPU per action went from"
+    echo "$(fmt "$(cpu_us sbs-parlor-before)" 1) µs to $(fmt "$parlor_us" 1) µs ($(fmt "$cut_pct" 0) % less)."
+  fi
+  echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv sbs-parlor evalsha_per_write)" 3)"
+  echo "(one Redis round trip per write)."
+  echo
+  echo "### Memory store, same load"
+  echo
+  echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | errors | RSS |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for s in "${PARLORS[@]}"; do
+    printf '| %s | %s | %s µs | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
+      "$(rate_of "mem-$s")" "$(fmt "$(cpu_us "mem-$s")" 1)" "$(fmt "$(wv "mem-$s" server_cpu_util)" 2)" \
+      "$(lat "mem-$s" p50)" "$(lat "mem-$s" p99)" "$(errors_of "mem-$s")" "$(rss_mib "mem-$s.after.rss")"
+  done
+  echo
+  echo "### $SBS_IDLE idle WebSockets, Redis store"
+  echo
+  echo "Each socket sent one \`ping\` and got its \`pong\`; RSS read once the node counts them all."
+  echo
+  echo "| server | connected | connect failures | RSS at rest | RSS held | RSS per socket |"
+  echo "|---|---|---|---|---|---|"
+  for s in "${PARLORS[@]}"; do
+    printf '| %s | %s | %s | %s MiB | %s MiB | %s KiB |\n' "$(sbs_label "$s")" \
+      "$(kib "idle-$s.conns_held")" "$(jv "idle-$s" '.connect_failures')" \
+      "$(mib "idle-$s.rss_before")" "$(mib "idle-$s.rss_held")" "$(fmt "$(idle_rss_per_conn "idle-$s")" 1)"
+  done
+  echo
+  echo "### $SBS_PLAYERS players at one action per second each, Redis store"
+  echo
+  echo "$((SBS_PLAYERS / 2)) rooms, open loop at $SBS_PLAYERS actions/s offered. RSS per player = (RSS at the end of"
+  echo "the window − RSS at rest) / $SBS_PLAYERS."
+  echo
+  echo "| server | actions/s | server CPU per action | p50 ms | p99 ms | errors | RSS at rest | RSS under load | RSS per player |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  for s in "${PARLORS[@]}"; do
+    printf '| %s | %s | %s µs | %s | %s | %s | %s MiB | %s MiB | %s KiB |\n' "$(sbs_label "$s")" \
+      "$(rate_of "open10k-$s")" "$(fmt "$(cpu_us "open10k-$s")" 1)" "$(lat "open10k-$s" p50)" \
+      "$(lat "open10k-$s" p99)" "$(errors_of "open10k-$s")" "$(rss_mib "open10k-$s.rss_rest")" \
+      "$(rss_mib "open10k-$s.after.rss")" "$(fmt "$(per_player "open10k-$s")" 1)"
+  done
+  echo "<!-- side-by-side:end -->"
+} >"$BLOCK"
+
+# Replace the block in place, or put it right under the title.
+mkdir -p "$(dirname "$OUT")"
+[ -f "$OUT" ] || printf '# Performance\n' >"$OUT"
+if grep -q '^<!-- side-by-side:begin -->$' "$OUT"; then
+  awk -v block="$BLOCK" '
+    /^<!-- side-by-side:begin -->$/ { while ((getline line < block) > 0) print line; skip = 1; next }
+    /^<!-- side-by-side:end -->$/ { skip = 0; next }
+    !skip' "$OUT" >"$WORK/out.md"
+else
+  awk -v block="$BLOCK" '
+    NR == 1 { print; print ""; while ((getline line < block) > 0) print line; next }
+    { print }' "$OUT" >"$WORK/out.md"
+fi
+cp "$WORK/out.md" "$OUT"
+log "wrote the side-by-side block of $OUT (${SBS_ELAPSED}s)"
