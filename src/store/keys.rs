@@ -1,20 +1,28 @@
 //! The Redis key layout, built in one place.
 //!
 //! Every key of one room shares the hash tag `{CODE}`, so a room lives in one cluster slot
-//! and its scripts stay single-slot. Layout version 1:
+//! and its scripts stay single-slot. Layout version 2:
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes) |
+//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes), `ix` (ms of the last index refresh) |
 //! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::hub::Envelope)s |
-//! | `{prefix}open:{game}` | sorted set | codes of public waiting rooms, scored by creation ms |
+//! | `{prefix}open:{game}` | sorted set | codes of rooms offered to players, scored by index expiry ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
-//! | `{prefix}schema` | string | the layout version, `1` |
+//! | `{prefix}expiry` | sorted set | every room code, scored by index expiry ms |
+//! | `{prefix}schema` | string | the layout version, `2` |
+//!
+//! "Index expiry" is the room's own expiry plus a margin (see
+//! [`IndexClock`](super::IndexClock)): a periodic sweep trims every entry scored below
+//! now, so the indexes hold live rooms plus those that expired within the last margin.
 
 use crate::game::GameKind;
 
 /// Layout version written to `{prefix}schema`.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+/// The layout before index scores were expiry times; migrated at start (see
+/// `migrations-notes/05-bounded-indexes.md`).
+pub const SCHEMA_V1: &str = "1";
 
 /// Key builder for one prefix.
 #[derive(Debug, Clone)]
@@ -58,6 +66,11 @@ impl Keys {
         format!("{}rooms", self.prefix)
     }
 
+    /// Every room code scored by index expiry (the sweep trims `rooms` from it).
+    pub fn expiry(&self) -> String {
+        format!("{}expiry", self.prefix)
+    }
+
     /// The layout version marker.
     pub fn schema(&self) -> String {
         format!("{}schema", self.prefix)
@@ -79,5 +92,6 @@ mod tests {
         );
         assert_eq!(k.code_of_channel("other:room:{K7QXHM}:events"), None);
         assert_eq!(k.open(GameKind::Connect4), "parlor:open:connect4");
+        assert_eq!(k.expiry(), "parlor:expiry");
     }
 }
