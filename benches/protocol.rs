@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 
 use parlor::game::{GameKind, GameState, Outcome};
 use parlor::hub::{Audience, Effect, Envelope};
+use parlor::model::{PlayerRec, RoomDoc, Status};
 use parlor::protocol::{encode, parse_client_message, ServerMsg};
-use parlor::room::model::{PlayerRec, RoomDoc, Status};
 
 const ACTION_FRAME: &str =
     r#"{"type":"action","req":42,"action":{"column":3},"expected_version":17}"#;

@@ -129,6 +129,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Every value of [`kind`](Self::kind).
+    pub const KINDS: [&'static str; 4] = ["timeout", "connection", "conflict", "other"];
+
     /// The bounded metric label for this failure.
     pub fn kind(&self) -> &'static str {
         match self {

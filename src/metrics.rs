@@ -11,6 +11,7 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::error::StoreError;
 use crate::store::RoomStore;
 
 /// Latency buckets for store operations: Redis answers in tens of microseconds locally.
@@ -113,23 +114,148 @@ fn describe() {
     );
 }
 
-/// Reasons a connection or message is refused (the `reason` label).
-pub const REJECT_REASONS: &[&str] = &[
-    "origin",
-    "max_connections",
-    "rate_limited",
-    "flood",
-    "binary",
-    "too_large",
-    "idle",
-    "shutting_down",
-];
+/// Why a connection or message is refused: the `reason` label of
+/// `parlor_ws_rejected_total`. Every value is exported at zero from the start, from
+/// [`ALL`](Self::ALL), so a new reason cannot be forgotten there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectReason {
+    /// Browser `Origin` not allowed.
+    Origin,
+    /// The node holds `--max-connections` already.
+    MaxConnections,
+    /// The client address holds `--max-connections-per-ip` already.
+    PerIp,
+    /// Over the per-connection message rate.
+    RateLimited,
+    /// Far over the rate: the connection is closed.
+    Flood,
+    /// A binary frame.
+    Binary,
+    /// A message over `--max-message-bytes`.
+    TooLarge,
+    /// Silent past the idle timeout.
+    Idle,
+    /// The node is shutting down.
+    ShuttingDown,
+    /// Join and resume refused after too many failed joins.
+    JoinLimited,
+    /// Closed for failed joins past twice the limit.
+    JoinFlood,
+    /// Too slow to read its events.
+    SlowConsumer,
+}
+
+impl RejectReason {
+    /// Every reason, in label order.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::Origin,
+        RejectReason::MaxConnections,
+        RejectReason::PerIp,
+        RejectReason::RateLimited,
+        RejectReason::Flood,
+        RejectReason::Binary,
+        RejectReason::TooLarge,
+        RejectReason::Idle,
+        RejectReason::ShuttingDown,
+        RejectReason::JoinLimited,
+        RejectReason::JoinFlood,
+        RejectReason::SlowConsumer,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Origin => "origin",
+            RejectReason::MaxConnections => "max_connections",
+            RejectReason::PerIp => "per_ip",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::Flood => "flood",
+            RejectReason::Binary => "binary",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Idle => "idle",
+            RejectReason::ShuttingDown => "shutting_down",
+            RejectReason::JoinLimited => "join_limited",
+            RejectReason::JoinFlood => "join_flood",
+            RejectReason::SlowConsumer => "slow_consumer",
+        }
+    }
+}
+
+/// A store operation: the `op` label of `parlor_store_op_duration_seconds` and
+/// `parlor_store_op_errors_total`. Every op × [`StoreError::KINDS`] pair is exported at
+/// zero from the start, from [`ALL`](Self::ALL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreOp {
+    CreateRoom,
+    LoadRoom,
+    UpdateRoom,
+    DeleteRoom,
+    Publish,
+    ClaimOpen,
+    OpenRooms,
+    ListRooms,
+    Subscribe,
+    Unsubscribe,
+    Ping,
+    SweepIndexes,
+    ArmDeadline,
+    DueDeadlines,
+    DisarmDeadline,
+}
+
+impl StoreOp {
+    /// Every operation.
+    pub const ALL: [StoreOp; 15] = [
+        StoreOp::CreateRoom,
+        StoreOp::LoadRoom,
+        StoreOp::UpdateRoom,
+        StoreOp::DeleteRoom,
+        StoreOp::Publish,
+        StoreOp::ClaimOpen,
+        StoreOp::OpenRooms,
+        StoreOp::ListRooms,
+        StoreOp::Subscribe,
+        StoreOp::Unsubscribe,
+        StoreOp::Ping,
+        StoreOp::SweepIndexes,
+        StoreOp::ArmDeadline,
+        StoreOp::DueDeadlines,
+        StoreOp::DisarmDeadline,
+    ];
+
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreOp::CreateRoom => "create_room",
+            StoreOp::LoadRoom => "load_room",
+            StoreOp::UpdateRoom => "update_room",
+            StoreOp::DeleteRoom => "delete_room",
+            StoreOp::Publish => "publish",
+            StoreOp::ClaimOpen => "claim_open",
+            StoreOp::OpenRooms => "open_rooms",
+            StoreOp::ListRooms => "list_rooms",
+            StoreOp::Subscribe => "subscribe",
+            StoreOp::Unsubscribe => "unsubscribe",
+            StoreOp::Ping => "ping",
+            StoreOp::SweepIndexes => "sweep_indexes",
+            StoreOp::ArmDeadline => "arm_deadline",
+            StoreOp::DueDeadlines => "due_deadlines",
+            StoreOp::DisarmDeadline => "disarm_deadline",
+        }
+    }
+}
 
 /// Export the failure counters at zero from the start, so dashboards and alerts see a
 /// series (and a rate of 0) on a healthy node instead of no data.
 fn zero_known_series() {
-    for reason in REJECT_REASONS {
-        counter!("parlor_ws_rejected_total", "reason" => *reason).absolute(0);
+    for reason in RejectReason::ALL {
+        counter!("parlor_ws_rejected_total", "reason" => reason.as_str()).absolute(0);
+    }
+    for op in StoreOp::ALL {
+        for kind in StoreError::KINDS {
+            counter!("parlor_store_op_errors_total", "op" => op.as_str(), "kind" => kind)
+                .absolute(0);
+        }
     }
     counter!("parlor_redis_reconnects_total").absolute(0);
 }
@@ -149,14 +275,14 @@ pub fn render(handle: &PrometheusHandle, store: &dyn RoomStore) -> String {
 }
 
 /// Time one store operation.
-pub fn store_op(op: &'static str, backend: &'static str, took: Duration) {
-    histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend)
+pub fn store_op(op: StoreOp, backend: &'static str, took: Duration) {
+    histogram!("parlor_store_op_duration_seconds", "op" => op.as_str(), "backend" => backend)
         .record(took.as_secs_f64());
 }
 
 /// Count one failed store operation.
-pub fn store_error(op: &'static str, kind: &'static str) {
-    counter!("parlor_store_op_errors_total", "op" => op, "kind" => kind).increment(1);
+pub fn store_error(op: StoreOp, kind: &'static str) {
+    counter!("parlor_store_op_errors_total", "op" => op.as_str(), "kind" => kind).increment(1);
 }
 
 /// Adjust an in-flight counter and return its new value.
@@ -180,8 +306,8 @@ pub fn ws_messages_out(kind: &'static str, n: u64) {
 }
 
 /// A connection or message refused.
-pub fn ws_rejected(reason: &'static str) {
-    counter!("parlor_ws_rejected_total", "reason" => reason).increment(1);
+pub fn ws_rejected(reason: RejectReason) {
+    counter!("parlor_ws_rejected_total", "reason" => reason.as_str()).increment(1);
 }
 
 /// Rooms with local members.

@@ -83,7 +83,10 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
             "parlor_store_op_duration_seconds_count",
             vec!["op=\"create_room\""],
         ),
-        ("parlor_store_op_errors_total", vec!["kind=\"timeout\""]),
+        (
+            "parlor_store_op_errors_total",
+            vec!["op=\"publish\"", "kind=\"timeout\""],
+        ),
         ("parlor_redis_pool_size", vec![]),
         ("parlor_redis_pool_connected", vec![]),
         ("parlor_redis_reconnects_total", vec![]),

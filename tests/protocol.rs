@@ -292,7 +292,7 @@ async fn error_codes(backend: Backend) {
         "illegal_move",
     )
     .await;
-    a.expect_error(json!({"type": "action", "action": "x"}), "illegal_move")
+    a.expect_error(json!({"type": "action", "action": "x"}), "bad_request")
         .await;
     a.expect_error(
         json!({"type": "action", "action": {"cell": 0}, "expected_version": 1}),

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::params::{self, ListQuery, PlayerPath, RoomPath};
-use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::model::RoomDoc;
+use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::state::AppState;
 
 /// A page of rooms.

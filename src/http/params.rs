@@ -8,8 +8,8 @@ use utoipa::IntoParams;
 
 use super::error::ApiError;
 use crate::game::GameKind;
+use crate::model::Status;
 use crate::protocol::{normalize_code, CODE_ALPHABET, CODE_LEN};
-use crate::room::model::Status;
 
 /// Largest page the listing returns.
 pub const MAX_LIMIT: u32 = 200;

@@ -186,9 +186,14 @@ pub fn parse_client_message(text: &str) -> Incoming {
     Incoming { req, msg }
 }
 
-/// Refuse an oversized `action` (other fields are bounded by their own validation).
+/// Refuse an `action` that is not an object (a wrongly typed field: `bad_request`, not
+/// an `illegal_move`) or oversized (other fields are bounded by their own validation).
 fn check_size(msg: ClientMsg) -> Result<ClientMsg, ProtoError> {
     match &msg {
+        ClientMsg::Action { action, .. } if !action.is_object() => Err(ProtoError::new(
+            ErrorCode::BadRequest,
+            "action must be a JSON object",
+        )),
         ClientMsg::Action { action, .. } if !fits(action, MAX_ACTION_BYTES) => Err(
             ProtoError::new(ErrorCode::BadRequest, "action is too large"),
         ),
@@ -329,11 +334,22 @@ mod tests {
         let inc = parse_client_message(&big.to_string());
         assert_eq!(inc.req, Some(3));
         assert_eq!(inc.msg.unwrap_err().code, ErrorCode::BadRequest);
-        let edge = "x".repeat(MAX_ACTION_BYTES - 2);
-        let at_limit = format!(r#"{{"type":"action","action":"{edge}"}}"#);
+        let edge = "x".repeat(MAX_ACTION_BYTES - r#"{"k":""}"#.len());
+        let at_limit = format!(r#"{{"type":"action","action":{{"k":"{edge}"}}}}"#);
         assert!(parse_client_message(&at_limit).msg.is_ok());
-        let over = format!(r#"{{"type":"action","action":"{edge}x"}}"#);
+        let over = format!(r#"{{"type":"action","action":{{"k":"{edge}x"}}}}"#);
         assert_eq!(code(&over), ErrorCode::BadRequest);
+    }
+
+    #[test]
+    fn action_must_be_an_object() {
+        for action in ["null", r#""4""#, "[4]", "4", "true"] {
+            let text = format!(r#"{{"type":"action","action":{action}}}"#);
+            assert_eq!(code(&text), ErrorCode::BadRequest, "{action}");
+        }
+        assert!(parse_client_message(r#"{"type":"action","action":{}}"#)
+            .msg
+            .is_ok());
     }
 
     #[test]

@@ -16,8 +16,8 @@ mod play;
 /// The stored room document, now in [`crate::model`]; kept here for older paths.
 pub use crate::model::room as model;
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
@@ -35,6 +35,9 @@ use crate::store::{CasOutcome, IndexChange, RoomStore};
 
 /// How often a change is retried against fresh state before giving up.
 const MAX_ATTEMPTS: usize = 16;
+
+/// One room's subscription flag, behind the lock that orders its round trips.
+type Subscription = Arc<AsyncMutex<bool>>;
 
 /// A connection's way to receive room events (given to the hub on join).
 #[derive(Debug, Clone)]
@@ -126,9 +129,11 @@ impl Plan {
 pub struct Rooms {
     store: Arc<dyn RoomStore>,
     hub: Hub,
-    /// Rooms this node is subscribed to. An async mutex on purpose: subscribe and
-    /// unsubscribe commands must reach Redis in the order the set changes.
-    subscribed: Arc<AsyncMutex<HashSet<Arc<str>>>>,
+    /// Rooms this node subscribes to, each with its own async lock around its
+    /// subscription flag: subscribe and unsubscribe of one room must reach Redis in the
+    /// order the flag changes, but rooms must not wait for each other's round trips. The
+    /// map itself is behind a `std` mutex held only to find or drop an entry.
+    subscribed: Arc<Mutex<HashMap<Arc<str>, Subscription>>>,
     ttl: Duration,
     /// Whether writes may start from the hub's cached document.
     use_cache: bool,
@@ -215,28 +220,52 @@ impl Rooms {
         if !self.store.is_remote() {
             return Ok(());
         }
-        let mut subscribed = self.subscribed.lock().await;
-        if !subscribed.contains(code) {
+        let flag = self.subscription(code);
+        let mut subscribed = flag.lock().await;
+        if !*subscribed {
             self.store.subscribe(code).await?;
-            subscribed.insert(code.clone());
+            *subscribed = true;
         }
         Ok(())
     }
 
+    /// The subscription flag of a room, created unsubscribed.
+    fn subscription(&self, code: &Arc<str>) -> Subscription {
+        let mut map = self.subscribed.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(code.clone()).or_default().clone()
+    }
+
     /// Unsubscribe from rooms that no longer have local members.
     pub async fn sweep_subscriptions(&self) {
-        let mut subscribed = self.subscribed.lock().await;
-        let idle: Vec<Arc<str>> = subscribed
-            .iter()
-            .filter(|c| !self.hub.has_members(c))
-            .cloned()
-            .collect();
-        for code in idle {
-            match self.store.unsubscribe(&code).await {
-                Ok(()) => {
-                    subscribed.remove(&code);
+        let idle: Vec<(Arc<str>, Subscription)> = {
+            let map = self.subscribed.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter()
+                .filter(|(c, _)| !self.hub.has_members(c))
+                .map(|(c, f)| (c.clone(), f.clone()))
+                .collect()
+        };
+        for (code, flag) in idle {
+            {
+                let mut subscribed = flag.lock().await;
+                // A member may have arrived meanwhile; it attached before it subscribed.
+                if self.hub.has_members(&code) {
+                    continue;
                 }
-                Err(e) => tracing::warn!(error = %e, "unsubscribe failed; will retry"),
+                if *subscribed {
+                    match self.store.unsubscribe(&code).await {
+                        Ok(()) => *subscribed = false,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "unsubscribe failed; will retry");
+                            continue;
+                        }
+                    }
+                }
+            }
+            // Forget the entry unless someone picked it up meanwhile (clones of it are
+            // only made under the map's lock, which we hold).
+            let mut map = self.subscribed.lock().unwrap_or_else(|e| e.into_inner());
+            if Arc::strong_count(&flag) == 2 && flag.try_lock().is_ok_and(|s| !*s) {
+                map.remove(&code);
             }
         }
     }

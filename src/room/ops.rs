@@ -16,11 +16,13 @@ use crate::model::{PlayerRec, RoomDoc, Status};
 use crate::protocol::{
     normalize_code, PlayerInfo, RoomSnapshot, CLOSE_REASON_EMPTY, KICK_REASON_RESUMED,
 };
+use crate::store::offered;
 
 /// How many times `create` draws a new code when the one drawn is taken.
 const CODE_ATTEMPTS: usize = 8;
-/// How many open rooms `quick_join` tries before opening its own.
-const QUICK_JOIN_CANDIDATES: usize = 8;
+/// How many rooms `quick_join` takes off the open index (each try removes a stale or
+/// just-filled entry) before it gives up pairing and keeps a room of its own.
+const QUICK_JOIN_CANDIDATES: usize = 16;
 
 /// The result of joining: what the connection now is, and what to tell it.
 #[derive(Debug)]
@@ -56,6 +58,20 @@ impl Rooms {
         private: bool,
         turn_secs: Option<u32>,
     ) -> Result<Joined, ProtoError> {
+        self.open_room(conn, game, name, private, turn_secs, true)
+            .await
+    }
+
+    /// Open a room and seat the creator; `listed`: put it on the open index at once.
+    async fn open_room(
+        &self,
+        conn: &ConnHandle,
+        game: GameKind,
+        name: String,
+        private: bool,
+        turn_secs: Option<u32>,
+        listed: bool,
+    ) -> Result<Joined, ProtoError> {
         if !self.games.contains(game) {
             return Err(ErrorCode::UnknownGame.into());
         }
@@ -81,7 +97,12 @@ impl Rooms {
             };
             seat_player(&mut doc, &player_id, &name, &token)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;
-            match self.store.create(&doc).await {
+            let created = if listed {
+                self.store.create(&doc).await
+            } else {
+                self.store.create_unlisted(&doc).await
+            };
+            match created {
                 Ok(true) => {
                     let doc = Arc::new(doc);
                     self.hub.remember(doc.clone());
@@ -108,14 +129,35 @@ impl Rooms {
         name: String,
         spectate: bool,
     ) -> Result<Joined, ProtoError> {
+        self.join_as(conn, code, name, spectate, false).await
+    }
+
+    /// Join a room; `offered_only`: take a seat only where [`offered`] holds (quick play),
+    /// else answer `room_full`.
+    async fn join_as(
+        &self,
+        conn: &ConnHandle,
+        code: &str,
+        name: String,
+        spectate: bool,
+        offered_only: bool,
+    ) -> Result<Joined, ProtoError> {
         let code = normalize_code(code)?;
+        // A code that names no room costs one read, not a subscription.
+        let found = self.current(&code, true).await?;
+        if offered_only && !offered(&found) {
+            return Err(ErrorCode::RoomFull.into());
+        }
         let player_id = ids::player_id();
         let token = (!spectate).then(|| ids::session_token(&code));
         // The seat is known once the join is written; until then the member is shown
         // what a spectator sees, never more.
         let key = self.attach(&code, conn, &player_id, 1, None).await?;
+        // The room has a local member now, so the read above can serve the write.
+        self.hub.remember(found);
         let result = self
             .mutate(&code, |doc| match &token {
+                Some(_) if offered_only && !offered(doc) => Err(ErrorCode::RoomFull.into()),
                 Some(token) => {
                     let started = seat_player(doc, &player_id, &name, token)?;
                     let info = doc.player(&player_id).map(PlayerRec::info);
@@ -156,26 +198,91 @@ impl Rooms {
         }
     }
 
-    /// Join the oldest public waiting room of `game` with a free seat, or open one.
+    /// Sit down with a player who is waiting for a game of `game`, or open a room and wait.
+    ///
+    /// Players arriving together must pair with each other, on one node or many, so the
+    /// choice goes through the store's atomic [`claim_open`](crate::store::RoomStore::claim_open):
+    /// first take a waiting room off the open index; if there is none, open an unlisted
+    /// room, then either list it or, when someone listed theirs meanwhile, take that one
+    /// and give the new room up. Seats are taken under compare-and-set as always, so a
+    /// room is never overbooked, and only rooms with a connected player are offered.
     pub async fn quick_join(
         &self,
         conn: &ConnHandle,
         game: GameKind,
         name: String,
     ) -> Result<Joined, ProtoError> {
-        let candidates = self
-            .store
-            .open_rooms(Some(game), QUICK_JOIN_CANDIDATES)
-            .await?;
-        for doc in candidates {
-            match self.join(conn, &doc.code, name.clone(), false).await {
-                Ok(j) => return Ok(j),
-                // Someone else took the seat, or the room just went: try the next one.
-                Err(e) if matches!(e.code, ErrorCode::RoomFull | ErrorCode::RoomNotFound) => {}
-                Err(e) => return Err(e),
+        for _ in 0..QUICK_JOIN_CANDIDATES {
+            let Some(code) = self.store.claim_open(game, None).await? else {
+                break;
+            };
+            if let Some(j) = self.take_seat(conn, &code, &name).await? {
+                return Ok(j);
             }
         }
-        self.create(conn, game, name, false).await
+        let own = self
+            .open_room(conn, game, name.clone(), false, None, false)
+            .await?;
+        for _ in 0..QUICK_JOIN_CANDIDATES {
+            let claimed = match self
+                .store
+                .claim_open(game, Some(&own.membership.code))
+                .await
+            {
+                Ok(Some(code)) => code,
+                Ok(None) => return Ok(own),
+                Err(e) => {
+                    self.give_up(conn, &own.membership).await;
+                    return Err(e.into());
+                }
+            };
+            match self.take_seat(conn, &claimed, &name).await {
+                Ok(Some(j)) => {
+                    self.give_up(conn, &own.membership).await;
+                    return Ok(j);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.give_up(conn, &own.membership).await;
+                    return Err(e);
+                }
+            }
+        }
+        // Every room taken went away before we sat down: keep ours, unlisted until its
+        // next index refresh lists it.
+        tracing::debug!("quick play kept an unlisted room after {QUICK_JOIN_CANDIDATES} tries");
+        Ok(own)
+    }
+
+    /// Take a seat in a room from the open index; `None` when it filled, emptied or went.
+    async fn take_seat(
+        &self,
+        conn: &ConnHandle,
+        code: &str,
+        name: &str,
+    ) -> Result<Option<Joined>, ProtoError> {
+        match self
+            .join_as(conn, code, name.to_string(), false, true)
+            .await
+        {
+            Ok(j) => Ok(Some(j)),
+            Err(e) if matches!(e.code, ErrorCode::RoomFull | ErrorCode::RoomNotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drop the room quick play opened and no longer needs (nobody else ever saw it).
+    async fn give_up(&self, conn: &ConnHandle, m: &Membership) {
+        self.hub.detach(&m.code, conn.id);
+        let result = self
+            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None)))
+            .await;
+        if let Err(e) = result {
+            tracing::debug!(
+                code = e.code.as_str(),
+                "could not drop a spare quick-play room"
+            );
+        }
     }
 
     /// Reclaim a seat with a session token.

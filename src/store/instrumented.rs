@@ -13,7 +13,7 @@ use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Envelope;
-use crate::metrics as m;
+use crate::metrics::{self as m, StoreOp};
 use crate::model::RoomDoc;
 
 /// A store that records metrics around another one and enforces the op timeout.
@@ -35,7 +35,7 @@ impl Instrumented {
 
     async fn run<T>(
         &self,
-        op: &'static str,
+        op: StoreOp,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let backend = self.inner.backend();
@@ -67,11 +67,25 @@ impl RoomStore for Instrumented {
     }
 
     async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
-        self.run("create_room", self.inner.create(doc)).await
+        self.run(StoreOp::CreateRoom, self.inner.create(doc)).await
+    }
+
+    async fn create_unlisted(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
+        self.run(StoreOp::CreateRoom, self.inner.create_unlisted(doc))
+            .await
+    }
+
+    async fn claim_open(
+        &self,
+        game: GameKind,
+        offer: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        self.run(StoreOp::ClaimOpen, self.inner.claim_open(game, offer))
+            .await
     }
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
-        self.run("load_room", self.inner.load(code)).await
+        self.run(StoreOp::LoadRoom, self.inner.load(code)).await
     }
 
     async fn update(
@@ -82,20 +96,25 @@ impl RoomStore for Instrumented {
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
         let result = self
-            .run("update_room", self.inner.update(expected, doc, env, index))
+            .run(
+                StoreOp::UpdateRoom,
+                self.inner.update(expected, doc, env, index),
+            )
             .await;
         if let Ok(CasOutcome::Conflict(_)) = &result {
-            m::store_error("update_room", "conflict");
+            m::store_error(StoreOp::UpdateRoom, "conflict");
         }
         result
     }
 
     async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        self.run("delete_room", self.inner.delete(code, env)).await
+        self.run(StoreOp::DeleteRoom, self.inner.delete(code, env))
+            .await
     }
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        self.run("publish", self.inner.publish(code, env)).await
+        self.run(StoreOp::Publish, self.inner.publish(code, env))
+            .await
     }
 
     async fn open_rooms(
@@ -103,25 +122,27 @@ impl RoomStore for Instrumented {
         game: Option<GameKind>,
         limit: usize,
     ) -> Result<Vec<RoomDoc>, StoreError> {
-        self.run("open_rooms", self.inner.open_rooms(game, limit))
+        self.run(StoreOp::OpenRooms, self.inner.open_rooms(game, limit))
             .await
     }
 
     async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError> {
-        self.run("list_rooms", self.inner.list_rooms(cursor, limit))
+        self.run(StoreOp::ListRooms, self.inner.list_rooms(cursor, limit))
             .await
     }
 
     async fn subscribe(&self, code: &str) -> Result<(), StoreError> {
-        self.run("subscribe", self.inner.subscribe(code)).await
+        self.run(StoreOp::Subscribe, self.inner.subscribe(code))
+            .await
     }
 
     async fn unsubscribe(&self, code: &str) -> Result<(), StoreError> {
-        self.run("unsubscribe", self.inner.unsubscribe(code)).await
+        self.run(StoreOp::Unsubscribe, self.inner.unsubscribe(code))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.run("ping", self.inner.ping()).await
+        self.run(StoreOp::Ping, self.inner.ping()).await
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {
@@ -140,7 +161,7 @@ impl RoomStore for Instrumented {
     }
 
     async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
-        self.run("arm_deadline", self.inner.arm_deadline(code, at))
+        self.run(StoreOp::ArmDeadline, self.inner.arm_deadline(code, at))
             .await
     }
 
@@ -149,12 +170,15 @@ impl RoomStore for Instrumented {
         now: u64,
         limit: usize,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.run("due_deadlines", self.inner.due_deadlines(now, limit))
+        self.run(StoreOp::DueDeadlines, self.inner.due_deadlines(now, limit))
             .await
     }
 
     async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
-        self.run("disarm_deadline", self.inner.disarm_deadline(code, at))
-            .await
+        self.run(
+            StoreOp::DisarmDeadline,
+            self.inner.disarm_deadline(code, at),
+        )
+        .await
     }
 }

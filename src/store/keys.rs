@@ -1,16 +1,21 @@
 //! The Redis key layout, built in one place.
 //!
 //! Every key of one room shares the hash tag `{CODE}`, so a room lives in one cluster slot
-//! and its scripts stay single-slot. Layout version 1:
+//! and its scripts stay single-slot. Layout version 2:
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes) |
+//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes), `ix` (ms of the last index refresh) |
 //! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::hub::Envelope)s |
-//! | `{prefix}open:{game}` | sorted set | codes of public waiting rooms, scored by creation ms |
+//! | `{prefix}open:{game}` | sorted set | codes of rooms offered to players, scored by index expiry ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
-//! | `{prefix}schema` | string | the layout version, `1` |
+//! | `{prefix}expiry` | sorted set | every room code, scored by index expiry ms |
 //! | `{prefix}deadlines` | sorted set | turn-clock entries `CODE:ms`, scored by the deadline ms |
+//! | `{prefix}schema` | string | the layout version, `2` |
+//!
+//! "Index expiry" is the room's own expiry plus a margin (see
+//! [`IndexClock`](super::IndexClock)): a periodic sweep trims every entry scored below
+//! now, so the indexes hold live rooms plus those that expired within the last margin.
 //!
 //! The deadline index is one key on purpose: every node polls it, so in a cluster it
 //! must be one slot that every node reaches (it is not tied to any room's slot).
@@ -18,7 +23,10 @@
 use crate::game::GameKind;
 
 /// Layout version written to `{prefix}schema`.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
+/// The layout before index scores were expiry times; migrated at start (see
+/// `migrations-notes/05-bounded-indexes.md`).
+pub const SCHEMA_V1: &str = "1";
 
 /// Key builder for one prefix.
 #[derive(Debug, Clone)]
@@ -78,6 +86,11 @@ impl Keys {
         Some((code.to_string(), at.parse().ok()?))
     }
 
+    /// Every room code scored by index expiry (the sweep trims `rooms` from it).
+    pub fn expiry(&self) -> String {
+        format!("{}expiry", self.prefix)
+    }
+
     /// The layout version marker.
     pub fn schema(&self) -> String {
         format!("{}schema", self.prefix)
@@ -105,5 +118,6 @@ mod tests {
         let parsed = Keys::parse_deadline_member(&member);
         assert_eq!(parsed, Some(("K7QXHM".to_string(), 1_700_000_000_123)));
         assert_eq!(Keys::parse_deadline_member("K7QXHM:x"), None);
+        assert_eq!(k.expiry(), "parlor:expiry");
     }
 }

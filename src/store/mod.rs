@@ -13,6 +13,8 @@ pub mod memory;
 pub mod redis;
 mod scripts;
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use async_trait::async_trait;
 
 pub use instrumented::Instrumented;
@@ -56,12 +58,60 @@ pub enum IndexChange {
 impl IndexChange {
     /// What to do to the open-room index when a room goes from `before` to `after`.
     pub fn between(before: &RoomDoc, after: &RoomDoc) -> Self {
-        match (before.is_open(), after.is_open()) {
+        match (offered(before), offered(after)) {
             (false, true) => IndexChange::Open,
             (true, false) => IndexChange::Close,
             _ => IndexChange::Keep,
         }
     }
+}
+
+/// Whether `quick_join` and `list_rooms` may offer this room: public, waiting, a free
+/// seat, and somebody there to play with. A room whose seated players all dropped stays
+/// resumable, but a newcomer must not sit down against empty chairs.
+pub fn offered(doc: &RoomDoc) -> bool {
+    doc.is_open() && doc.players.iter().any(|p| p.connected)
+}
+
+/// How index entries are scored and how often a room refreshes its own.
+///
+/// An index entry is scored by the time the *entry* expires: the room's expiry plus
+/// [`refresh`](Self::refresh). A room refreshes its entries on a write at most once per
+/// `refresh` (so a move stays one round trip), and every write in between pushes the room's
+/// expiry by less than `refresh`: an entry therefore never expires before its room. A sweep
+/// every [`refresh`](Self::refresh) trims entries scored below now, so an index holds its
+/// live rooms plus those that expired within the last two periods.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexClock {
+    ttl: Duration,
+    refresh: Duration,
+}
+
+impl IndexClock {
+    /// The clock for rooms that expire `ttl` after their last change.
+    pub fn new(ttl: Duration) -> Self {
+        IndexClock {
+            ttl,
+            refresh: (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+        }
+    }
+
+    /// Least time between two index refreshes of one room; also the sweep period.
+    pub fn refresh(&self) -> Duration {
+        self.refresh
+    }
+
+    /// The score of an entry written at `now_ms`.
+    pub fn score(&self, now_ms: i64) -> f64 {
+        (now_ms + self.ttl.as_millis() as i64 + self.refresh.as_millis() as i64) as f64
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch (index scores are shared by every node).
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Pool and connection figures for metrics (Redis only).
@@ -89,6 +139,20 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Store a new room unless its code is taken. `false`: pick another code.
     async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError>;
 
+    /// Store a new room like [`create`](Self::create), but keep it off the open-room
+    /// index: `quick_join` lists it later with [`claim_open`](Self::claim_open).
+    async fn create_unlisted(&self, doc: &RoomDoc) -> Result<bool, StoreError>;
+
+    /// Atomically take the oldest room on the open index of `game` (other than the room
+    /// `offer`) off it and return its code; when there is none and `offer` is given, list
+    /// that room instead and return `None`. Players looking for a game at the same moment
+    /// thereby pair up: of two, one lists its room and the other takes it.
+    async fn claim_open(
+        &self,
+        game: GameKind,
+        offer: Option<&str>,
+    ) -> Result<Option<String>, StoreError>;
+
     /// Read a room.
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError>;
 
@@ -109,7 +173,7 @@ pub trait RoomStore: Send + Sync + 'static {
     /// `false` if the room does not exist.
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError>;
 
-    /// Public rooms waiting for players, oldest first.
+    /// Rooms that may be offered to players ([`offered`]), oldest first.
     async fn open_rooms(
         &self,
         game: Option<GameKind>,

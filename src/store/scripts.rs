@@ -6,10 +6,11 @@
 use fred::types::scripts::Script;
 
 /// Create a room unless its code is taken.
-/// KEYS: room. ARGV: version, doc, ttl. Returns 1 (created) or 0 (taken).
+/// KEYS: room. ARGV: version, doc, ttl, now ms (its first index refresh).
+/// Returns 1 (created) or 0 (taken).
 pub const CREATE: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'doc', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'doc', ARGV[2], 'ix', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 "#;
@@ -17,17 +18,26 @@ return 1
 /// Compare-and-set a room, refresh its TTL and publish the change.
 /// KEYS: room, channel. ARGV: expected version, new version, doc, ttl, envelope head,
 /// envelope tail (the published message is head .. doc .. tail; an empty head publishes
-/// nothing). Returns {2} (applied), {1, current doc} (conflict) or {0} (missing).
+/// nothing), now ms, index refresh period ms. Returns {2, due} (applied; `due` is 1 when
+/// the room's index entries are due for a refresh, which the script then records),
+/// {1, current doc} (conflict) or {0} (missing).
 pub const UPDATE: &str = r#"
 -- HMGET rather than HGET so the commands a script runs never share a name with the ones
 -- the node sends itself (HGET): the benchmark tells them apart by name in commandstats.
-local v = redis.call('HMGET', KEYS[1], 'v')[1]
+local cur = redis.call('HMGET', KEYS[1], 'v', 'ix')
+local v = cur[1]
 if not v then return {0} end
 if v ~= ARGV[1] then return {1, redis.call('HMGET', KEYS[1], 'doc')[1]} end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3])
+local due = 0
+if not cur[2] or tonumber(ARGV[7]) - tonumber(cur[2]) >= tonumber(ARGV[8]) then due = 1 end
+if due == 1 then
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3], 'ix', ARGV[7])
+else
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3])
+end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
-return {2}
+return {2, due}
 "#;
 
 /// Delete a room and tell its members.
@@ -39,11 +49,33 @@ return n
 "#;
 
 /// Publish to an existing room and refresh its TTL (chat).
-/// KEYS: room, channel. ARGV: ttl, envelope. Returns 1, or 0 if the room is gone.
+/// KEYS: room, channel. ARGV: ttl, envelope, now ms, index refresh period ms.
+/// Returns 1, 2 (published and the index entries are due for a refresh, now recorded),
+/// or 0 if the room is gone.
 pub const PUBLISH: &str = r#"
 if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SPUBLISH', KEYS[2], ARGV[2])
-return 1
+local ix = redis.call('HMGET', KEYS[1], 'ix')[1]
+if ix and tonumber(ARGV[3]) - tonumber(ix) < tonumber(ARGV[4]) then return 1 end
+redis.call('HSET', KEYS[1], 'ix', ARGV[3])
+return 2
+"#;
+
+/// Take the oldest live room off an open-room index, or list one.
+/// KEYS: open index. ARGV: now ms, code to list ('' for none), its score.
+/// Returns the code taken, or nil (nothing to take; the given code, if any, is listed).
+/// One key, so the choice is atomic on a cluster too: of two players arriving together,
+/// one lists its room and the other takes it.
+pub const CLAIM: &str = r#"
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, 2)
+for _, code in ipairs(found) do
+  if code ~= ARGV[2] then
+    redis.call('ZREM', KEYS[1], code)
+    return code
+  end
+end
+if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
+return false
 "#;
 
 /// The scripts, hashed once at start; sent with EVALSHA and loaded on `NOSCRIPT`.
@@ -52,6 +84,7 @@ pub struct Scripts {
     pub update: Script,
     pub delete: Script,
     pub publish: Script,
+    pub claim: Script,
 }
 
 impl Scripts {
@@ -61,6 +94,7 @@ impl Scripts {
             update: Script::from_lua(UPDATE),
             delete: Script::from_lua(DELETE),
             publish: Script::from_lua(PUBLISH),
+            claim: Script::from_lua(CLAIM),
         }
     }
 }

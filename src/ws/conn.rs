@@ -165,7 +165,7 @@ async fn serve(
                                     return Exit::Gone;
                                 }
                                 if conn.gate.should_close() {
-                                    m::ws_rejected("join_flood");
+                                    m::ws_rejected(m::RejectReason::JoinFlood);
                                     // The address helps an operator block a guesser upstream.
                                     tracing::info!(
                                         ip = ?conn.gate.ip(),
@@ -178,7 +178,7 @@ async fn serve(
                                 }
                             }
                             Verdict::Limited => {
-                                m::ws_rejected("rate_limited");
+                                m::ws_rejected(m::RejectReason::RateLimited);
                                 let err = ProtoError::from(ErrorCode::RateLimited);
                                 // The refused message's `req` is echoed like any reply.
                                 let req = crate::protocol::parse_client_message(text.as_str()).req;
@@ -187,13 +187,13 @@ async fn serve(
                                 }
                             }
                             Verdict::Flood => {
-                                m::ws_rejected("flood");
+                                m::ws_rejected(m::RejectReason::Flood);
                                 return Exit::Close(close_code::POLICY, "message flood");
                             }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        m::ws_rejected("binary");
+                        m::ws_rejected(m::RejectReason::Binary);
                         return Exit::Close(close_code::UNSUPPORTED, "binary frames are not supported");
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -203,7 +203,7 @@ async fn serve(
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() >= idle_limit {
-                    m::ws_rejected("idle");
+                    m::ws_rejected(m::RejectReason::Idle);
                     return Exit::Close(close_code::AWAY, "no traffic for too long");
                 }
                 if conn.sink.send(Message::Ping(Default::default())).await.is_err() {
@@ -221,7 +221,7 @@ fn read_error(e: axum::Error) -> Exit {
     let inner = e.into_inner();
     match inner.downcast_ref::<WsError>() {
         Some(WsError::Capacity(_)) => {
-            m::ws_rejected("too_large");
+            m::ws_rejected(m::RejectReason::TooLarge);
             Exit::Close(close_code::SIZE, "message too large")
         }
         _ => Exit::Gone,

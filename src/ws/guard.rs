@@ -186,7 +186,7 @@ impl JoinGate {
             (None, Some(Err(d))) => d,
             (None, _) => return Ok(()),
         };
-        m::ws_rejected("join_limited");
+        m::ws_rejected(m::RejectReason::JoinLimited);
         self.strike();
         let secs = wait.as_secs_f64().ceil().max(1.0);
         Err(ProtoError::new(

@@ -123,7 +123,7 @@ async fn dispatch(
             Ok(true)
         }
         ClientMsg::Chat { text } => {
-            validate_chat(&text)?;
+            let text = validate_chat(&text)?;
             let membership = member(conn)?.clone();
             conn.rooms().chat(&membership, &text).await?;
             Ok(true)

@@ -32,15 +32,15 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.shutdown.is_cancelled() {
-        m::ws_rejected("shutting_down");
+        m::ws_rejected(m::RejectReason::ShuttingDown);
         return (StatusCode::SERVICE_UNAVAILABLE, "server is shutting down").into_response();
     }
     if !origin_allowed(&state.cfg, &headers) {
-        m::ws_rejected("origin");
+        m::ws_rejected(m::RejectReason::Origin);
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let Ok(permit) = state.conn_slots.clone().try_acquire_owned() else {
-        m::ws_rejected("max_connections");
+        m::ws_rejected(m::RejectReason::MaxConnections);
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
     let ip = client_ip(

@@ -1,13 +1,16 @@
 //! The Redis backend: a fred pool for commands, a subscriber client for room events.
 //!
 //! Round trips per operation (each is one network exchange with Redis):
-//! - `create`: 1 script, plus 1 for the two index writes, sent together (the indexes live
+//! - `create`: 1 script, plus 1 for the index writes, sent together (the indexes live
 //!   in other slots than the room, so they cannot join the script on a cluster).
 //! - `load`: 1 (`HGET`).
 //! - `update`: 1 script (compare-and-set + TTL + publish). Only when the room enters or
-//!   leaves the open-room index (a seat fills or frees) 1 more for that index.
+//!   leaves the open-room index (a seat fills or frees, the last player drops or comes
+//!   back) or its index entries are due for a refresh (at most once per refresh period,
+//!   see [`indexes`]) 1 more for the index writes, sent together.
+//! - `claim_open` (quick play): 1 script on the open index.
 //! - `delete`: 1 script, plus 1 to drop the code from the room index.
-//! - `publish` (chat): 1 script.
+//! - `publish` (chat): 1 script (plus 1 when the index refresh is due).
 //! - `open_rooms` / `list_rooms`: 1 index read, then 1 batch of `HGET`s sent together.
 //! - `subscribe` / `unsubscribe`: 1 on the subscriber connection.
 //!
@@ -24,10 +27,11 @@
 //!
 //! The code is split by job: [`ops`] implements the store interface, [`events`] relays
 //! room events and restores subscriptions after a reconnect, [`sentinel`] follows a
-//! Sentinel failover.
+//! Sentinel failover, [`indexes`] keeps the room indexes bounded.
 
 mod clock;
 mod events;
+pub mod indexes;
 mod ops;
 mod sentinel;
 
@@ -50,9 +54,9 @@ use fred::types::{Builder, SetOptions};
 use futures_util::future::join_all;
 use tokio::task::JoinHandle;
 
-use super::keys::{Keys, SCHEMA_VERSION};
+use super::keys::{Keys, SCHEMA_V1, SCHEMA_VERSION};
 use super::scripts::Scripts;
-use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
+use super::{now_ms, offered, CasOutcome, IndexChange, IndexClock, PoolStats, RoomPage, RoomStore};
 use crate::config::{mask_url, Config};
 use crate::error::StoreError;
 use crate::game::GameKind;
@@ -87,6 +91,8 @@ pub struct RedisStore {
     subscriber: SubscriberClient,
     keys: Keys,
     ttl_secs: i64,
+    /// How index entries are scored and refreshed.
+    clock: IndexClock,
     scripts: Scripts,
     reconnects: Arc<AtomicU64>,
     /// Connections to the sentinels, for `+switch-master` (Sentinel URLs only).
@@ -143,17 +149,28 @@ impl RedisStore {
             })?;
 
         let keys = Keys::new(&cfg.key_prefix);
-        check_schema(&pool, &keys)
+        let clock = IndexClock::new(cfg.room_ttl());
+        let found = check_schema(&pool, &keys)
             .await
             .map_err(|found| ConnectError::Schema {
                 url: masked.clone(),
                 found,
             })?;
+        if found == SCHEMA_V1 {
+            indexes::migrate_v1(&pool, &keys, clock)
+                .await
+                .map_err(|e| ConnectError::Unreachable {
+                    url: masked.clone(),
+                    deadline_ms: cfg.redis_connect_deadline_ms,
+                    reason: format!("moving indexes to layout {SCHEMA_VERSION}: {}", e.details()),
+                })?;
+        }
 
         let reconnects = Arc::new(AtomicU64::new(0));
         let mut tasks = vec![
             relay_events(&subscriber, keys.clone(), hub.clone()),
             restore_subscriptions(&subscriber, &pool, keys.clone(), hub),
+            indexes::sweep_indexes(&pool, keys.clone(), clock),
         ];
         if let Some((service, _)) = sentinels.first() {
             let switched = Arc::new(std::sync::Mutex::new(String::new()));
@@ -182,6 +199,7 @@ impl RedisStore {
             subscriber,
             keys,
             ttl_secs: cfg.room_ttl_secs as i64,
+            clock,
             scripts: Scripts::new(),
             reconnects,
             sentinels: sentinels.into_iter().map(|(_, c)| c).collect(),
@@ -193,25 +211,6 @@ impl RedisStore {
         // The rooms live in different slots, so these are separate commands, sent at once.
         let reads = codes.iter().map(|c| self.load(c));
         join_all(reads).await.into_iter().collect()
-    }
-
-    async fn index_open(&self, doc: &RoomDoc, change: IndexChange) -> Result<(), StoreError> {
-        let key = self.keys.open(doc.game);
-        let client = self.pool.next();
-        match change {
-            IndexChange::Keep => Ok(()),
-            IndexChange::Open => {
-                let score = created_ms(doc);
-                client
-                    .zadd::<(), _, _>(key, None, None, false, false, (score, doc.code.as_str()))
-                    .await
-                    .map_err(store_err)
-            }
-            IndexChange::Close => client
-                .zrem::<(), _, _>(key, doc.code.as_str())
-                .await
-                .map_err(store_err),
-        }
     }
 }
 
@@ -246,8 +245,9 @@ async fn connect_until(
     }
 }
 
-/// Write the layout marker if absent; refuse a layout we do not know.
-async fn check_schema(pool: &Pool, keys: &Keys) -> Result<(), String> {
+/// Write the layout marker if absent; refuse a layout we do not know. Returns the layout
+/// found (layout 1 is moved over by the caller).
+async fn check_schema(pool: &Pool, keys: &Keys) -> Result<String, String> {
     let client = pool.next();
     let _: Option<String> = client
         .set(
@@ -264,15 +264,10 @@ async fn check_schema(pool: &Pool, keys: &Keys) -> Result<(), String> {
         .await
         .map_err(|e| e.details().to_string())?;
     match found.as_deref() {
-        Some(SCHEMA_VERSION) | None => Ok(()),
+        Some(SCHEMA_VERSION) | None => Ok(SCHEMA_VERSION.to_string()),
+        Some(SCHEMA_V1) => Ok(SCHEMA_V1.to_string()),
         Some(other) => Err(other.to_string()),
     }
-}
-
-fn created_ms(doc: &RoomDoc) -> f64 {
-    chrono::DateTime::parse_from_rfc3339(&doc.created_at)
-        .map(|t| t.timestamp_millis() as f64)
-        .unwrap_or(0.0)
 }
 
 /// What fred says, with [`ErrorKind::Unknown`], when a command finds no connection to

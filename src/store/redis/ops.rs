@@ -14,41 +14,32 @@ impl RoomStore for RedisStore {
     }
 
     async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
-        let json = encode_doc(doc)?;
-        let client = self.pool.next();
-        let created: i64 = self
-            .scripts
-            .create
+        self.create_indexed(doc, true).await
+    }
+
+    async fn create_unlisted(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
+        self.create_indexed(doc, false).await
+    }
+
+    async fn claim_open(
+        &self,
+        game: GameKind,
+        offer: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let now = now_ms();
+        self.scripts
+            .claim
             .evalsha_with_reload(
-                client,
-                vec![self.keys.room(&doc.code)],
-                vec![doc.version.to_string(), json, self.ttl_secs.to_string()],
+                self.pool.next(),
+                vec![self.keys.open(game)],
+                vec![
+                    now.to_string(),
+                    offer.unwrap_or_default().to_string(),
+                    self.clock.score(now).to_string(),
+                ],
             )
             .await
-            .map_err(store_err)?;
-        if created == 0 {
-            return Ok(false);
-        }
-        let all = client.zadd::<(), _, _>(
-            self.keys.all_rooms(),
-            None,
-            None,
-            false,
-            false,
-            (0.0, doc.code.as_str()),
-        );
-        let open = self.index_open(
-            doc,
-            if doc.is_open() {
-                IndexChange::Open
-            } else {
-                IndexChange::Keep
-            },
-        );
-        let (a, b) = tokio::join!(all, open);
-        a.map_err(store_err)?;
-        b?;
-        Ok(true)
+            .map_err(store_err)
     }
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
@@ -83,6 +74,8 @@ impl RoomStore for RedisStore {
                     self.ttl_secs.to_string(),
                     head,
                     tail,
+                    now_ms().to_string(),
+                    self.clock.refresh().as_millis().to_string(),
                 ],
             )
             .await
@@ -90,7 +83,16 @@ impl RoomStore for RedisStore {
         match reply.first().and_then(Value::as_i64) {
             Some(2) => {
                 m::pubsub_message("out");
-                self.index_open(doc, index).await?;
+                let due = reply.get(1).and_then(Value::as_i64) == Some(1);
+                // A due refresh also puts the index right if an earlier index write was lost.
+                let change = match index {
+                    IndexChange::Keep if due && offered(doc) => IndexChange::Open,
+                    IndexChange::Keep if due => IndexChange::Close,
+                    change => change,
+                };
+                if due || change != IndexChange::Keep {
+                    self.reindex(&doc.code, &[doc.game], change, due).await?;
+                }
                 Ok(CasOutcome::Applied)
             }
             Some(1) => {
@@ -116,10 +118,7 @@ impl RoomStore for RedisStore {
             )
             .await
             .map_err(store_err)?;
-        let _: () = client
-            .zrem(self.keys.all_rooms(), code)
-            .await
-            .map_err(store_err)?;
+        self.deindex(code).await?;
         if deleted == 1 {
             m::pubsub_message("out");
         }
@@ -133,14 +132,25 @@ impl RoomStore for RedisStore {
             .evalsha_with_reload(
                 self.pool.next(),
                 vec![self.keys.room(code), self.keys.channel(code)],
-                vec![self.ttl_secs.to_string(), env.encode()],
+                vec![
+                    self.ttl_secs.to_string(),
+                    env.encode(),
+                    now_ms().to_string(),
+                    self.clock.refresh().as_millis().to_string(),
+                ],
             )
             .await
             .map_err(store_err)?;
-        if done == 1 {
-            m::pubsub_message("out");
+        if done == 0 {
+            return Ok(false);
         }
-        Ok(done == 1)
+        m::pubsub_message("out");
+        if done == 2 {
+            // Chat keeps a room alive too; the script does not know the game.
+            self.reindex(code, &GameKind::ALL, IndexChange::Keep, true)
+                .await?;
+        }
+        Ok(true)
     }
 
     async fn open_rooms(
@@ -150,15 +160,14 @@ impl RoomStore for RedisStore {
     ) -> Result<Vec<RoomDoc>, StoreError> {
         let games: Vec<GameKind> = game.map_or_else(GameKind::all, |g| vec![g]);
         let client = self.pool.next();
+        let now = now_ms() as f64;
         let reads = games.iter().map(|g| {
-            client.zrange::<Vec<String>, _, _, _>(
+            client.zrangebyscore::<Vec<String>, _, _, _>(
                 self.keys.open(*g),
-                0,
-                limit as i64 - 1,
-                None,
+                now,
+                "+inf",
                 false,
-                None,
-                false,
+                Some((0, limit as i64)),
             )
         });
         let mut codes = Vec::new();
@@ -169,17 +178,13 @@ impl RoomStore for RedisStore {
         let mut open = Vec::new();
         for (code, doc) in codes.iter().zip(docs) {
             match doc {
-                Some(doc) if doc.is_open() => open.push(doc),
-                // Stale entry (room expired or filled while the index write was lost).
-                Some(doc) => self.index_open(&doc, IndexChange::Close).await?,
-                None => {
-                    for g in &games {
-                        let _: () = client
-                            .zrem(self.keys.open(*g), code.as_str())
-                            .await
-                            .map_err(store_err)?;
-                    }
+                Some(doc) if offered(&doc) => open.push(doc),
+                // Stale entry (the room filled or emptied while the index write was lost).
+                Some(doc) => {
+                    self.reindex(code, &[doc.game], IndexChange::Close, false)
+                        .await?
                 }
+                None => self.deindex(code).await?,
             }
         }
         open.sort_by(|a, b| a.created_at.cmp(&b.created_at));
@@ -211,11 +216,8 @@ impl RoomStore for RedisStore {
                 None => gone.push(code),
             }
         }
-        if !gone.is_empty() {
-            let _: () = client
-                .zrem(self.keys.all_rooms(), gone)
-                .await
-                .map_err(store_err)?;
+        for code in gone {
+            self.deindex(&code).await?;
         }
         Ok(RoomPage { rooms, next_cursor })
     }
@@ -283,5 +285,48 @@ impl RoomStore for RedisStore {
 
     async fn disarm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
         self.zrem_deadline(code, at).await
+    }
+}
+
+impl RedisStore {
+    async fn create_indexed(&self, doc: &RoomDoc, listed: bool) -> Result<bool, StoreError> {
+        let json = encode_doc(doc)?;
+        let client = self.pool.next();
+        let created: i64 = self
+            .scripts
+            .create
+            .evalsha_with_reload(
+                client,
+                vec![self.keys.room(&doc.code)],
+                vec![
+                    doc.version.to_string(),
+                    json,
+                    self.ttl_secs.to_string(),
+                    now_ms().to_string(),
+                ],
+            )
+            .await
+            .map_err(store_err)?;
+        if created == 0 {
+            return Ok(false);
+        }
+        let all = client.zadd::<(), _, _>(
+            self.keys.all_rooms(),
+            None,
+            None,
+            false,
+            false,
+            (0.0, doc.code.as_str()),
+        );
+        let open = if listed && offered(doc) {
+            IndexChange::Open
+        } else {
+            IndexChange::Keep
+        };
+        let games = [doc.game];
+        let (a, b) = tokio::join!(all, self.reindex(&doc.code, &games, open, true));
+        a.map_err(store_err)?;
+        b?;
+        Ok(true)
     }
 }
