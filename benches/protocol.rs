@@ -117,6 +117,7 @@ fn room_doc() -> RoomDoc {
         spectators: 1,
         state: position(GameKind::Connect4, &C4_OPENING),
         first: 0,
+        presence: Default::default(),
     }
 }
 

@@ -117,6 +117,7 @@ pub const REJECT_REASONS: &[&str] = &[
     "too_large",
     "idle",
     "shutting_down",
+    "slow_consumer",
 ];
 
 /// Export the failure counters at zero from the start, so dashboards and alerts see a

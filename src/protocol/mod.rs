@@ -12,4 +12,5 @@ pub use server::{
     encode, frame_kind, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, You, CLOSE_REASON_EMPTY,
     CLOSE_REASON_EXPIRED, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
 };
+pub use server::CLOSE_REASON_GONE;
 pub use validate::{normalize_code, validate_chat, validate_name, CODE_ALPHABET, CODE_LEN};

@@ -8,6 +8,7 @@
 
 mod events;
 pub mod ids;
+mod liveness;
 pub mod model;
 mod operator;
 mod ops;
@@ -129,6 +130,8 @@ pub struct Rooms {
     ttl: Duration,
     /// Whether writes may start from the hub's cached document.
     use_cache: bool,
+    /// This node's id, recorded with the seats and spectators it holds (see `liveness`).
+    node: Arc<str>,
 }
 
 impl Rooms {
@@ -140,7 +143,14 @@ impl Rooms {
             subscribed: Arc::default(),
             ttl,
             use_cache: true,
+            node: Arc::from(""),
         }
+    }
+
+    /// Record seats and spectators as held by node `id` (for node liveness).
+    pub fn with_node(mut self, id: Arc<str>) -> Self {
+        self.node = id;
+        self
     }
 
     /// Turn the write cache off (every change reads the room first).
@@ -171,6 +181,7 @@ impl Rooms {
                 epoch,
                 tx: conn.tx.clone(),
                 kill: conn.kill.clone(),
+                confirmed: false,
             },
         );
         if let Err(e) = self.ensure_subscribed(&key).await {
@@ -270,10 +281,29 @@ impl Rooms {
     pub(crate) async fn mutate(
         &self,
         code: &str,
+        rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
+    ) -> Result<SharedDoc, ProtoError> {
+        self.mutate_from(code, true, rules).await
+    }
+
+    /// [`mutate`](Self::mutate) starting from the stored room, never the cache: for
+    /// changes whose rules may decide to do nothing, which a stale cache would hide.
+    pub(crate) async fn mutate_fresh(
+        &self,
+        code: &str,
+        rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
+    ) -> Result<SharedDoc, ProtoError> {
+        self.mutate_from(code, false, rules).await
+    }
+
+    async fn mutate_from(
+        &self,
+        code: &str,
+        use_cache: bool,
         mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
     ) -> Result<SharedDoc, ProtoError> {
-        let mut base = self.current(code, true).await?;
-        let mut cached = self.use_cache && self.store.is_remote();
+        let mut base = self.current(code, use_cache).await?;
+        let mut cached = use_cache && self.use_cache && self.store.is_remote();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
             let plan = match rules(&mut next) {
@@ -287,7 +317,8 @@ impl Rooms {
                 }
                 Err(e) => return Err(e),
             };
-            if plan.write == Write::Skip {
+            let write = plan.write;
+            if write == Write::Skip {
                 return Ok(base);
             }
             next.version = base.version + 1;
@@ -302,15 +333,20 @@ impl Rooms {
                     .map(|(aud, ev)| (*aud, ev.render(&next)))
                     .collect(),
             };
-            if plan.write == Write::Delete {
-                self.store.delete(code, &env).await?;
-                return Ok(Arc::new(next));
-            }
-            let index = IndexChange::between(&base, &next);
-            match self.store.update(base.version, &next, &env, index).await? {
+            // A delete is a compare-and-set like any write: decided on a document that
+            // has moved on (someone joined meanwhile), it must re-run on the fresh one.
+            let outcome = if write == Write::Delete {
+                self.store.delete_at(code, base.version, &env).await?
+            } else {
+                let index = IndexChange::between(&base, &next);
+                self.store.update(base.version, &next, &env, index).await?
+            };
+            match outcome {
                 CasOutcome::Applied => {
                     let doc = Arc::new(next);
-                    self.hub.remember(doc.clone());
+                    if write == Write::Update {
+                        self.hub.remember(doc.clone());
+                    }
                     return Ok(doc);
                 }
                 CasOutcome::Conflict(fresh) => {

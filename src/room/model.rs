@@ -3,6 +3,7 @@
 //! One [`RoomDoc`] is the whole truth about a room: the store keeps it as JSON beside its
 //! version, every change replaces it under compare-and-set, and snapshots are views of it.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,29 @@ pub struct RoomDoc {
     pub state: GameState,
     /// Seat that moved first in the current game (rematches alternate it).
     pub first: Seat,
+    /// Which node holds each seat's socket and each node's spectators, so that when a
+    /// node dies another can mark its players offline and stop counting its spectators.
+    #[serde(default, skip_serializing_if = "Presence::is_empty")]
+    pub presence: Presence,
+}
+
+/// Where a room's members are connected (node ids). Never shown to clients.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Presence {
+    /// Player id → the node holding its seat's socket.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seats: BTreeMap<String, String>,
+    /// Node → how many of the room's spectators it holds. Spectators counted before
+    /// nodes recorded this are in the total but in no entry here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub watchers: BTreeMap<String, u32>,
+}
+
+impl Presence {
+    /// Nothing recorded (the field is then left out of the stored document).
+    pub fn is_empty(&self) -> bool {
+        self.seats.is_empty() && self.watchers.is_empty()
+    }
 }
 
 /// A shared, immutable room document.

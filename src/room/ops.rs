@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::events::Event;
 use super::ids;
-use super::model::{PlayerRec, RoomDoc, Status};
+use super::model::{PlayerRec, Presence, RoomDoc, Status};
 use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
@@ -59,14 +59,17 @@ impl Rooms {
                 spectators: 0,
                 state: game.new_state(0),
                 first: 0,
+                presence: Presence::default(),
             };
-            seat_player(&mut doc, &player_id, &name, &token)?;
+            seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
             let key = self.attach(&code, conn, &player_id, 1).await?;
             match self.store.create(&doc).await {
                 Ok(true) => {
                     let doc = Arc::new(doc);
                     self.hub.remember(doc.clone());
-                    return Ok(joined(key, &doc, &player_id, Some(token)));
+                    let j = joined(key, &doc, &player_id, Some(token));
+                    self.confirm(conn, &j);
+                    return Ok(j);
                 }
                 Ok(false) => self.hub.detach(&code, conn.id),
                 Err(e) => {
@@ -96,7 +99,7 @@ impl Rooms {
         let result = self
             .mutate(&code, |doc| match &token {
                 Some(token) => {
-                    let started = seat_player(doc, &player_id, &name, token)?;
+                    let started = seat_player(doc, &player_id, &name, token, &self.node)?;
                     let info = doc.player(&player_id).map(PlayerRec::info);
                     let mut frames = Vec::new();
                     if let Some(info) = info {
@@ -109,6 +112,8 @@ impl Rooms {
                 }
                 None => {
                     doc.spectators = doc.spectators.saturating_add(1);
+                    let watching = doc.presence.watchers.entry(self.node.to_string());
+                    *watching.or_default() += 1;
                     let info = spectator_info(&player_id, &name);
                     Ok(Plan::update(vec![(
                         Audience::All,
@@ -125,6 +130,7 @@ impl Rooms {
                     j.membership.name = name;
                     j.membership.epoch = 0;
                 }
+                self.confirm(conn, &j);
                 Ok(j)
             }
             Err(e) => {
@@ -180,6 +186,8 @@ impl Rooms {
                 p.epoch += 1;
                 p.connected = true;
                 let epoch = p.epoch;
+                let node = self.node.to_string();
+                doc.presence.seats.insert(player_id.clone(), node);
                 Ok(Plan {
                     frames: vec![
                         (Audience::Target, Event::Kicked(KICK_REASON_RESUMED)),
@@ -199,12 +207,7 @@ impl Rooms {
         match result {
             Ok(doc) => {
                 let j = joined(key, &doc, &player_id, Some(token.to_string()));
-                self.hub.update_member(
-                    &code,
-                    conn.id,
-                    j.membership.player_id.clone(),
-                    j.membership.epoch,
-                );
+                self.confirm(conn, &j);
                 Ok(j)
             }
             Err(e) => {
@@ -217,10 +220,18 @@ impl Rooms {
         }
     }
 
+    /// Record in the hub what a connection now is in its room (its epoch; 0 for a
+    /// spectator), once the change admitting it is written.
+    fn confirm(&self, conn: &ConnHandle, j: &Joined) {
+        let m = &j.membership;
+        self.hub
+            .update_member(&m.code, conn.id, m.player_id.clone(), m.epoch);
+    }
+
     /// Give up the seat (or stop watching).
     pub async fn leave(&self, conn: &ConnHandle, m: &Membership) -> Result<(), ProtoError> {
         let result = self
-            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None)))
+            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None, &self.node)))
             .await;
         self.hub.detach(&m.code, conn.id);
         match result {
@@ -237,7 +248,7 @@ impl Rooms {
         let result = self
             .mutate(&m.code, |doc| {
                 if m.role == Role::Spectator {
-                    return Ok(plan_departure(doc, m, None));
+                    return Ok(plan_departure(doc, m, None, &self.node));
                 }
                 match doc.player_mut(&m.player_id) {
                     // Only the socket that holds the seat now may mark it offline.
@@ -267,6 +278,7 @@ fn seat_player(
     player_id: &str,
     name: &str,
     token: &str,
+    node: &str,
 ) -> Result<bool, ProtoError> {
     let seat = doc.free_seat().ok_or(ErrorCode::RoomFull)?;
     doc.players.push(PlayerRec {
@@ -278,6 +290,9 @@ fn seat_player(
         epoch: 1,
     });
     doc.players.sort_by_key(|p| p.seat);
+    doc.presence
+        .seats
+        .insert(player_id.to_string(), node.to_string());
     if doc.free_seat().is_none() {
         doc.status = Status::Playing;
         doc.state = doc.game.new_state(doc.first);
@@ -286,15 +301,17 @@ fn seat_player(
     Ok(false)
 }
 
-/// The change for a member leaving (or being kicked, with `kick_reason`).
+/// The change for a member leaving (or being kicked, with `kick_reason`); `node` is the
+/// node holding its socket.
 pub(super) fn plan_departure(
     doc: &mut RoomDoc,
     m: &Membership,
     kick_reason: Option<&'static str>,
+    node: &str,
 ) -> Plan {
     let left = Event::PlayerLeft(m.player_id.to_string());
     if m.role == Role::Spectator {
-        doc.spectators = doc.spectators.saturating_sub(1);
+        uncount_spectator(doc, node);
         return Plan::update(vec![(Audience::All, left)]);
     }
     let before = doc.players.len();
@@ -302,6 +319,7 @@ pub(super) fn plan_departure(
     if doc.players.len() == before {
         return Plan::skip();
     }
+    doc.presence.seats.remove(&*m.player_id);
     let mut frames = Vec::new();
     let mut effect = Effect::None;
     if let Some(reason) = kick_reason {
@@ -331,6 +349,22 @@ pub(super) fn plan_departure(
         effect,
         write: Write::Update,
     }
+}
+
+/// One spectator of `node` stops watching. If the count no longer has it (a node
+/// declared dead already dropped it), nothing changes.
+fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
+    let watchers = &mut doc.presence.watchers;
+    let attributed: u32 = watchers.values().sum();
+    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
+        *n -= 1;
+        if *n == 0 {
+            watchers.remove(node);
+        }
+    } else if doc.spectators <= attributed {
+        return;
+    }
+    doc.spectators = doc.spectators.saturating_sub(1);
 }
 
 pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {

@@ -94,6 +94,21 @@ impl RoomStore for Instrumented {
         self.run("delete_room", self.inner.delete(code, env)).await
     }
 
+    async fn delete_at(
+        &self,
+        code: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<CasOutcome, StoreError> {
+        let result = self
+            .run("delete_room", self.inner.delete_at(code, expected, env))
+            .await;
+        if let Ok(CasOutcome::Conflict(_)) = &result {
+            m::store_error("delete_room", "conflict");
+        }
+        result
+    }
+
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         self.run("publish", self.inner.publish(code, env)).await
     }
@@ -122,6 +137,24 @@ impl RoomStore for Instrumented {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.run("ping", self.inner.ping()).await
+    }
+
+    async fn heartbeat(
+        &self,
+        node: &str,
+        ttl: Duration,
+        rooms: &[Arc<str>],
+    ) -> Result<bool, StoreError> {
+        self.run("heartbeat", self.inner.heartbeat(node, ttl, rooms))
+            .await
+    }
+
+    async fn dead_nodes(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        self.run("heartbeat", self.inner.dead_nodes()).await
+    }
+
+    async fn forget_node(&self, node: &str) -> Result<(), StoreError> {
+        self.run("heartbeat", self.inner.forget_node(node)).await
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {

@@ -10,6 +10,8 @@
 //! | `{prefix}open:{game}` | sorted set | codes of public waiting rooms, scored by creation ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
 //! | `{prefix}schema` | string | the layout version, `1` |
+//! | `{prefix}nodes` | sorted set | node ids, scored by when their heartbeat lapses (ms) |
+//! | `{prefix}node:{id}:rooms` | string | codes of the rooms the node has members in |
 
 use crate::game::GameKind;
 
@@ -56,6 +58,16 @@ impl Keys {
     /// The index of all rooms.
     pub fn all_rooms(&self) -> String {
         format!("{}rooms", self.prefix)
+    }
+
+    /// The liveness registry: node ids scored by when their heartbeat lapses (ms).
+    pub fn nodes(&self) -> String {
+        format!("{}nodes", self.prefix)
+    }
+
+    /// The rooms a node last reported having members in (comma separated codes).
+    pub fn node_rooms(&self, node: &str) -> String {
+        format!("{}node:{}:rooms", self.prefix, node)
     }
 
     /// The layout version marker.
