@@ -6,6 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use common::node::NodeProcess;
@@ -99,20 +100,80 @@ impl RedisConn {
     }
 }
 
-/// The relay that carries room events from Redis to a node's sockets falls behind (a
-/// burst of 100 000 messages on the room's channel, far beyond its buffer) and drops
-/// some, among them a real move. The node notices, re-reads the room and sends the
-/// opponent the move (as a `resync`): the game is not stuck.
+/// A node whose log output blocks (a log pipe nobody drains, as a stuck log shipper
+/// would leave it): its relay of room events, which logs each undecodable message, stops
+/// inside a log write, so room events pile up behind it.
+struct BlockedLogNode {
+    port: u16,
+    child: Child,
+    log: Option<ChildStdout>,
+}
+
+impl BlockedLogNode {
+    async fn spawn(redis_url: &str) -> BlockedLogNode {
+        let port = common::free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--redis-url", redis_url, "--admin-token", "t"])
+            .args(["--rate-limit-per-sec", "0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn parlor");
+        let log = child.stdout.take();
+        common::wait_healthy(port).await;
+        BlockedLogNode { port, child, log }
+    }
+
+    /// Start draining the log: the node's logging, and so its relay, go on.
+    fn drain_log(&mut self) {
+        if let Some(mut log) = self.log.take() {
+            std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+        }
+    }
+}
+
+impl Drop for BlockedLogNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The relay that carries room events from Redis to a node's sockets falls behind (here:
+/// it is stuck in a log write while a burst of 100 000 junk messages, far beyond its
+/// buffer, arrives on the room's channel) and loses some, among them a real move. The
+/// node notices, re-reads the room and sends the opponent the move (as a `resync`): the
+/// game is not stuck.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
     let redis = RedisServer::start();
+    // Redis never cuts a slow subscriber here: the loss must come from the relay itself.
+    let unlimited = redis.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0"]);
+    assert_eq!(unlimited, "OK");
     let n1 = NodeProcess::spawn(&redis.url(), &[]).await;
-    let n2 = NodeProcess::spawn(&redis.url(), &[]).await;
+    let mut n2 = BlockedLogNode::spawn(&redis.url()).await;
     let mut a = n1.client().await;
-    let mut b = n2.client().await;
+    let mut b = Client::connect(&format!("ws://127.0.0.1:{}/ws", n2.port)).await;
     let sa = a.create("tictactoe", "alice").await;
+    // A client is listed as pubsub once it subscribed: node 1's now, node 2's after Bob.
+    let mut admin = RedisConn::open(redis.port);
+    let before = admin.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]);
     b.join(&sa.room, "bob").await;
     a.state_at(2).await;
+    let after = admin.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]);
+    let n2_sub = after
+        .lines()
+        .find(|l| !l.is_empty() && !before.contains(l.split(' ').next().unwrap_or("?")))
+        .map(str::to_string)
+        .expect("node 2's subscriber");
+    let n2_port = field(&n2_sub, "addr")
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .expect("subscriber port");
+    let n2_id = field(&n2_sub, "id").to_string();
 
     let channel = format!("parlor:room:{{{}}}:events", sa.room);
     let port = redis.port;
@@ -120,14 +181,19 @@ async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
         let channel = channel.clone();
         tokio::task::spawn_blocking(move || RedisConn::open(port).junk(&channel, n))
     };
-    // Bob's node is frozen while the messages pile up, so when it thaws its relay meets
-    // them all at once, far more than it buffers.
-    n2.pause(true);
     burst(30_000).await.expect("first burst");
     a.act(json!({"cell": 4})).await;
     state_or_resync(&mut a, 3).await;
     burst(70_000).await.expect("second burst");
-    n2.pause(false);
+    // Only once node 2 has read everything (nothing left in Redis's output buffer or in
+    // either kernel's socket buffers) is the move surely overwritten in its relay's buffer.
+    common::eventually("node 2 read the whole burst", || {
+        let list = admin.cmd(&["CLIENT", "LIST", "ID", &n2_id]);
+        let sent = field(&list, "omem") == "0";
+        async move { sent && socket_queues_empty(port, n2_port) }
+    })
+    .await;
+    n2.drain_log();
 
     let seen = state_or_resync(&mut b, 3).await;
     assert_eq!(seen["state"]["board"][4], 0, "bob sees alice's move: {seen}");
@@ -174,6 +240,31 @@ async fn a_room_deleted_while_a_subscriber_was_away_is_closed_for_its_members() 
     assert_eq!(closed["room"], sa.room.as_str(), "{closed}");
     a.expect_error(json!({"type": "chat", "text": "hello?"}), "not_in_room")
         .await;
+}
+
+/// A `name=value` field of a `CLIENT LIST` line.
+fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    line.split(' ')
+        .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or_default()
+}
+
+/// Whether both ends of the loopback TCP connection between Redis (`server`) and a
+/// client port have nothing queued (Linux `/proc/net/tcp`: `tx_queue:rx_queue`).
+fn socket_queues_empty(server: u16, client: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let (srv, cli) = (format!(":{server:04X}"), format!(":{client:04X}"));
+    let ends: Vec<&str> = table
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let (local, remote) = (*cols.get(1)?, *cols.get(2)?);
+            let ours = (local.ends_with(&srv) && remote.ends_with(&cli))
+                || (local.ends_with(&cli) && remote.ends_with(&srv));
+            ours.then_some(*cols.get(4)?)
+        })
+        .collect();
+    ends.len() == 2 && ends.iter().all(|q| *q == "00000000:00000000")
 }
 
 /// The id of the only client in a `CLIENT LIST` reply.
