@@ -13,6 +13,7 @@ pub mod model;
 mod operator;
 mod ops;
 mod play;
+mod settle;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use events::Event;
 pub use ops::Joined;
+use settle::Unsure;
 
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::Seat;
@@ -304,6 +306,8 @@ impl Rooms {
     ) -> Result<SharedDoc, ProtoError> {
         let mut base = self.current(code, use_cache).await?;
         let mut cached = use_cache && self.use_cache && self.store.is_remote();
+        // Writes whose outcome is unknown (timed out): any of them may have applied.
+        let mut unsure = Unsure::default();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
             let plan = match rules(&mut next) {
@@ -335,13 +339,27 @@ impl Rooms {
             };
             // A delete is a compare-and-set like any write: decided on a document that
             // has moved on (someone joined meanwhile), it must re-run on the fresh one.
-            let outcome = if write == Write::Delete {
-                self.store.delete_at(code, base.version, &env).await?
+            let result = if write == Write::Delete {
+                self.store.delete_at(code, base.version, &env).await
             } else {
                 let index = IndexChange::between(&base, &next);
-                self.store.update(base.version, &next, &env, index).await?
+                self.store.update(base.version, &next, &env, index).await
+            };
+            let outcome = match result {
+                Ok(outcome) => unsure.recognise(outcome),
+                Err(e) if settle::ambiguous(&e) => {
+                    tracing::warn!(room = code, error = %e, "write outcome unknown; re-reading the room");
+                    unsure.add(&next, write);
+                    unsure.recognise(self.settle(code).await?)
+                }
+                Err(e) => return Err(e.into()),
             };
             match outcome {
+                CasOutcome::Applied if unsure.applied.is_some() => {
+                    let doc = Arc::new(unsure.applied.take().unwrap_or(next));
+                    self.hub.remember(doc.clone());
+                    return Ok(doc);
+                }
                 CasOutcome::Applied => {
                     let doc = Arc::new(next);
                     if write == Write::Update {

@@ -74,6 +74,9 @@ impl Rooms {
                 Ok(false) => self.hub.detach(&code, conn.id),
                 Err(e) => {
                     self.hub.detach(&code, conn.id);
+                    if super::settle::ambiguous(&e) {
+                        self.undo_seat(&code, &player_id);
+                    }
                     return Err(e.into());
                 }
             }
@@ -98,6 +101,8 @@ impl Rooms {
         let key = self.attach(&code, conn, &player_id, 1).await?;
         let result = self
             .mutate(&code, |doc| match &token {
+                // Seated by an earlier attempt whose outcome was unknown: done.
+                Some(_) if doc.player(&player_id).is_some() => Ok(Plan::skip()),
                 Some(token) => {
                     let started = seat_player(doc, &player_id, &name, token, &self.node)?;
                     let info = doc.player(&player_id).map(PlayerRec::info);
@@ -135,6 +140,9 @@ impl Rooms {
             }
             Err(e) => {
                 self.hub.detach(&code, conn.id);
+                if token.is_some() && e.code == ErrorCode::StoreUnavailable {
+                    self.undo_seat(&code, &player_id);
+                }
                 Err(e)
             }
         }
