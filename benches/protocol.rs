@@ -117,6 +117,7 @@ fn room_doc() -> RoomDoc {
         first: 0,
         turn_secs: None,
         deadline: None,
+        presence: Default::default(),
     }
 }
 

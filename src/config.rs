@@ -162,6 +162,18 @@ pub struct Config {
     /// proxy that writes the header; otherwise clients can pick their own address.
     #[arg(long, env = "PARLOR_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+
+    /// Longest one write to a WebSocket may stall (an event, a ping, the close frame), in
+    /// ms. A peer that stops reading is dropped after this, its seat held as for any
+    /// dropped socket.
+    #[arg(long, env = "PARLOR_WS_WRITE_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub ws_write_timeout_ms: u64,
+
+    /// How long a node's liveness heartbeat lives in Redis, in ms. When a node stops
+    /// renewing it (killed, frozen), another node marks its players offline and drops its
+    /// spectators within this time plus a quarter of it.
+    #[arg(long, env = "PARLOR_NODE_LIVENESS_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(200..))]
+    pub node_liveness_ms: u64,
 }
 
 impl Default for Config {
@@ -202,6 +214,8 @@ impl Config {
             join_failure_burst: 30,
             join_guard_max_ips: 100_000,
             client_ip_header: None,
+            ws_write_timeout_ms: 10_000,
+            node_liveness_ms: 10_000,
         }
     }
 
@@ -217,6 +231,11 @@ impl Config {
     /// Per-operation store timeout.
     pub fn redis_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_timeout_ms)
+    }
+
+    /// Bound on one WebSocket write.
+    pub fn ws_write_timeout(&self) -> Duration {
+        Duration::from_millis(self.ws_write_timeout_ms)
     }
 
     /// Room time-to-live.

@@ -201,11 +201,14 @@ pub enum StoreOp {
     ArmDeadline,
     DueDeadlines,
     DisarmDeadline,
+    Heartbeat,
+    DeadNodes,
+    ForgetNode,
 }
 
 impl StoreOp {
     /// Every operation.
-    pub const ALL: [StoreOp; 15] = [
+    pub const ALL: [StoreOp; 18] = [
         StoreOp::CreateRoom,
         StoreOp::LoadRoom,
         StoreOp::UpdateRoom,
@@ -221,6 +224,9 @@ impl StoreOp {
         StoreOp::ArmDeadline,
         StoreOp::DueDeadlines,
         StoreOp::DisarmDeadline,
+        StoreOp::Heartbeat,
+        StoreOp::DeadNodes,
+        StoreOp::ForgetNode,
     ];
 
     /// The label value.
@@ -241,6 +247,9 @@ impl StoreOp {
             StoreOp::ArmDeadline => "arm_deadline",
             StoreOp::DueDeadlines => "due_deadlines",
             StoreOp::DisarmDeadline => "disarm_deadline",
+            StoreOp::Heartbeat => "heartbeat",
+            StoreOp::DeadNodes => "dead_nodes",
+            StoreOp::ForgetNode => "forget_node",
         }
     }
 }

@@ -128,7 +128,9 @@ impl Server {
             }
         };
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
-        let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl()).with_games(games);
+        let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl())
+            .with_games(games)
+            .with_node(node_id.clone());
         if !cfg.room_cache {
             rooms = rooms.without_cache();
         }
@@ -169,6 +171,13 @@ impl Server {
         let state = self.state.clone();
         let sweeper = tokio::spawn(state.rooms.clone().run_sweeper(self.sweeper_stop.clone()));
         let clock = tokio::spawn(state.rooms.clone().run_clock(self.sweeper_stop.clone()));
+        let liveness = Duration::from_millis(state.cfg.node_liveness_ms);
+        let heartbeat = tokio::spawn(
+            state
+                .rooms
+                .clone()
+                .run_liveness(liveness, self.sweeper_stop.clone()),
+        );
         let app = http::router(state.clone());
         let token = state.shutdown.clone();
         tokio::spawn(async move {
@@ -204,6 +213,7 @@ impl Server {
         self.sweeper_stop.cancel();
         let _ = sweeper.await;
         let _ = clock.await;
+        let _ = heartbeat.await;
         state.store.close().await;
         tracing::info!("parlor stopped");
         served

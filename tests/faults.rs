@@ -59,18 +59,33 @@ async fn play(mover: &mut Client, other: &mut Client, action: Value, version: u6
 }
 
 /// `play` after a reconnect: both players get the same game state at `version`. The
-/// frame may be the node's catch-up `state` (`by` and `action` null) rather than the
-/// original, if the move landed while the node was catching up (docs/operations.md).
+/// frame may be the node's catch-up `resync` rather than the original `state`, if the
+/// move landed while the node was catching up (docs/operations.md); either way the
+/// returned frame has the `state` event's `status` and `state`.
 async fn play_on(mover: &mut Client, other: &mut Client, action: Value, version: u64) -> Value {
     mover.act(action).await;
-    let mine = mover.state_at(version).await;
-    let theirs = other.state_at(version).await;
+    let mine = state_or_resync(mover, version).await;
+    let theirs = state_or_resync(other, version).await;
     assert_eq!(
         (&mine["status"], &mine["state"]),
         (&theirs["status"], &theirs["state"]),
         "both players see the same game"
     );
     mine
+}
+
+/// The `state` at `version`, or a `resync` to it (returned as its snapshot).
+async fn state_or_resync(c: &mut Client, version: u64) -> Value {
+    let frame = c
+        .recv_until(|v| {
+            (v["type"] == "state" && v["version"] == version)
+                || (v["type"] == "resync" && v["snapshot"]["version"] == version)
+        })
+        .await;
+    match frame["type"].as_str() {
+        Some("resync") => frame["snapshot"].clone(),
+        _ => frame,
+    }
 }
 
 /// The room as stored: `v` and the document. Panics on a half-written room (`v` and the
@@ -103,7 +118,8 @@ async fn request_timed(c: &mut Client, msg: Value) -> (Value, Duration) {
 
 /// 1. Redis dies mid-game: actions fail fast with `store_unavailable`, sockets stay open,
 /// readiness drops, liveness does not. Redis comes back empty (no persistence): fred
-/// reconnects by itself, readiness returns, the old room is reported gone, and a new game
+/// reconnects by itself, readiness returns, the old room is reported gone (`room_closed`),
+/// and a new game
 /// across two nodes (events through pub/sub) plays to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_game_fails_fast_and_recovers() {
@@ -138,19 +154,20 @@ async fn redis_killed_mid_game_fails_fast_and_recovers() {
         assert_eq!(status(n, "/healthz").await, 200);
     }
 
-    // Back, but empty: no persistence.
+    // Back, but empty: no persistence. Each node re-reads its rooms after its subscriber
+    // reconnects, finds this one gone and says so.
     redis.restart();
     wait_ready(&n1).await;
     wait_ready(&n2).await;
+    for c in [&mut a, &mut b] {
+        let closed = c.recv_type("room_closed").await;
+        assert_eq!(closed["reason"], "gone", "{closed}");
+    }
     a.expect_error(
         json!({"type": "action", "action": {"cell": 8}}),
-        "room_not_found",
+        "not_in_room",
     )
     .await;
-    for c in [&mut a, &mut b] {
-        let left = c.request(json!({"type": "leave_room"})).await;
-        assert_eq!(left["type"], "left", "{left}");
-    }
 
     // A new game across the two nodes: every event crosses through the (re)connected
     // subscriber of the other node.
@@ -216,7 +233,7 @@ async fn redis_restarted_from_aof_continues_at_the_last_seen_version() {
     let mut board = last["state"]["board"].clone();
     board[4] = json!(1);
     for c in [&mut a, &mut b] {
-        let next = c.state_at(6).await;
+        let next = state_or_resync(c, 6).await;
         assert_eq!(next["state"]["board"], board, "nothing lost, nothing extra");
     }
     eventually("both nodes subscribed to the room again", || async {
@@ -349,7 +366,7 @@ async fn sentinel_failover_is_followed_and_the_game_goes_on() {
     let mut board = last["state"]["board"].clone();
     board[1] = json!(0);
     for c in [&mut a, &mut b] {
-        assert_eq!(c.state_at(5).await["state"]["board"], board);
+        assert_eq!(state_or_resync(c, 5).await["state"]["board"], board);
     }
     eventually("both nodes subscribed on the new master", || async {
         channel_subscribers(group.replica.port, &sa.room) == 2
@@ -417,7 +434,7 @@ async fn killed_node_player_resumes_on_the_other_node() {
 
 /// 6. Events published while a node's subscriber connection is down are gone for good;
 /// when it reconnects, the node reads its rooms and brings members up to the stored
-/// version. Modelled exactly: the room is moved on in Redis without a publish, then every
+/// version with a `resync`. Modelled exactly: the room is moved on in Redis without a publish, then every
 /// subscriber connection is killed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missed_events_are_caught_up_when_the_subscriber_reconnects() {
@@ -444,9 +461,11 @@ async fn missed_events_are_caught_up_when_the_subscriber_reconnects() {
     assert_eq!(killed, "2", "one subscriber connection per node");
 
     for c in [&mut a, &mut b] {
-        let caught_up = c.state_at(5).await;
-        assert_eq!(caught_up["state"], doc["state"], "{caught_up}");
-        assert_eq!(caught_up["by"], Value::Null);
+        let caught_up = c
+            .recv_until(|v| v["type"] == "resync" && v["snapshot"]["version"] == 5)
+            .await;
+        assert_eq!(caught_up["snapshot"]["state"], doc["state"], "{caught_up}");
+        assert_eq!(caught_up["room"], sa.room.as_str());
     }
     // The nodes' caches moved on too: Bob's move applies at version 6 for both.
     play_on(&mut b, &mut a, json!({"cell": 4}), 6).await;
@@ -497,7 +516,7 @@ async fn planned_sentinel_failover_moves_writes_to_the_new_master_at_once() {
     let mut board = last["state"]["board"].clone();
     board[1] = json!(0);
     for c in [&mut a, &mut b] {
-        assert_eq!(c.state_at(5).await["state"]["board"], board);
+        assert_eq!(state_or_resync(c, 5).await["state"]["board"], board);
     }
     assert_eq!(stored_room(group.replica.port, &sa.room).0, 5);
     assert_eq!(

@@ -29,6 +29,7 @@ const VERSIONED = new Set(["state", "player_joined", "player_left", "player_conn
 export function applyEvent(cur, msg) {
   if (!cur || !msg) return null;
   if (msg.room && String(msg.room).toUpperCase() !== String(cur.room).toUpperCase()) return null;
+  if (msg.type === "resync") return applyResync(cur, msg.snapshot);
   if (VERSIONED.has(msg.type) && typeof msg.version === "number") {
     // Several events of one change share a version, so equal still applies.
     if (msg.version < cur.version) return null;
@@ -58,6 +59,18 @@ export function applyEvent(cur, msg) {
     default:
       return null;
   }
+}
+
+/**
+ * The server lost track of some events and re-read the room: replace the whole view
+ * (players, status, state) unless it is older than what we hold.
+ */
+function applyResync(cur, snapshot) {
+  if (!snapshot || typeof snapshot.version !== "number") return null;
+  if (snapshot.version < cur.version) return null;
+  cur.snapshot = structuredClone(snapshot);
+  cur.version = snapshot.version;
+  return "state";
 }
 
 function addPlayer(snap, player) {

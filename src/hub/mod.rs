@@ -9,12 +9,14 @@
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
 
+mod resync;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 pub use crate::model::envelope::{Audience, Effect, Envelope};
@@ -67,6 +69,9 @@ pub struct Member {
     pub tx: mpsc::Sender<Outbound>,
     /// Cancelled when the connection cannot keep up and must be dropped.
     pub kill: CancellationToken,
+    /// Whether the change admitting it has been written (see [`Hub::update_member`]);
+    /// a catch-up leaves members still joining alone.
+    pub confirmed: bool,
 }
 
 #[derive(Default)]
@@ -81,6 +86,8 @@ struct LocalRoom {
 pub struct Hub {
     rooms: Arc<Mutex<HashMap<Arc<str>, LocalRoom>>>,
     render: Arc<std::sync::OnceLock<Arc<dyn Render>>>,
+    /// Signalled when a room gains its first local member (node liveness reports it).
+    rooms_added: Arc<Notify>,
 }
 
 impl Hub {
@@ -102,9 +109,12 @@ impl Hub {
             .get_key_value(code)
             .map(|(k, _)| k.clone())
             .unwrap_or_else(|| Arc::from(code));
-        let room = rooms.entry(key.clone()).or_insert_with(|| LocalRoom {
-            touched: Some(Instant::now()),
-            ..LocalRoom::default()
+        let room = rooms.entry(key.clone()).or_insert_with(|| {
+            self.rooms_added.notify_one();
+            LocalRoom {
+                touched: Some(Instant::now()),
+                ..LocalRoom::default()
+            }
         });
         room.members.retain(|m| m.conn != member.conn);
         room.members.push(member);
@@ -112,12 +122,14 @@ impl Hub {
         key
     }
 
-    /// Update the player id / epoch of an attached member (after its seat is known).
+    /// Update the player id / epoch of an attached member once the change admitting it is
+    /// written (epoch 0: a spectator), and mark it confirmed.
     pub fn update_member(&self, code: &str, conn: ConnId, player_id: Arc<str>, epoch: u64) {
         if let Some(room) = self.lock().get_mut(code) {
             if let Some(m) = room.members.iter_mut().find(|m| m.conn == conn) {
                 m.player_id = player_id;
                 m.epoch = epoch;
+                m.confirmed = true;
             }
         }
     }
@@ -177,6 +189,22 @@ impl Hub {
     /// Codes of rooms with local members.
     pub fn local_rooms(&self) -> Vec<Arc<str>> {
         self.lock().keys().cloned().collect()
+    }
+
+    /// Signalled when a room gains its first local member.
+    pub fn rooms_added(&self) -> Arc<Notify> {
+        self.rooms_added.clone()
+    }
+
+    /// The confirmed local members of a room: player id and seat epoch (0: spectator).
+    pub fn local_members(&self, code: &str) -> Vec<(String, u64)> {
+        self.lock().get(code).map_or_else(Vec::new, |room| {
+            room.members
+                .iter()
+                .filter(|m| m.confirmed)
+                .map(|m| (m.player_id.to_string(), m.epoch))
+                .collect()
+        })
     }
 
     /// Number of rooms with local members.

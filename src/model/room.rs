@@ -4,6 +4,7 @@
 //! version, every change replaces it under compare-and-set, and snapshots are views of it.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,29 @@ pub struct RoomDoc {
     /// When the seats that must act lose (Unix ms); set only while the clock runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// Which node holds each seat's socket and each node's spectators, so that when a
+    /// node dies another can mark its players offline and stop counting its spectators.
+    #[serde(default, skip_serializing_if = "Presence::is_empty")]
+    pub presence: Presence,
+}
+
+/// Where a room's members are connected (node ids). Never shown to clients.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Presence {
+    /// Player id → the node holding its seat's socket.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seats: BTreeMap<String, String>,
+    /// Node → how many of the room's spectators it holds. Spectators counted before
+    /// nodes recorded this are in the total but in no entry here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub watchers: BTreeMap<String, u32>,
+}
+
+impl Presence {
+    /// Nothing recorded (the field is then left out of the stored document).
+    pub fn is_empty(&self) -> bool {
+        self.seats.is_empty() && self.watchers.is_empty()
+    }
 }
 
 /// A shared, immutable room document.

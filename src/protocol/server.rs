@@ -16,6 +16,9 @@ pub const CLOSE_REASON_OPERATOR: &str = "closed_by_operator";
 pub const CLOSE_REASON_EXPIRED: &str = "expired";
 /// `room_closed.reason` when the last member left.
 pub const CLOSE_REASON_EMPTY: &str = "empty";
+/// `room_closed.reason` when a node that lost track of the room's events found it gone
+/// (deleted or expired meanwhile).
+pub const CLOSE_REASON_GONE: &str = "gone";
 /// `kicked.reason` when an operator removed the player.
 pub const KICK_REASON_OPERATOR: &str = "kicked_by_operator";
 /// `kicked.reason` when the same session was resumed on another connection.
@@ -109,6 +112,12 @@ pub enum ServerMsg<'a> {
     },
     /// The room is gone.
     RoomClosed { room: &'a str, reason: &'a str },
+    /// The node lost track of some of the room's events and re-read it: the client
+    /// replaces its whole view with this snapshot.
+    Resync {
+        room: &'a str,
+        snapshot: &'a RoomSnapshot,
+    },
     /// You were removed from the room.
     Kicked { room: &'a str, reason: &'a str },
     /// This node is stopping; reconnect after the delay.
@@ -130,6 +139,7 @@ impl ServerMsg<'_> {
             ServerMsg::PlayerConnection { .. } => "player_connection",
             ServerMsg::Chat { .. } => "chat",
             ServerMsg::RoomClosed { .. } => "room_closed",
+            ServerMsg::Resync { .. } => "resync",
             ServerMsg::Kicked { .. } => "kicked",
             ServerMsg::ServerShutdown { .. } => "server_shutdown",
         }
@@ -148,7 +158,7 @@ pub fn encode(msg: &ServerMsg<'_>) -> String {
 /// The `type` of an already-encoded server frame, as a bounded metric label. Our frames
 /// always start with their tag, so this reads a prefix instead of parsing.
 pub fn frame_kind(frame: &str) -> &'static str {
-    const KINDS: [&str; 13] = [
+    const KINDS: [&str; 14] = [
         "joined",
         "left",
         "rooms",
@@ -162,6 +172,7 @@ pub fn frame_kind(frame: &str) -> &'static str {
         "room_closed",
         "kicked",
         "server_shutdown",
+        "resync",
     ];
     let name = frame
         .strip_prefix(r#"{"type":""#)

@@ -9,9 +9,11 @@
 pub mod clock;
 mod events;
 pub mod ids;
+mod liveness;
 mod operator;
 mod ops;
 mod play;
+mod settle;
 
 /// The stored room document, now in [`crate::model`]; kept here for older paths.
 pub use crate::model::room as model;
@@ -25,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use events::Event;
 pub use ops::Joined;
+use settle::Unsure;
 
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::{GameKind, Games, Seat};
@@ -139,6 +142,8 @@ pub struct Rooms {
     use_cache: bool,
     /// The games this server plays.
     games: Arc<Games>,
+    /// This node's id, recorded with the seats and spectators it holds (see `liveness`).
+    node: Arc<str>,
 }
 
 impl Rooms {
@@ -152,6 +157,7 @@ impl Rooms {
             ttl,
             use_cache: true,
             games: Arc::new(Games::builtin()),
+            node: Arc::from(""),
         }
     }
 
@@ -175,6 +181,12 @@ impl Rooms {
                 format!("unknown game; this server plays {}", ids.join(", ")),
             )
         })
+    }
+
+    /// Record seats and spectators as held by node `id` (for node liveness).
+    pub fn with_node(mut self, id: Arc<str>) -> Self {
+        self.node = id;
+        self
     }
 
     /// Turn the write cache off (every change reads the room first).
@@ -207,6 +219,7 @@ impl Rooms {
                 seat,
                 tx: conn.tx.clone(),
                 kill: conn.kill.clone(),
+                confirmed: false,
             },
         );
         if let Err(e) = self.ensure_subscribed(&key).await {
@@ -335,7 +348,16 @@ impl Rooms {
         self.mutate_from(code, true, rules).await
     }
 
-    /// [`Rooms::mutate`], starting from the stored room when `use_cache` is false.
+    /// [`mutate`](Self::mutate) starting from the stored room, never the cache: for
+    /// changes whose rules may decide to do nothing, which a stale cache would hide.
+    pub(crate) async fn mutate_fresh(
+        &self,
+        code: &str,
+        rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
+    ) -> Result<SharedDoc, ProtoError> {
+        self.mutate_from(code, false, rules).await
+    }
+
     pub(crate) async fn mutate_from(
         &self,
         code: &str,
@@ -344,6 +366,8 @@ impl Rooms {
     ) -> Result<SharedDoc, ProtoError> {
         let mut base = self.current(code, use_cache).await?;
         let mut cached = use_cache && self.use_cache && self.store.is_remote();
+        // Writes whose outcome is unknown (timed out): any of them may have applied.
+        let mut unsure = Unsure::default();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
             let plan = match rules(&mut next) {
@@ -357,7 +381,8 @@ impl Rooms {
                 }
                 Err(e) => return Err(e),
             };
-            if plan.write == Write::Skip {
+            let write = plan.write;
+            if write == Write::Skip {
                 return Ok(base);
             }
             next.version = base.version + 1;
@@ -373,23 +398,44 @@ impl Rooms {
                 doc: None,
                 frames,
             };
-            if plan.write == Write::Delete {
-                self.store.delete(code, &env).await?;
-                return Ok(Arc::new(next));
-            }
             // A deadline is indexed before it is stored, so no crash can leave a stored
             // deadline that no node will find.
-            if let Some(at) = next.deadline.filter(|_| next.deadline != base.deadline) {
-                self.store.arm_deadline(code, at).await?;
+            if write != Write::Delete {
+                if let Some(at) = next.deadline.filter(|_| next.deadline != base.deadline) {
+                    self.store.arm_deadline(code, at).await?;
+                }
             }
-            let index = IndexChange::between(&base, &next);
-            match self.store.update(base.version, &next, &env, index).await? {
+            // A delete is a compare-and-set like any write: decided on a document that
+            // has moved on (someone joined meanwhile), it must re-run on the fresh one.
+            let result = if write == Write::Delete {
+                self.store.delete_at(code, base.version, &env).await
+            } else {
+                let index = IndexChange::between(&base, &next);
+                self.store.update(base.version, &next, &env, index).await
+            };
+            let outcome = match result {
+                Ok(outcome) => unsure.recognise(outcome),
+                Err(e) if settle::ambiguous(&e) => {
+                    tracing::warn!(room = code, error = %e, "write outcome unknown; re-reading the room");
+                    unsure.add(&next, write);
+                    unsure.recognise(self.settle(code).await?)
+                }
+                Err(e) => return Err(e.into()),
+            };
+            match outcome {
+                CasOutcome::Applied if unsure.applied.is_some() => {
+                    let doc = Arc::new(unsure.applied.take().unwrap_or(next));
+                    self.hub.remember(doc.clone());
+                    return Ok(doc);
+                }
                 CasOutcome::Applied => {
                     if let Some(old) = base.deadline.filter(|d| Some(*d) != next.deadline) {
                         self.forget_deadline(code, old);
                     }
                     let doc = Arc::new(next);
-                    self.hub.remember(doc.clone());
+                    if write == Write::Update {
+                        self.hub.remember(doc.clone());
+                    }
                     return Ok(doc);
                 }
                 CasOutcome::Conflict(fresh) => {

@@ -71,7 +71,12 @@ impl Rooms {
                 if doc.player(player_id).is_none() {
                     return Err(ErrorCode::NotInRoom.into());
                 }
-                Ok(plan_departure(doc, &target, Some(KICK_REASON_OPERATOR)))
+                Ok(plan_departure(
+                    doc,
+                    &target,
+                    Some(KICK_REASON_OPERATOR),
+                    &self.node,
+                ))
             })
             .await;
         match result {

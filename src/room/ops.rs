@@ -12,7 +12,7 @@ use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::hub::{Audience, Effect};
-use crate::model::{PlayerRec, RoomDoc, Status};
+use crate::model::{PlayerRec, Presence, RoomDoc, Status};
 use crate::protocol::{
     normalize_code, PlayerInfo, RoomSnapshot, CLOSE_REASON_EMPTY, KICK_REASON_RESUMED,
 };
@@ -94,8 +94,9 @@ impl Rooms {
                 first: 0,
                 turn_secs,
                 deadline: None,
+                presence: Presence::default(),
             };
-            seat_player(&mut doc, &player_id, &name, &token)?;
+            seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;
             let created = if listed {
                 self.store.create(&doc).await
@@ -106,11 +107,16 @@ impl Rooms {
                 Ok(true) => {
                     let doc = Arc::new(doc);
                     self.hub.remember(doc.clone());
-                    return Ok(joined(key, &doc, &player_id, Some(token)));
+                    let j = joined(key, &doc, &player_id, Some(token));
+                    self.confirm(conn, &j);
+                    return Ok(j);
                 }
                 Ok(false) => self.hub.detach(&code, conn.id),
                 Err(e) => {
                     self.hub.detach(&code, conn.id);
+                    if super::settle::ambiguous(&e) {
+                        self.undo_seat(&code, &player_id);
+                    }
                     return Err(e.into());
                 }
             }
@@ -157,9 +163,11 @@ impl Rooms {
         self.hub.remember(found);
         let result = self
             .mutate(&code, |doc| match &token {
+                // Seated by an earlier attempt whose outcome was unknown: done.
+                Some(_) if doc.player(&player_id).is_some() => Ok(Plan::skip()),
                 Some(_) if offered_only && !offered(doc) => Err(ErrorCode::RoomFull.into()),
                 Some(token) => {
-                    let started = seat_player(doc, &player_id, &name, token)?;
+                    let started = seat_player(doc, &player_id, &name, token, &self.node)?;
                     let info = doc.player(&player_id).map(PlayerRec::info);
                     let mut frames = Vec::new();
                     if let Some(info) = info {
@@ -172,6 +180,8 @@ impl Rooms {
                 }
                 None => {
                     doc.spectators = doc.spectators.saturating_add(1);
+                    let watching = doc.presence.watchers.entry(self.node.to_string());
+                    *watching.or_default() += 1;
                     let info = spectator_info(&player_id, &name);
                     Ok(Plan::update(vec![(
                         Audience::All,
@@ -189,10 +199,14 @@ impl Rooms {
                     j.membership.name = name;
                     j.membership.epoch = 0;
                 }
+                self.confirm(conn, &j);
                 Ok(j)
             }
             Err(e) => {
                 self.hub.detach(&code, conn.id);
+                if token.is_some() && e.code == ErrorCode::StoreUnavailable {
+                    self.undo_seat(&code, &player_id);
+                }
                 Err(e)
             }
         }
@@ -275,7 +289,7 @@ impl Rooms {
     async fn give_up(&self, conn: &ConnHandle, m: &Membership) {
         self.hub.detach(&m.code, conn.id);
         let result = self
-            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None)))
+            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None, &self.node)))
             .await;
         if let Err(e) = result {
             tracing::debug!(
@@ -309,6 +323,8 @@ impl Rooms {
                 p.epoch += 1;
                 p.connected = true;
                 let epoch = p.epoch;
+                let node = self.node.to_string();
+                doc.presence.seats.insert(player_id.clone(), node);
                 Ok(Plan {
                     frames: vec![
                         (Audience::Target, Event::Kicked(KICK_REASON_RESUMED)),
@@ -328,12 +344,7 @@ impl Rooms {
         match result {
             Ok(doc) => {
                 let j = joined(key, &doc, &player_id, Some(token.to_string()));
-                self.hub.update_member(
-                    &code,
-                    conn.id,
-                    j.membership.player_id.clone(),
-                    j.membership.epoch,
-                );
+                self.confirm(conn, &j);
                 Ok(j)
             }
             Err(e) => {
@@ -346,10 +357,18 @@ impl Rooms {
         }
     }
 
+    /// Record in the hub what a connection now is in its room (its epoch; 0 for a
+    /// spectator), once the change admitting it is written.
+    fn confirm(&self, conn: &ConnHandle, j: &Joined) {
+        let m = &j.membership;
+        self.hub
+            .update_member(&m.code, conn.id, m.player_id.clone(), m.epoch);
+    }
+
     /// Give up the seat (or stop watching).
     pub async fn leave(&self, conn: &ConnHandle, m: &Membership) -> Result<(), ProtoError> {
         let result = self
-            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None)))
+            .mutate(&m.code, |doc| Ok(plan_departure(doc, m, None, &self.node)))
             .await;
         self.hub.detach(&m.code, conn.id);
         match result {
@@ -366,7 +385,7 @@ impl Rooms {
         let result = self
             .mutate(&m.code, |doc| {
                 if m.role == Role::Spectator {
-                    return Ok(plan_departure(doc, m, None));
+                    return Ok(plan_departure(doc, m, None, &self.node));
                 }
                 match doc.player_mut(&m.player_id) {
                     // Only the socket that holds the seat now may mark it offline.
@@ -396,6 +415,7 @@ fn seat_player(
     player_id: &str,
     name: &str,
     token: &str,
+    node: &str,
 ) -> Result<bool, ProtoError> {
     let seat = doc.free_seat().ok_or(ErrorCode::RoomFull)?;
     doc.players.push(PlayerRec {
@@ -407,6 +427,9 @@ fn seat_player(
         epoch: 1,
     });
     doc.players.sort_by_key(|p| p.seat);
+    doc.presence
+        .seats
+        .insert(player_id.to_string(), node.to_string());
     if doc.free_seat().is_none() {
         doc.status = Status::Playing;
         doc.state = doc.game.new_state(doc.first);
@@ -415,15 +438,17 @@ fn seat_player(
     Ok(false)
 }
 
-/// The change for a member leaving (or being kicked, with `kick_reason`).
+/// The change for a member leaving (or being kicked, with `kick_reason`); `node` is the
+/// node holding its socket.
 pub(super) fn plan_departure(
     doc: &mut RoomDoc,
     m: &Membership,
     kick_reason: Option<&'static str>,
+    node: &str,
 ) -> Plan {
     let left = Event::PlayerLeft(m.player_id.to_string());
     if m.role == Role::Spectator {
-        doc.spectators = doc.spectators.saturating_sub(1);
+        uncount_spectator(doc, node);
         return Plan::update(vec![(Audience::All, left)]);
     }
     let before = doc.players.len();
@@ -431,6 +456,7 @@ pub(super) fn plan_departure(
     if doc.players.len() == before {
         return Plan::skip();
     }
+    doc.presence.seats.remove(&*m.player_id);
     let mut frames = Vec::new();
     let mut effect = Effect::None;
     if let Some(reason) = kick_reason {
@@ -460,6 +486,22 @@ pub(super) fn plan_departure(
         effect,
         write: Write::Update,
     }
+}
+
+/// One spectator of `node` stops watching. If the count no longer has it (a node
+/// declared dead already dropped it), nothing changes.
+fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
+    let watchers = &mut doc.presence.watchers;
+    let attributed: u32 = watchers.values().sum();
+    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
+        *n -= 1;
+        if *n == 0 {
+            watchers.remove(node);
+        }
+    } else if doc.spectators <= attributed {
+        return;
+    }
+    doc.spectators = doc.spectators.saturating_sub(1);
 }
 
 pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {

@@ -112,6 +112,24 @@ impl RoomStore for Instrumented {
             .await
     }
 
+    async fn delete_at(
+        &self,
+        code: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<CasOutcome, StoreError> {
+        let result = self
+            .run(
+                StoreOp::DeleteRoom,
+                self.inner.delete_at(code, expected, env),
+            )
+            .await;
+        if let Ok(CasOutcome::Conflict(_)) = &result {
+            m::store_error(StoreOp::DeleteRoom, "conflict");
+        }
+        result
+    }
+
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         self.run(StoreOp::Publish, self.inner.publish(code, env))
             .await
@@ -143,6 +161,25 @@ impl RoomStore for Instrumented {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.run(StoreOp::Ping, self.inner.ping()).await
+    }
+
+    async fn heartbeat(
+        &self,
+        node: &str,
+        ttl: Duration,
+        rooms: &[Arc<str>],
+    ) -> Result<bool, StoreError> {
+        self.run(StoreOp::Heartbeat, self.inner.heartbeat(node, ttl, rooms))
+            .await
+    }
+
+    async fn dead_nodes(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        self.run(StoreOp::DeadNodes, self.inner.dead_nodes()).await
+    }
+
+    async fn forget_node(&self, node: &str) -> Result<(), StoreError> {
+        self.run(StoreOp::ForgetNode, self.inner.forget_node(node))
+            .await
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {

@@ -12,6 +12,8 @@
 //! | `{prefix}expiry` | sorted set | every room code, scored by index expiry ms |
 //! | `{prefix}deadlines` | sorted set | turn-clock entries `CODE:ms`, scored by the deadline ms |
 //! | `{prefix}schema` | string | the layout version, `2` |
+//! | `{prefix}nodes` | sorted set | node ids, scored by when their heartbeat lapses (ms) |
+//! | `{prefix}node:{id}:rooms` | string | codes of the rooms the node has members in |
 //!
 //! "Index expiry" is the room's own expiry plus a margin (see
 //! [`IndexClock`](super::IndexClock)): a periodic sweep trims every entry scored below
@@ -89,6 +91,16 @@ impl Keys {
     /// Every room code scored by index expiry (the sweep trims `rooms` from it).
     pub fn expiry(&self) -> String {
         format!("{}expiry", self.prefix)
+    }
+
+    /// The liveness registry: node ids scored by when their heartbeat lapses (ms).
+    pub fn nodes(&self) -> String {
+        format!("{}nodes", self.prefix)
+    }
+
+    /// The rooms a node last reported having members in (comma separated codes).
+    pub fn node_rooms(&self, node: &str) -> String {
+        format!("{}node:{}:rooms", self.prefix, node)
     }
 
     /// The layout version marker.

@@ -272,6 +272,24 @@ impl RoomStore for MemoryStore {
         Ok(existed)
     }
 
+    async fn delete_at(
+        &self,
+        code: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<CasOutcome, StoreError> {
+        let mut shelf = self.lock();
+        let Some(entry) = shelf.live(code) else {
+            return Ok(CasOutcome::Missing);
+        };
+        if entry.doc.version != expected {
+            return Ok(CasOutcome::Conflict(Box::new(entry.doc.clone())));
+        }
+        shelf.remove(code);
+        self.hub.deliver(code, env.clone());
+        Ok(CasOutcome::Applied)
+    }
+
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         let mut shelf = self.lock();
         let Some(entry) = shelf.live(code) else {

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod redis;
 mod scripts;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -167,7 +168,20 @@ pub trait RoomStore: Send + Sync + 'static {
     ) -> Result<CasOutcome, StoreError>;
 
     /// Delete a room and publish `env` to its members. `false` if there was no room.
+    /// Unconditional: for operators; the room service deletes with [`delete_at`].
+    ///
+    /// [`delete_at`]: RoomStore::delete_at
     async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError>;
+
+    /// Delete a room only if it is still at `expected` (compare-and-set, like
+    /// [`update`](RoomStore::update)) and publish `env`, atomically. A leave decided on a
+    /// stale document must not wipe a room someone else joined meanwhile.
+    async fn delete_at(
+        &self,
+        code: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<CasOutcome, StoreError>;
 
     /// Publish an envelope that changes nothing stored (chat) and refresh the room's TTL.
     /// `false` if the room does not exist.
@@ -191,6 +205,28 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Check the store answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Renew `node`'s liveness heartbeat for `ttl`, recording the rooms it has members in.
+    /// `false` when the node was not registered: its first beat, or other nodes declared
+    /// it dead meanwhile. Stores with one node have nothing to record.
+    async fn heartbeat(
+        &self,
+        _node: &str,
+        _ttl: Duration,
+        _rooms: &[Arc<str>],
+    ) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// Nodes whose heartbeat lapsed, each with the rooms it last reported.
+    async fn dead_nodes(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    /// Forget a dead node once its rooms are cleaned up.
+    async fn forget_node(&self, _node: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Pool figures, where there is a pool.
     fn pool_stats(&self) -> Option<PoolStats> {

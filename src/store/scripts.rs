@@ -48,6 +48,18 @@ if n == 1 and ARGV[1] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[1]) end
 return n
 "#;
 
+/// Delete a room if it is still at the expected version, and tell its members.
+/// KEYS: room, channel. ARGV: expected version, envelope. Returns {2} (deleted),
+/// {1, current doc} (conflict) or {0} (missing), like [`UPDATE`].
+pub const DELETE_AT: &str = r#"
+local v = redis.call('HMGET', KEYS[1], 'v')[1]
+if not v then return {0} end
+if v ~= ARGV[1] then return {1, redis.call('HMGET', KEYS[1], 'doc')[1]} end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) end
+return {2}
+"#;
+
 /// Publish to an existing room and refresh its TTL (chat).
 /// KEYS: room, channel. ARGV: ttl, envelope, now ms, index refresh period ms.
 /// Returns 1, 2 (published and the index entries are due for a refresh, now recorded),
@@ -78,13 +90,31 @@ if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
 return false
 "#;
 
+/// Renew a node's heartbeat, timed by the Redis clock so nodes' clocks need not agree.
+/// KEYS: nodes. ARGV: node id, ttl ms. Returns 1 if the node was not registered.
+pub const HEARTBEAT: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+"#;
+
+/// Nodes whose heartbeat lapsed. KEYS: nodes. Returns their ids.
+pub const DEAD_NODES: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+"#;
+
 /// The scripts, hashed once at start; sent with EVALSHA and loaded on `NOSCRIPT`.
 pub struct Scripts {
     pub create: Script,
     pub update: Script,
     pub delete: Script,
+    pub delete_at: Script,
     pub publish: Script,
     pub claim: Script,
+    pub heartbeat: Script,
+    pub dead_nodes: Script,
 }
 
 impl Scripts {
@@ -93,8 +123,11 @@ impl Scripts {
             create: Script::from_lua(CREATE),
             update: Script::from_lua(UPDATE),
             delete: Script::from_lua(DELETE),
+            delete_at: Script::from_lua(DELETE_AT),
             publish: Script::from_lua(PUBLISH),
             claim: Script::from_lua(CLAIM),
+            heartbeat: Script::from_lua(HEARTBEAT),
+            dead_nodes: Script::from_lua(DEAD_NODES),
         }
     }
 }

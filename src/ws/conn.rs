@@ -1,7 +1,13 @@
 //! One WebSocket connection: a loop that `select!`s over shutdown, its outbound room
 //! events, the socket and the keep-alive timer. Client messages are handled inline, one at
 //! a time, so replies keep the order of requests.
+//!
+//! Every write to the socket is bounded by the write timeout: a peer that stops reading
+//! (a frozen tab, a zero TCP window) would otherwise hold this task inside a write for
+//! ever, so its seat would never be marked offline and shutdown would wait on it. Such a
+//! socket is dropped without a close handshake and counted as a `slow_consumer`.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -48,16 +54,16 @@ pub(super) struct Conn {
     /// Failed-join limits of this connection and its address.
     pub gate: JoinGate,
     sink: SplitSink<WebSocket, Message>,
+    /// Bound on one write to the socket.
+    write_timeout: Duration,
 }
 
 impl Conn {
     /// Send one frame now.
     pub async fn send(&mut self, msg: &ServerMsg<'_>) -> bool {
         m::ws_message("out", msg.kind());
-        self.sink
-            .send(Message::Text(encode(msg).into()))
-            .await
-            .is_ok()
+        let frame = Message::Text(encode(msg).into());
+        within(self.write_timeout, self.sink.send(frame)).await
     }
 
     /// Send an error reply.
@@ -116,6 +122,7 @@ async fn serve_connection(
         seen_version: 0,
         gate: JoinGate::new(&state.cfg, state.join_guard.clone(), ip),
         sink,
+        write_timeout: state.cfg.ws_write_timeout(),
         state,
     };
     let exit = serve(&mut conn, &mut stream, rx, kill, &span).await;
@@ -149,7 +156,13 @@ async fn serve(
         tokio::select! {
             biased;
             _ = shutdown.cancelled() => return Exit::Shutdown,
-            _ = kill.cancelled() => return Exit::Close(close_code::POLICY, "too slow to keep up"),
+            _ = kill.cancelled() => {
+                // Its outbound queue overflowed: it is not reading, so a close frame would
+                // only stall too. Drop it.
+                m::ws_rejected(m::RejectReason::SlowConsumer);
+                tracing::info!("dropping a connection whose outbound queue overflowed");
+                return Exit::Gone;
+            }
             Some(out) = rx.recv() => {
                 if !deliver(conn, out).await {
                     return Exit::Gone;
@@ -206,7 +219,8 @@ async fn serve(
                     m::ws_rejected(m::RejectReason::Idle);
                     return Exit::Close(close_code::AWAY, "no traffic for too long");
                 }
-                if conn.sink.send(Message::Ping(Default::default())).await.is_err() {
+                let ping = conn.sink.send(Message::Ping(Default::default()));
+                if !within(conn.write_timeout, ping).await {
                     return Exit::Gone;
                 }
             }
@@ -247,15 +261,22 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
         if let Some(v) = version {
             conn.seen_version = v;
         }
-        for frame in frames.iter() {
-            m::ws_message("out", frame_kind(frame.as_str()));
-            if conn.sink.feed(Message::Text(frame.clone())).await.is_err() {
-                return false;
-            }
+    }
+    let mut fed = false;
+    for frame in frames.iter() {
+        let kind = frame_kind(frame.as_str());
+        if !should_send(fresh, detach, kind) {
+            continue;
         }
-        if conn.sink.flush().await.is_err() {
+        m::ws_message("out", kind);
+        let feed = conn.sink.feed(Message::Text(frame.clone()));
+        if !within(conn.write_timeout, feed).await {
             return false;
         }
+        fed = true;
+    }
+    if fed && !within(conn.write_timeout, conn.sink.flush()).await {
+        return false;
     }
     if detach {
         // Kicked, superseded or the room closed: this socket is no longer a member.
@@ -265,16 +286,28 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
     true
 }
 
+/// Whether a frame of `kind` goes out. Versioned events not newer than what the socket
+/// showed are dropped; but the frame that ends a membership (`room_closed`, `kicked`) is
+/// always sent: detaching silently would leave a client that believes it is in a room
+/// while every request answers `not_in_room`.
+fn should_send(fresh: bool, detach: bool, kind: &str) -> bool {
+    fresh || (detach && matches!(kind, "room_closed" | "kicked"))
+}
+
 async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit) {
     let close = match exit {
         Exit::Gone => return,
         Exit::Close(code, reason) => (code, reason),
         Exit::Shutdown => {
             let after = conn.state.cfg.reconnect_after_ms;
-            conn.send(&ServerMsg::ServerShutdown {
-                reconnect_after_ms: after,
-            })
-            .await;
+            let told = conn
+                .send(&ServerMsg::ServerShutdown {
+                    reconnect_after_ms: after,
+                })
+                .await;
+            if !told {
+                return;
+            }
             (close_code::AWAY, "server shutting down")
         }
     };
@@ -282,7 +315,12 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
         code: close.0,
         reason: Utf8Bytes::from_static(close.1),
     };
-    if conn.sink.send(Message::Close(Some(frame))).await.is_err() {
+    if !within(
+        conn.write_timeout,
+        conn.sink.send(Message::Close(Some(frame))),
+    )
+    .await
+    {
         return;
     }
     // Finish the closing handshake: read (and drop) what the peer still sends until its
@@ -297,5 +335,37 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
         }
     };
     let _ = tokio::time::timeout(CLOSE_DRAIN, drain).await;
-    let _ = conn.sink.close().await;
+    let _ = tokio::time::timeout(conn.write_timeout, conn.sink.close()).await;
+}
+
+/// Run one socket write, bounded by `limit`. `false` when the socket is broken or the
+/// write stalled past the limit (a peer that stopped reading: counted as a slow
+/// consumer); either way the caller drops the connection.
+async fn within(limit: Duration, write: impl Future<Output = Result<(), axum::Error>>) -> bool {
+    match tokio::time::timeout(limit, write).await {
+        Ok(result) => result.is_ok(),
+        Err(_) => {
+            m::ws_rejected(m::RejectReason::SlowConsumer);
+            tracing::info!(
+                timeout_ms = limit.as_millis() as u64,
+                "dropping a connection that stopped reading"
+            );
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_send;
+
+    #[test]
+    fn detaching_frames_survive_the_version_filter() {
+        assert!(should_send(true, false, "state"));
+        assert!(!should_send(false, false, "state"));
+        assert!(!should_send(false, true, "player_left"));
+        assert!(should_send(false, true, "room_closed"));
+        assert!(should_send(false, true, "kicked"));
+        assert!(!should_send(false, false, "room_closed"));
+    }
 }

@@ -76,6 +76,17 @@ impl NodeProcess {
             .expect("metrics body")
     }
 
+    /// Freeze (`SIGSTOP`) or thaw (`SIGCONT`) the process: a node that is only slow.
+    pub fn pause(&self, paused: bool) {
+        let Some(child) = &self.child else { return };
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
     /// SIGKILL the process and reap it; no shutdown sequence runs.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -1,9 +1,22 @@
 //! Room events from Redis: the relay from the subscriber to the hub, and the recovery
-//! after the subscriber reconnects (re-subscribe, then catch local members up).
+//! when this node may have missed some: after the relay fell behind (fred's broadcast
+//! channel overflowed) and after the subscriber reconnected (messages published while it
+//! was away never arrive). Either way the node re-reads every room it has members in and
+//! brings them up to date ([`Hub::resync`]).
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::Notify;
 
 use super::*;
 
-pub(super) fn relay_events(subscriber: &SubscriberClient, keys: Keys, hub: Hub) -> JoinHandle<()> {
+pub(super) fn relay_events(
+    subscriber: &SubscriberClient,
+    keys: Keys,
+    hub: Hub,
+    resync: Arc<Notify>,
+) -> JoinHandle<()> {
     let mut rx = subscriber.message_rx();
     tokio::spawn(async move {
         loop {
@@ -21,17 +34,21 @@ pub(super) fn relay_events(subscriber: &SubscriberClient, keys: Keys, hub: Hub) 
                         None => tracing::warn!("ignored an undecodable room event"),
                     }
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::error!(missed = n, "room event relay fell behind; events lost");
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "room event relay fell behind; re-reading local rooms"
+                    );
+                    resync.notify_one();
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Err(RecvError::Closed) => break,
             }
         }
     })
 }
 
 /// After each reconnect of the subscriber: restore its subscriptions, retrying until they
-/// are back, then catch local members up on what was published while it was away.
+/// are back, then ask for the local rooms to be re-read.
 ///
 /// Not fred's `manage_subscriptions`: its `resubscribe_all` (fred 10.1) first sends
 /// `SUBSCRIBE` and `PSUBSCRIBE` even when there is nothing to restore, with no arguments;
@@ -39,30 +56,47 @@ pub(super) fn relay_events(subscriber: &SubscriberClient, keys: Keys, hub: Hub) 
 /// gives up after one failure.
 pub(super) fn restore_subscriptions(
     subscriber: &SubscriberClient,
+    resync: Arc<Notify>,
+) -> JoinHandle<()> {
+    let subscriber = subscriber.clone();
+    let mut reconnected = subscriber.reconnect_rx();
+    tokio::spawn(async move {
+        loop {
+            match reconnected.recv().await {
+                // Several reconnects in a row: restoring once covers them all.
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+            let mut backoff = Duration::from_millis(50);
+            while let Err(e) = resubscribe(&subscriber).await {
+                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
+                tracing::warn!(error, retry_in_ms, "room subscriptions not restored yet");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+            resync.notify_one();
+        }
+    })
+}
+
+/// Each time it is asked (requests coalesce), re-read every room with local members and
+/// bring them up to date, retrying until Redis answers.
+pub(super) fn resync_rooms(
     pool: &Pool,
     keys: Keys,
     hub: Hub,
+    resync: Arc<Notify>,
 ) -> JoinHandle<()> {
-    let subscriber = subscriber.clone();
     let pool = pool.clone();
-    let mut reconnected = subscriber.reconnect_rx();
     tokio::spawn(async move {
-        while reconnected.recv().await.is_ok() {
+        loop {
+            resync.notified().await;
             let mut backoff = Duration::from_millis(50);
-            loop {
-                let restored = match resubscribe(&subscriber).await {
-                    Ok(()) => catch_up(&pool, &keys, &hub).await,
-                    Err(e) => Err(e),
-                };
-                match restored {
-                    Ok(()) => break,
-                    Err(e) => {
-                        let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
-                        tracing::warn!(error, retry_in_ms, "room subscriptions not restored yet");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
-                    }
-                }
+            while let Err(e) = catch_up(&pool, &keys, &hub).await {
+                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
+                tracing::warn!(error, retry_in_ms, "local rooms not re-read yet");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
             }
         }
     })
@@ -77,12 +111,9 @@ pub(super) async fn resubscribe(subscriber: &SubscriberClient) -> Result<(), Fre
     Ok(())
 }
 
-/// Hand the stored document of every local room to the hub, which delivers what the
-/// room service renders for it (a `state` per viewer). Sockets drop anything not newer
-/// than what they have shown, so only those that missed something see it. (The node's
-/// cache is no guide: a write of this node refreshes it even when the write's own event
-/// was lost.) A room that is gone is left to the next operation (`room_not_found`) or
-/// the expiry sweep.
+/// Re-read every room with local members (one `HGET` per room, sent together) and hand
+/// each to [`Hub::resync`]. (The node's cache is no guide to what sockets were shown: a
+/// write of this node refreshes it even when the write's own event was lost.)
 pub(super) async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), FredError> {
     let codes = hub.local_rooms();
     let client = pool.next();
@@ -91,11 +122,18 @@ pub(super) async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), 
         .map(|code| client.hget::<Option<String>, _, _>(keys.room(code), "doc"));
     let docs = join_all(reads).await;
     for (code, text) in codes.iter().zip(docs) {
-        let Some(text) = text? else {
-            continue;
+        let doc = match text? {
+            Some(text) => match parse_doc(&text) {
+                Ok(doc) => Some(doc),
+                Err(e) => {
+                    tracing::error!(room = %code, error = %e, "unreadable room document");
+                    continue;
+                }
+            },
+            None => None,
         };
-        tracing::debug!(room = %code, "catching up after resubscribing");
-        hub.catch_up(code, text);
+        tracing::debug!(room = %code, version = doc.as_ref().map(|d| d.version), "re-read after missing events");
+        hub.resync(code, doc);
     }
     Ok(())
 }

@@ -15,9 +15,10 @@
 //! - `subscribe` / `unsubscribe`: 1 on the subscriber connection.
 //!
 //! Messages published while the subscriber connection is down (Redis restarted, a
-//! failover) never arrive. So after it reconnects and its subscriptions are restored,
-//! every room with local members is read once (1 batch of `HGET`s) and members of a room
-//! that moved on meanwhile get a `state` event at the stored version.
+//! failover) never arrive, and a relay that falls behind loses some too. So after the
+//! subscriber reconnects and its subscriptions are restored, or when the relay lags, every
+//! room with local members is read once (1 batch of `HGET`s): members of a room that moved
+//! on meanwhile get a `resync` with the stored room, of a room that is gone `room_closed`.
 //!
 //! Behind Sentinel, fred asks the sentinels where the master is only when a connection
 //! breaks. A demoted master that stays up (a manual `SENTINEL FAILOVER`, a healed
@@ -32,10 +33,11 @@
 mod clock;
 mod events;
 pub mod indexes;
+mod liveness;
 mod ops;
 mod sentinel;
 
-use events::{relay_events, restore_subscriptions};
+use events::{relay_events, restore_subscriptions, resync_rooms};
 use sentinel::{follow_switch_master, sentinel_clients};
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,7 +52,7 @@ use fred::interfaces::{
 };
 use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
 use fred::types::config::{SentinelConfig, ServerConfig};
-use fred::types::{Builder, SetOptions};
+use fred::types::{Builder, Expiration, SetOptions};
 use futures_util::future::join_all;
 use tokio::task::JoinHandle;
 
@@ -167,9 +169,11 @@ impl RedisStore {
         }
 
         let reconnects = Arc::new(AtomicU64::new(0));
+        let resync = Arc::new(tokio::sync::Notify::new());
         let mut tasks = vec![
-            relay_events(&subscriber, keys.clone(), hub.clone()),
-            restore_subscriptions(&subscriber, &pool, keys.clone(), hub),
+            relay_events(&subscriber, keys.clone(), hub.clone(), resync.clone()),
+            restore_subscriptions(&subscriber, resync.clone()),
+            resync_rooms(&pool, keys.clone(), hub, resync),
             indexes::sweep_indexes(&pool, keys.clone(), clock),
         ];
         if let Some((service, _)) = sentinels.first() {
@@ -211,6 +215,14 @@ impl RedisStore {
         // The rooms live in different slots, so these are separate commands, sent at once.
         let reads = codes.iter().map(|c| self.load(c));
         join_all(reads).await.into_iter().collect()
+    }
+
+    /// Drop a deleted room from the room index. Best effort: the room is gone either way,
+    /// and the listing removes codes whose room it cannot find.
+    async fn unlist(&self, code: &str) {
+        if let Err(e) = self.deindex(code).await {
+            tracing::warn!(room = code, error = %e, "room indexes not updated");
+        }
     }
 }
 
@@ -294,6 +306,21 @@ fn store_err(e: FredError) -> StoreError {
             StoreError::Connection(e.details().to_string())
         }
         _ => StoreError::Other(format!("{:?}: {}", e.kind(), e.details())),
+    }
+}
+
+/// Read a compare-and-set script's reply: {2}, {1, doc} or {0}.
+fn cas_outcome(reply: &[Value]) -> Result<CasOutcome, StoreError> {
+    match reply.first().and_then(Value::as_i64) {
+        Some(2) => Ok(CasOutcome::Applied),
+        Some(1) => {
+            let text = reply.get(1).and_then(Value::as_str).unwrap_or_default();
+            Ok(CasOutcome::Conflict(Box::new(parse_doc(&text)?)))
+        }
+        Some(0) => Ok(CasOutcome::Missing),
+        _ => Err(StoreError::Other(
+            "unexpected reply from a compare-and-set script".into(),
+        )),
     }
 }
 

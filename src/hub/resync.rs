@@ -1,0 +1,123 @@
+//! Catching local members up after this node lost some of a room's events (its relay fell
+//! behind, or its subscription was cut and restored): the node re-reads the room and each
+//! local socket gets what it needs to match it again.
+
+use std::sync::Arc;
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
+
+use super::{Hub, Member, Outbound};
+use crate::game::{Seat, Viewer};
+use crate::metrics as m;
+use crate::model::RoomDoc;
+use crate::protocol::{
+    encode, ServerMsg, CLOSE_REASON_GONE, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+};
+
+impl Hub {
+    /// Bring the local members of `code` up to the room as just re-read (`None`: it is
+    /// gone).
+    ///
+    /// - Gone: everyone gets `room_closed` and is detached (a room expiring or deleted
+    ///   while this node was not listening).
+    /// - A player whose seat was taken from it meanwhile (kicked, or resumed on another
+    ///   socket) gets the `kicked` it missed and is detached.
+    /// - Everyone else gets `resync` with the snapshot at the stored version; each socket
+    ///   drops it unless it is newer than what it has shown, so nothing older than what a
+    ///   socket holds is ever delivered.
+    ///
+    /// Members whose join is still in flight are left alone: their `joined` reply carries
+    /// the room.
+    pub fn resync(&self, code: &str, doc: Option<RoomDoc>) {
+        let doc = doc.map(Arc::new);
+        if let Some(doc) = &doc {
+            self.remember(doc.clone());
+        }
+        let closed = frames(encode(&ServerMsg::RoomClosed {
+            room: code,
+            reason: CLOSE_REASON_GONE,
+        }));
+        // Each viewer (a seat, or a spectator) sees the room as its game lets it: render
+        // once per viewer present, not once per socket.
+        let mut views: Vec<(Viewer, Arc<[Utf8Bytes]>)> = Vec::new();
+        let mut view_for = |doc: &RoomDoc, seat: Option<Seat>| {
+            let viewer = seat.map_or(Viewer::Spectator, Viewer::Seat);
+            if let Some((_, f)) = views.iter().find(|(v, _)| *v == viewer) {
+                return f.clone();
+            }
+            let snapshot = doc.snapshot_for(viewer);
+            let f = frames(encode(&ServerMsg::Resync {
+                room: code,
+                snapshot: &snapshot,
+            }));
+            views.push((viewer, f.clone()));
+            f
+        };
+        let mut rooms = self.lock();
+        let Some(key) = rooms.get_key_value(code).map(|(k, _)| k.clone()) else {
+            return;
+        };
+        let Some(room) = rooms.get_mut(code) else {
+            return;
+        };
+        let mut dropped = Vec::new();
+        for member in room.members.iter().filter(|m| m.confirmed) {
+            let event = |version, frames, detach| Outbound::Event {
+                room: key.clone(),
+                version,
+                frames,
+                detach,
+            };
+            let out = match &doc {
+                None => event(None, closed.clone(), true),
+                Some(doc) => match lost_seat(doc, member) {
+                    Some(reason) => {
+                        let kicked = encode(&ServerMsg::Kicked { room: code, reason });
+                        event(None, frames(kicked), true)
+                    }
+                    None => event(Some(doc.version), view_for(doc, member.seat), false),
+                },
+            };
+            let detach = matches!(out, Outbound::Event { detach: true, .. });
+            if !offer(member, out) || detach {
+                dropped.push(member.conn);
+            }
+        }
+        room.members.retain(|m| !dropped.contains(&m.conn));
+        if room.members.is_empty() {
+            rooms.remove(code);
+            m::rooms_active(rooms.len());
+        }
+    }
+}
+
+fn frames(frame: String) -> Arc<[Utf8Bytes]> {
+    Arc::from(vec![Utf8Bytes::from(frame)])
+}
+
+/// Why a local player no longer holds the seat the stored room shows, if it does not.
+fn lost_seat(doc: &RoomDoc, member: &Member) -> Option<&'static str> {
+    if member.epoch == 0 {
+        // A spectator: the room keeps no record of who watches.
+        return None;
+    }
+    match doc.player(&member.player_id) {
+        None => Some(KICK_REASON_OPERATOR),
+        Some(p) if p.epoch > member.epoch => Some(KICK_REASON_RESUMED),
+        Some(_) => None,
+    }
+}
+
+/// Queue an event for a member without waiting; `false` when it must be dropped (its
+/// queue is full, so it cannot keep up, or its connection is gone).
+pub(super) fn offer(member: &Member, out: Outbound) -> bool {
+    match member.tx.try_send(out) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            member.kill.cancel();
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
+}

@@ -1,0 +1,141 @@
+//! Writes whose outcome is unknown (issue 10, part 4): Redis holds writes back
+//! (`CLIENT PAUSE … WRITE`) past the operation timeout, then runs them. A join is either
+//! completed for the client or undone; a retried spectator leave counts down once.
+
+mod common;
+
+use common::redis::resp_cmd;
+use common::{eventually, test_config, Client, RedisServer, TestServer};
+use serde_json::{json, Value};
+
+async fn server(redis: &RedisServer) -> TestServer {
+    let mut cfg = redis.configure(test_config());
+    cfg.redis_timeout_ms = 300;
+    cfg.rate_limit_per_sec = 0;
+    TestServer::start(cfg).await
+}
+
+fn stored(redis: &RedisServer, code: &str) -> Value {
+    let key = format!("parlor:room:{{{code}}}");
+    resp_cmd(redis.port, &["HGET", &key, "doc"])
+        .and_then(|d| serde_json::from_str(&d).ok())
+        .unwrap_or(Value::Null)
+}
+
+async fn join(c: &mut Client, room: &str, spectate: bool) -> Value {
+    c.request(json!({"type": "join_room", "room": room, "name": "bob", "spectate": spectate}))
+        .await
+}
+
+/// Redis holds the join's write for a second, several times the op timeout, then runs
+/// it. The node neither reports an applied join as failed nor leaves a seat nobody holds:
+/// Bob is seated and told so, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_held_past_its_timeout_completes_for_the_client() {
+    let redis = RedisServer::start();
+    let srv = server(&redis).await;
+    let mut a = srv.client().await;
+    let sa = a.create("tictactoe", "alice").await;
+    let mut b = srv.client().await;
+
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]), "OK");
+    let reply = join(&mut b, &sa.room, false).await;
+    assert_eq!(
+        reply["type"], "joined",
+        "the applied join is reported: {reply}"
+    );
+    let doc = stored(&redis, &sa.room);
+    assert_eq!(doc["players"].as_array().map(Vec::len), Some(2), "{doc}");
+    assert_eq!(doc["players"][1]["player_id"], reply["you"]["player_id"]);
+    a.act(json!({"cell": 4})).await;
+    assert_eq!(b.next_state().await["state"]["board"][4], 0);
+}
+
+/// Redis holds the join's writes longer than the node retries; the client is told the
+/// store is unavailable. Whatever Redis then does with the held writes, no seat is left
+/// behind: no ghost player, and the room does not start a game against nobody. (This one
+/// held before too: fred drops a command that timed out while Redis was paused, so the
+/// undo finds nothing to give up and only fences the room's version.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_that_failed_with_an_unknown_outcome_leaves_no_ghost() {
+    let redis = RedisServer::start();
+    let srv = server(&redis).await;
+    let mut a = srv.client().await;
+    let sa = a.create("tictactoe", "alice").await;
+    let mut b = srv.client().await;
+
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]), "OK");
+    let reply = join(&mut b, &sa.room, false).await;
+    assert_eq!(reply["code"], "store_unavailable", "{reply}");
+    assert_eq!(redis.cmd(&["CLIENT", "UNPAUSE"]), "OK");
+
+    eventually("the held join is undone", || async {
+        let doc = stored(&redis, &sa.room);
+        doc["players"].as_array().map(Vec::len) == Some(1) && doc["status"] == "waiting"
+    })
+    .await;
+    let doc = stored(&redis, &sa.room);
+    assert_eq!(
+        doc["players"][0]["player_id"],
+        sa.player_id.as_str(),
+        "{doc}"
+    );
+    // Alice is still in her room and it is still open for a real opponent.
+    let mut c = srv.client().await;
+    c.join(&sa.room, "carol").await;
+    assert_eq!(stored(&redis, &sa.room)["status"], "playing");
+}
+
+/// A spectator's leave held past its timeout is not counted twice: the node recognises
+/// its own write when it re-reads the room, and the client is told it left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spectator_leave_held_past_its_timeout_counts_down_once() {
+    let redis = RedisServer::start();
+    let srv = server(&redis).await;
+    let mut a = srv.client().await;
+    let sa = a.create("tictactoe", "alice").await;
+    let mut s1 = srv.client().await;
+    let mut s2 = srv.client().await;
+    assert_eq!(join(&mut s1, &sa.room, true).await["type"], "joined");
+    assert_eq!(join(&mut s2, &sa.room, true).await["type"], "joined");
+    assert_eq!(stored(&redis, &sa.room)["spectators"], 2);
+
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]), "OK");
+    let mut left = s1.request(json!({"type": "leave_room"})).await;
+    if left["type"] == "error" {
+        // What a client does with `store_unavailable`: try again.
+        left = s1.request(json!({"type": "leave_room"})).await;
+    }
+    assert_eq!(left["type"], "left", "{left}");
+    assert_eq!(stored(&redis, &sa.room)["spectators"], 1);
+}
+
+/// The room write applies but the index write after it fails (here: the index keys hold
+/// the wrong type, so Redis refuses them). Before, the client got an error while its
+/// seat stayed in Redis, held by nobody; now an applied write is reported as applied and
+/// the index is left to be repaired later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_index_write_does_not_turn_an_applied_write_into_an_error() {
+    let redis = RedisServer::start();
+    let srv = server(&redis).await;
+    assert_eq!(
+        redis.cmd(&["SET", "parlor:rooms", "not a sorted set"]),
+        "OK"
+    );
+    assert_eq!(
+        redis.cmd(&["SET", "parlor:open:tictactoe", "nor this"]),
+        "OK"
+    );
+    let mut a = srv.client().await;
+    let created = a
+        .request(json!({"type": "create_room", "game": "tictactoe", "name": "alice"}))
+        .await;
+    assert_eq!(created["type"], "joined", "{created}");
+    let room = created["room"].as_str().expect("room").to_string();
+    let mut b = srv.client().await;
+    let joined = join(&mut b, &room, false).await;
+    assert_eq!(joined["type"], "joined", "{joined}");
+    let doc = stored(&redis, &room);
+    assert_eq!(doc["status"], "playing", "{doc}");
+    assert_eq!(doc["players"][1]["player_id"], joined["you"]["player_id"]);
+}
