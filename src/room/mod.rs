@@ -12,6 +12,8 @@ pub mod model;
 mod operator;
 mod ops;
 mod play;
+#[cfg(test)]
+mod subscribe_tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
