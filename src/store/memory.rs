@@ -332,3 +332,7 @@ impl RoomStore for MemoryStore {
 
     async fn close(&self) {}
 }
+
+#[cfg(test)]
+#[path = "memory_tests.rs"]
+mod tests;
