@@ -12,6 +12,7 @@ pub mod model;
 mod operator;
 mod ops;
 mod play;
+mod quick;
 #[cfg(test)]
 mod subscribe_tests;
 
