@@ -54,14 +54,15 @@ pub struct Config {
     pub redis_pool_size: u32,
 
     /// Timeout for every Redis operation, in milliseconds.
-    #[arg(long, env = "PARLOR_REDIS_TIMEOUT_MS", default_value_t = 2000)]
+    #[arg(long, env = "PARLOR_REDIS_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub redis_timeout_ms: u64,
 
     /// How long to keep retrying the first Redis connection at start before giving up, in ms.
     #[arg(
         long,
         env = "PARLOR_REDIS_CONNECT_DEADLINE_MS",
-        default_value_t = 10_000
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(0..=3_600_000)
     )]
     pub redis_connect_deadline_ms: u64,
 
@@ -70,7 +71,7 @@ pub struct Config {
     pub key_prefix: String,
 
     /// Seconds without activity after which a room expires.
-    #[arg(long, env = "PARLOR_ROOM_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "PARLOR_ROOM_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=MAX_ROOM_TTL_SECS))]
     pub room_ttl_secs: u64,
 
     /// Bearer token for /api/v1. Unset: a random one is generated and logged once at start.
@@ -86,19 +87,19 @@ pub struct Config {
     pub log_format: LogFormat,
 
     /// Largest WebSocket message accepted, in bytes; larger ones close the socket with 1009.
-    #[arg(long, env = "PARLOR_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    #[arg(long, env = "PARLOR_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024, value_parser = usize_range(256, 16 * 1024 * 1024))]
     pub max_message_bytes: usize,
 
     /// Most WebSocket connections this node holds at once; more are refused with 503.
-    #[arg(long, env = "PARLOR_MAX_CONNECTIONS", default_value_t = 10_000)]
+    #[arg(long, env = "PARLOR_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = usize_range(1, 1_000_000))]
     pub max_connections: usize,
 
     /// Messages per second one connection may send (token bucket refill); 0 turns limiting off.
-    #[arg(long, env = "PARLOR_RATE_LIMIT_PER_SEC", default_value_t = 20)]
+    #[arg(long, env = "PARLOR_RATE_LIMIT_PER_SEC", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub rate_limit_per_sec: u32,
 
     /// Burst size of the per-connection rate limit.
-    #[arg(long, env = "PARLOR_RATE_LIMIT_BURST", default_value_t = 40)]
+    #[arg(long, env = "PARLOR_RATE_LIMIT_BURST", default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit_burst: u32,
 
     /// Allowed WebSocket `Origin` values (comma separated). Empty: same host as the request only.
@@ -111,19 +112,19 @@ pub struct Config {
     pub cors_origins: Vec<String>,
 
     /// Seconds between server pings on each WebSocket.
-    #[arg(long, env = "PARLOR_PING_INTERVAL_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "PARLOR_PING_INTERVAL_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub ping_interval_secs: u64,
 
     /// Seconds of silence after which a peer is dropped.
-    #[arg(long, env = "PARLOR_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "PARLOR_IDLE_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub idle_timeout_secs: u64,
 
     /// How long shutdown waits for in-flight work before closing anyway, in ms.
-    #[arg(long, env = "PARLOR_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
+    #[arg(long, env = "PARLOR_SHUTDOWN_GRACE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
 
     /// `reconnect_after_ms` sent to clients in `server_shutdown`.
-    #[arg(long, env = "PARLOR_RECONNECT_AFTER_MS", default_value_t = 1_000)]
+    #[arg(long, env = "PARLOR_RECONNECT_AFTER_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub reconnect_after_ms: u64,
 
     /// Keep the latest document of rooms with local members, so a change needs no read
@@ -135,26 +136,26 @@ pub struct Config {
     /// Failed joins (unknown or malformed room code, invalid session) one connection may
     /// make before its join and resume attempts are refused for the cool-down; at twice
     /// this many failures and refusals it is closed with 1008. 0 turns this limit off.
-    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_CONN", default_value_t = 10)]
+    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_CONN", default_value_t = 10, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub join_failures_per_conn: u32,
 
     /// Seconds a connection's join and resume attempts are refused once it reached
     /// `--join-failures-per-conn`.
-    #[arg(long, env = "PARLOR_JOIN_COOLDOWN_SECS", default_value_t = 30)]
+    #[arg(long, env = "PARLOR_JOIN_COOLDOWN_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub join_cooldown_secs: u64,
 
     /// Failed joins per minute one client address (IPv6: one /64) regains, shared by all
     /// its connections on this node. 0 turns the per-address limit off.
-    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_MINUTE", default_value_t = 30)]
+    #[arg(long, env = "PARLOR_JOIN_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub join_failures_per_minute: u32,
 
     /// Failed joins one client address may make in a burst before it is refused.
-    #[arg(long, env = "PARLOR_JOIN_FAILURE_BURST", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "PARLOR_JOIN_FAILURE_BURST", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub join_failure_burst: u32,
 
     /// Most client addresses the failed-join limiter remembers; the least recently seen
     /// are forgotten first.
-    #[arg(long, env = "PARLOR_JOIN_GUARD_MAX_IPS", default_value_t = 100_000)]
+    #[arg(long, env = "PARLOR_JOIN_GUARD_MAX_IPS", default_value_t = 100_000, value_parser = usize_range(1, 10_000_000))]
     pub join_guard_max_ips: usize,
 
     /// Take the client address from this request header (its last entry, e.g.
@@ -174,6 +175,30 @@ pub struct Config {
     /// spectators within this time plus a quarter of it.
     #[arg(long, env = "PARLOR_NODE_LIVENESS_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(200..))]
     pub node_liveness_ms: u64,
+    /// Most WebSocket connections one client address may hold on this node; more are
+    /// refused with 429 before the upgrade. 0 (the default) turns the cap off: players
+    /// behind one NAT or carrier-grade NAT share an address. Set it when clients come from
+    /// many addresses (or from behind a proxy that writes `--client-ip-header`).
+    #[arg(long, env = "PARLOR_MAX_CONNECTIONS_PER_IP", default_value_t = 0, value_parser = usize_range(0, 1_000_000))]
+    pub max_connections_per_ip: usize,
+
+    /// How long a client may take to send a request's headers, in ms; also how long a
+    /// kept-alive HTTP connection may sit idle before the next request. Slower peers are
+    /// disconnected.
+    #[arg(long, env = "PARLOR_HTTP_HEADER_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub http_header_timeout_ms: u64,
+
+    /// Longest an admin API request may take, in ms; a slower one is answered with 503.
+    #[arg(long, env = "PARLOR_ADMIN_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub admin_timeout_ms: u64,
+}
+
+/// Longest room TTL accepted: 30 days. Larger values would overflow time arithmetic.
+pub const MAX_ROOM_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// A clap parser for a `usize` within `min..=max`.
+fn usize_range(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
 }
 
 impl Default for Config {
@@ -216,6 +241,9 @@ impl Config {
             client_ip_header: None,
             ws_write_timeout_ms: 10_000,
             node_liveness_ms: 10_000,
+            max_connections_per_ip: 0,
+            http_header_timeout_ms: 10_000,
+            admin_timeout_ms: 10_000,
         }
     }
 
@@ -236,6 +264,16 @@ impl Config {
     /// Bound on one WebSocket write.
     pub fn ws_write_timeout(&self) -> Duration {
         Duration::from_millis(self.ws_write_timeout_ms)
+    }
+
+    /// The header read (and keep-alive idle) timeout of HTTP connections.
+    pub fn http_header_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_header_timeout_ms)
+    }
+
+    /// The admin API request timeout.
+    pub fn admin_timeout(&self) -> Duration {
+        Duration::from_millis(self.admin_timeout_ms)
     }
 
     /// Room time-to-live.
@@ -265,6 +303,51 @@ mod tests {
         assert_eq!(mask_url("redis://:hunter2@h:6379"), "redis://:***@h:6379");
         assert_eq!(mask_url("redis://u:pw@h:1/0"), "redis://u:***@h:1/0");
         assert_eq!(mask_url("redis://h:1"), "redis://h:1");
+    }
+
+    #[test]
+    fn defaults_match_clap() {
+        let parsed = Config::try_parse_from(["parlor"]).expect("defaults parse");
+        let d = Config::defaults();
+        assert_eq!(parsed.room_ttl_secs, d.room_ttl_secs);
+        assert_eq!(parsed.max_connections_per_ip, d.max_connections_per_ip);
+        assert_eq!(parsed.http_header_timeout_ms, d.http_header_timeout_ms);
+        assert_eq!(parsed.admin_timeout_ms, d.admin_timeout_ms);
+        assert_eq!(parsed.join_cooldown_secs, d.join_cooldown_secs);
+    }
+
+    #[test]
+    fn numbers_are_bounded_with_a_clear_message() {
+        let huge = u64::MAX.to_string();
+        for flag in [
+            "--room-ttl-secs",
+            "--join-cooldown-secs",
+            "--redis-timeout-ms",
+            "--redis-connect-deadline-ms",
+            "--max-message-bytes",
+            "--max-connections",
+            "--ping-interval-secs",
+            "--idle-timeout-secs",
+            "--shutdown-grace-ms",
+            "--reconnect-after-ms",
+            "--join-guard-max-ips",
+            "--max-connections-per-ip",
+            "--http-header-timeout-ms",
+            "--admin-timeout-ms",
+        ] {
+            let err = Config::try_parse_from(["parlor", flag, &huge])
+                .expect_err(flag)
+                .to_string();
+            assert!(
+                err.contains(flag) && err.contains("not in"),
+                "{flag}: {err}"
+            );
+        }
+        let err = Config::try_parse_from(["parlor", "--room-ttl-secs", "2592001"])
+            .expect_err("over 30 days")
+            .to_string();
+        assert!(err.contains("1..=2592000"), "{err}");
+        assert!(Config::try_parse_from(["parlor", "--room-ttl-secs", "2592000"]).is_ok());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! - [`http`]: health, metrics, the admin API and the embedded web client.
 //! - [`metrics`]: Prometheus names and recording.
 //! - [`server`]: assembling it all and the shutdown sequence.
+//! - `serve`: the HTTP accept loop (header timeout, upgrades, admin deadline).
 
 pub mod config;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod room;
+mod serve;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -186,17 +186,29 @@ impl RejectReason {
 /// zero from the start, from [`ALL`](Self::ALL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOp {
+    /// Store a new room.
     CreateRoom,
+    /// Read a room.
     LoadRoom,
+    /// Compare-and-set a room.
     UpdateRoom,
+    /// Delete a room.
     DeleteRoom,
+    /// Publish a chat line.
     Publish,
+    /// Take or list a room on the open index (quick play).
     ClaimOpen,
+    /// Read the offered rooms.
     OpenRooms,
+    /// Page through every room (admin).
     ListRooms,
+    /// Start receiving a room's events.
     Subscribe,
+    /// Stop receiving a room's events.
     Unsubscribe,
+    /// Readiness check.
     Ping,
+    /// Trim the room indexes (periodic).
     SweepIndexes,
     ArmDeadline,
     DueDeadlines,

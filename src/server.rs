@@ -2,12 +2,11 @@
 //! service, the router, and the shutdown sequence.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::serve::ListenerExt;
+use axum::middleware;
 use rand::RngExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -23,7 +22,8 @@ use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
 use crate::ws::guard::JoinGuard;
-use crate::{http, metrics};
+use crate::ws::per_ip::PerIpSlots;
+use crate::{http, metrics, serve};
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +137,7 @@ impl Server {
         tracing::info!(node = %node_id, store = store.backend(), "parlor ready");
         let state = AppState {
             join_guard: Arc::new(JoinGuard::new(&cfg)),
+            per_ip: Arc::new(PerIpSlots::new(cfg.max_connections_per_ip)),
             conn_slots: Arc::new(Semaphore::new(cfg.max_connections)),
             cfg: Arc::new(cfg),
             rooms,
@@ -187,23 +188,21 @@ impl Server {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
-        let stopping = state.shutdown.clone();
-        // Events are small frames pushed to players who may send nothing in between:
-        // without TCP_NODELAY, Nagle's algorithm holds them for the peer's delayed ACK
-        // (tens of milliseconds per event).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        // The peer address feeds the per-address failed-join limit (`ws::guard`).
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stopping.cancelled().await })
-            .await;
+        let grace = Duration::from_millis(state.cfg.shutdown_grace_ms);
+        let app = app.layer(middleware::from_fn_with_state(
+            state.cfg.admin_timeout(),
+            serve::admin_deadline,
+        ));
+        serve::serve(
+            listener,
+            app,
+            state.cfg.http_header_timeout(),
+            state.shutdown.clone(),
+            grace,
+        )
+        .await;
         state.shutdown.cancel();
         state.tracker.close();
-        let grace = Duration::from_millis(state.cfg.shutdown_grace_ms);
         if tokio::time::timeout(grace, state.tracker.wait())
             .await
             .is_err()
@@ -216,7 +215,7 @@ impl Server {
         let _ = heartbeat.await;
         state.store.close().await;
         tracing::info!("parlor stopped");
-        served
+        Ok(())
     }
 }
 

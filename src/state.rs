@@ -40,6 +40,8 @@ pub struct AppState {
     pub next_conn: Arc<AtomicU64>,
     /// Failed-join limits per client address, shared by this node's connections.
     pub join_guard: Arc<crate::ws::guard::JoinGuard>,
+    /// WebSocket connections per client address (`--max-connections-per-ip`).
+    pub per_ip: Arc<crate::ws::per_ip::PerIpSlots>,
 }
 
 impl AppState {

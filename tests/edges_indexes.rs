@@ -49,7 +49,10 @@ async fn indexes_empty_when_rooms_expire_without_anyone_listing() {
         .map(str::to_string)
         .collect();
     keys.retain(|k| k != "parlor:schema" && k != "parlor:nodes" && !k.starts_with("parlor:node:"));
-    assert!(keys.is_empty(), "only the schema and liveness keys are left: {keys:?}");
+    assert!(
+        keys.is_empty(),
+        "only the schema and liveness keys are left: {keys:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,10 @@ mod liveness;
 mod operator;
 mod ops;
 mod play;
+mod quick;
 mod settle;
+#[cfg(test)]
+mod subscribe_tests;
 
 /// The stored room document, now in [`crate::model`]; kept here for older paths.
 pub use crate::model::room as model;

@@ -377,3 +377,7 @@ impl RoomStore for MemoryStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "memory_tests.rs"]
+mod tests;

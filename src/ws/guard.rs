@@ -126,7 +126,7 @@ impl JoinGuard {
 }
 
 /// The address a limit is kept for: IPv4 as is (also when mapped into IPv6), IPv6 by /64.
-fn key(ip: IpAddr) -> IpAddr {
+pub(super) fn key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

@@ -1,10 +1,12 @@
 //! The WebSocket endpoint: admission (origin, connection cap, client address) and the
 //! upgrade. One connection's life is in [`conn`]; what each client message does is in
-//! [`handlers`]; the limits on failed joins (room-code guessing) are in [`guard`].
+//! [`handlers`]; the limits on failed joins (room-code guessing) are in [`guard`]; the cap
+//! on connections per client address in [`per_ip`].
 
 mod conn;
 pub mod guard;
 mod handlers;
+pub mod per_ip;
 pub mod ratelimit;
 
 use std::net::{IpAddr, SocketAddr};
@@ -48,6 +50,14 @@ pub async fn upgrade(
         &headers,
         peer.map(|Extension(ConnectInfo(a))| a),
     );
+    let Ok(ip_slot) = state.per_ip.acquire(ip) else {
+        m::ws_rejected(m::RejectReason::PerIp);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many connections from your address",
+        )
+            .into_response();
+    };
     let max = state.cfg.max_message_bytes;
     let tracker = state.tracker.clone();
     ws.max_message_size(max)
@@ -60,7 +70,13 @@ pub async fn upgrade(
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
-        .on_upgrade(move |socket| tracker.track_future(conn::run(socket, state, permit, ip)))
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                // The address keeps its slot for as long as the connection lives.
+                let _ip_slot = ip_slot;
+                conn::run(socket, state, permit, ip).await
+            })
+        })
 }
 
 /// Cross-site WebSocket hijacking guard. Clients that send no `Origin` (non-browsers) are
