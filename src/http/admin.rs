@@ -101,7 +101,11 @@ pub async fn list_rooms(
         .game
         .as_deref()
         .map(|g| {
-            GameKind::parse(g).ok_or_else(|| ApiError::BadRequest(format!("unknown game {g:?}")))
+            state
+                .rooms
+                .games()
+                .get(g)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown game {g:?}")))
         })
         .transpose()?;
     let status = q

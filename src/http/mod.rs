@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/ws", get(ws::upgrade))
         .route("/", get(web::index))
+        .route("/games.json", get(web::games))
         .route("/{*file}", get(web::file))
         .merge(admin)
         .layer(
