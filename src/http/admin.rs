@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
-use crate::game::GameKind;
 use crate::model::{RoomDoc, Status};
 use crate::protocol::{normalize_code, PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::state::AppState;
