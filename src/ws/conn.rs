@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
@@ -16,11 +16,12 @@ use tracing::Instrument;
 use super::guard::JoinGate;
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
+use super::session::Conn;
 use crate::error::{ErrorCode, ProtoError};
 use crate::hub::Outbound;
 use crate::metrics as m;
-use crate::protocol::{encode, frame_kind, ServerMsg};
-use crate::room::{ConnHandle, Membership, Rooms};
+use crate::protocol::{frame_kind, ServerMsg};
+use crate::room::ConnHandle;
 use crate::state::AppState;
 
 /// Outbound events queued per connection before it counts as too slow.
@@ -36,43 +37,6 @@ enum Exit {
     Close(u16, &'static str),
     /// Server shutdown: `server_shutdown`, then 1001.
     Shutdown,
-}
-
-/// A connection's mutable state, passed to the message handlers.
-pub(super) struct Conn {
-    pub state: AppState,
-    pub handle: ConnHandle,
-    pub membership: Option<Membership>,
-    /// Highest room version this socket has shown; older events are dropped.
-    pub seen_version: u64,
-    /// Failed-join limits of this connection and its address.
-    pub gate: JoinGate,
-    sink: SplitSink<WebSocket, Message>,
-}
-
-impl Conn {
-    /// Send one frame now.
-    pub async fn send(&mut self, msg: &ServerMsg<'_>) -> bool {
-        m::ws_message("out", msg.kind());
-        self.sink
-            .send(Message::Text(encode(msg).into()))
-            .await
-            .is_ok()
-    }
-
-    /// Send an error reply.
-    pub async fn send_error(&mut self, req: Option<u64>, err: &ProtoError) -> bool {
-        self.send(&ServerMsg::Error {
-            req,
-            code: err.code,
-            message: &err.message,
-        })
-        .await
-    }
-
-    pub fn rooms(&self) -> &Rooms {
-        &self.state.rooms
-    }
 }
 
 /// Serve one upgraded socket until it closes.

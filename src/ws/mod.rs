@@ -1,11 +1,12 @@
 //! The WebSocket endpoint: admission (origin, connection cap, client address) and the
 //! upgrade. One connection's life is in [`conn`]; what each client message does is in
-//! [`handlers`]; the limits on failed joins (room-code guessing) are in [`guard`].
+//! [`handlers`], over the connection state in [`session`]; the limits on failed joins (room-code guessing) are in [`guard`].
 
 mod conn;
 pub mod guard;
 mod handlers;
 pub mod ratelimit;
+mod session;
 
 use std::net::{IpAddr, SocketAddr};
 
