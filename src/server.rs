@@ -16,13 +16,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
+use crate::guard::JoinGuard;
 use crate::hub::Hub;
 use crate::room::Rooms;
 use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
-use crate::ws::guard::JoinGuard;
 use crate::{http, metrics};
 
 /// Why a server could not start.
@@ -187,7 +187,7 @@ impl Server {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        // The peer address feeds the per-address failed-join limit (`ws::guard`).
+        // The peer address feeds the per-address failed-join limit (`guard`).
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopping.cancelled().await })

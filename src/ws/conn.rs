@@ -13,11 +13,11 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::guard::JoinGate;
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
 use super::session::Conn;
 use crate::error::{ErrorCode, ProtoError};
+use crate::guard::JoinGate;
 use crate::hub::Outbound;
 use crate::metrics as m;
 use crate::protocol::{frame_kind, ServerMsg};

@@ -3,7 +3,8 @@
 //! [`handlers`], over the connection state in [`session`]; the limits on failed joins (room-code guessing) are in [`guard`].
 
 mod conn;
-pub mod guard;
+/// The join limits, now in [`crate::guard`]; kept here for older paths.
+pub use crate::guard;
 mod handlers;
 pub mod ratelimit;
 mod session;

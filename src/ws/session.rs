@@ -6,8 +6,8 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::SinkExt;
 
-use super::guard::JoinGate;
 use crate::error::ProtoError;
+use crate::guard::JoinGate;
 use crate::metrics as m;
 use crate::protocol::{encode, ServerMsg};
 use crate::room::{ConnHandle, Membership, Rooms};
