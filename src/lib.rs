@@ -11,6 +11,7 @@
 //! - [`room`]: the room service — every operation as a compare-and-set change.
 //! - [`store`]: the storage interface and its memory and Redis backends.
 //! - [`hub`]: who is connected where on this node, and the fan-out of room events.
+//! - [`guard`]: the limits on failed joins (room-code and session guessing).
 //! - [`ws`]: one WebSocket connection's loop and message handlers.
 //! - [`http`]: health, metrics, the admin API and the embedded web client.
 //! - [`metrics`]: Prometheus names and recording.
@@ -20,6 +21,7 @@
 pub mod config;
 pub mod error;
 pub mod game;
+pub mod guard;
 pub mod http;
 pub mod hub;
 pub mod metrics;

@@ -12,7 +12,6 @@ use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::StoreError;
-use crate::store::RoomStore;
 
 /// Latency buckets for store operations: Redis answers in tens of microseconds locally.
 const STORE_BUCKETS: &[f64] = &[
@@ -281,16 +280,30 @@ fn zero_known_series() {
     counter!("parlor_redis_reconnects_total").absolute(0);
 }
 
+/// Store connection figures sampled at scrape time (Redis only). Passed in, so this
+/// module does not depend on the store (the store records its metrics here).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreSample {
+    /// Connections the pool is configured with.
+    pub pool_size: usize,
+    /// Connections currently up.
+    pub pool_connected: usize,
+    /// Commands queued or awaiting a reply.
+    pub in_flight: usize,
+    /// Reconnections since start.
+    pub reconnects: u64,
+}
+
 /// Render the exposition text, refreshing the gauges that are sampled rather than pushed.
-pub fn render(handle: &PrometheusHandle, store: &dyn RoomStore) -> String {
+pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
     if let Some(process) = PROCESS.get() {
         process.collect();
     }
-    if let Some(pool) = store.pool_stats() {
-        gauge!("parlor_redis_pool_size").set(pool.size as f64);
-        gauge!("parlor_redis_pool_connected").set(pool.connected as f64);
-        gauge!("parlor_redis_commands_in_flight").set(pool.in_flight as f64);
-        counter!("parlor_redis_reconnects_total").absolute(store.reconnects());
+    if let Some(s) = store {
+        gauge!("parlor_redis_pool_size").set(s.pool_size as f64);
+        gauge!("parlor_redis_pool_connected").set(s.pool_connected as f64);
+        gauge!("parlor_redis_commands_in_flight").set(s.in_flight as f64);
+        counter!("parlor_redis_reconnects_total").absolute(s.reconnects);
     }
     handle.render()
 }

@@ -15,13 +15,13 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
+use crate::guard::JoinGuard;
 use crate::hub::Hub;
 use crate::room::Rooms;
 use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
-use crate::ws::guard::JoinGuard;
 use crate::ws::per_ip::PerIpSlots;
 use crate::{http, metrics, serve};
 

@@ -39,7 +39,7 @@ pub struct AppState {
     /// Source of connection ids.
     pub next_conn: Arc<AtomicU64>,
     /// Failed-join limits per client address, shared by this node's connections.
-    pub join_guard: Arc<crate::ws::guard::JoinGuard>,
+    pub join_guard: Arc<crate::guard::JoinGuard>,
     /// WebSocket connections per client address (`--max-connections-per-ip`).
     pub per_ip: Arc<crate::ws::per_ip::PerIpSlots>,
 }

@@ -156,3 +156,30 @@ async fn clock_fires_once_after_the_serving_node_is_killed() {
     assert_eq!(snap["version"], end["version"], "{snap}");
     assert_eq!(redis.cmd(&["ZCARD", "parlor:deadlines"]), "0");
 }
+
+/// On a Redis Cluster the deadline index is one key every node reaches: a room served by
+/// node A, stalled, is ended by the clock and both nodes' members see it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clock_fires_on_a_redis_cluster() {
+    let cluster = common::cluster::RedisCluster::start();
+    let node = |id: &str| {
+        let mut cfg = test_config();
+        cfg.redis_url = Some(cluster.url());
+        cfg.node_id = Some(id.to_string());
+        cfg.rate_limit_per_sec = 0;
+        cfg
+    };
+    let node_a = TestServer::start(node("node-a")).await;
+    let node_b = TestServer::start(node("node-b")).await;
+    let (mut a, _b, room, version, start) = clocked(&node_a.ws_url(), "rps").await;
+    let due = deadline(&start["state"]);
+    let mut watcher = node_b.client().await;
+    let seen = watcher.spectate(&room, "w").await;
+    let tie = watcher.state_at(seen.version + 1).await;
+    assert!(Utc::now() >= due);
+    let round = json!({"choices": [null, null], "winner": null, "timeout": true});
+    assert_eq!(tie["state"]["rounds"], json!([round]));
+    let mine = a.state_at(seen.version + 1).await;
+    assert_eq!(mine["state"]["rounds"], tie["state"]["rounds"]);
+    assert!(version < seen.version);
+}

@@ -168,3 +168,35 @@ async fn unknown_games_stay_unknown() {
         .await;
     assert_eq!(rooms["type"], "rooms");
 }
+
+/// After a node's Redis subscription is cut, the node catches its members up from the
+/// stored room; that catch-up is rendered per viewer too. Modelled as in `faults.rs`: a
+/// choice is stored without a publish, then every subscriber connection is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_after_a_lost_subscription_is_per_viewer() {
+    let redis = RedisServer::start();
+    let n1 = TestServer::start(redis.configure(test_config())).await;
+    let n2 = TestServer::start(redis.configure(test_config())).await;
+    let mut a = n1.client().await;
+    let mut b = n2.client().await;
+    let sa = a.create("rps", "alice").await;
+    let sb = b.join(&sa.room, "bob").await;
+    a.state_at(sb.version).await;
+
+    let key = format!("parlor:room:{{{}}}", sa.room);
+    let mut doc: Value = serde_json::from_str(&redis.cmd(&["HGET", &key, "doc"])).unwrap();
+    let version = sb.version + 1;
+    doc["version"] = json!(version);
+    doc["state"]["pending"] = json!(["rock", null]);
+    let text = doc.to_string();
+    let set = redis.cmd(&["HSET", &key, "v", &version.to_string(), "doc", &text]);
+    assert_eq!(set, "0");
+    assert_eq!(redis.cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]), "2");
+
+    let mine = a.state_at(version).await;
+    assert_eq!(mine["state"]["mine"], "rock");
+    let theirs = b.state_at(version).await;
+    assert_eq!(theirs["state"]["chosen"], json!([true, false]));
+    assert_eq!(theirs["state"]["mine"], Value::Null);
+    assert!(!theirs.to_string().contains("rock"), "{theirs}");
+}

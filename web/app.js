@@ -4,7 +4,7 @@
 import { Connection, wsUrl } from "./net.js";
 import { initLobby } from "./lobby.js";
 import { initRoom } from "./room.js";
-import { applyEvent, fromJoined } from "./model.js";
+import { applyEvent, fromJoined, isSimultaneous } from "./model.js";
 import { errorText, isValidCode, normalizeCode, validName } from "./messages.js";
 import { clearCurrent, loadCurrent, loadName, saveCurrent, saveName } from "./storage.js";
 import { clearToast, showConnection, toast } from "./ui.js";
@@ -111,9 +111,11 @@ async function lobbyRequest(msg) {
   }
 }
 
-function create({ game, private: priv }) {
+function create({ game, private: priv, turnSecs }) {
   const name = requireName();
-  if (name) lobbyRequest({ type: "create_room", game, name, private: priv });
+  const msg = { type: "create_room", game, name, private: priv };
+  if (turnSecs) msg.turn_secs = turnSecs;
+  if (name) lobbyRequest(msg);
 }
 
 function quick({ game }) {
@@ -152,7 +154,10 @@ function sendOrWarn(msg) {
 
 function play(action) {
   if (!current || pending || restoring) return;
-  if (sendOrWarn({ type: "action", action, expected_version: current.version })) setPending(true);
+  const msg = { type: "action", action };
+  // Both rps seats choose at once: the other's choice moving the version is no conflict.
+  if (!isSimultaneous(current.snapshot.game)) msg.expected_version = current.version;
+  if (sendOrWarn(msg)) setPending(true);
 }
 
 function rematch() {

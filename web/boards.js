@@ -223,12 +223,80 @@ export class Connect4Board extends Board {
   }
 }
 
+const HANDS = ["rock", "paper", "scissors"];
+const HAND_ICONS = { rock: "✊", paper: "✋", scissors: "✌️" };
+
+/**
+ * Rock-paper-scissors: three hand buttons, the score, and the rounds played.
+ * The state holds only what this viewer may see: `mine` is our own pending
+ * choice; of the other seat we only know whether it has chosen (`chosen`).
+ */
+export class RpsBoard extends Board {
+  constructor({ onPlay, onBlocked }) {
+    super(3);
+    this.onPlay = onPlay;
+    this.onBlocked = onBlocked;
+    this.el = el("div", { class: "board rps", "data-testid": "board-rps" });
+    const hands = el("div", { class: "rps-hands", role: "group", "aria-label": "Your hand" });
+    for (const hand of HANDS) {
+      const b = el("button", { type: "button", class: "hand", "data-testid": `choice-${hand}`, "data-hand": hand });
+      b.append(el("span", { "aria-hidden": "true" }, HAND_ICONS[hand]), el("span", {}, ` ${hand}`));
+      this.buttons.push(b);
+      hands.append(b);
+    }
+    this.score = el("p", { class: "rps-score", "data-testid": "rps-score" });
+    this.mine = el("p", { class: "rps-mine", "data-testid": "my-choice" });
+    this.theirs = el("p", { class: "rps-theirs muted", "data-testid": "their-choice" });
+    this.rounds = el("ol", { class: "rps-rounds", "data-testid": "rps-rounds" });
+    this.el.append(hands, this.score, this.mine, this.theirs, this.rounds);
+    this.wireButtons();
+  }
+
+  press(i) {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const blocked = blockedReason(ctx);
+    if (blocked) this.onBlocked(blocked);
+    else this.onPlay({ choice: HANDS[i] });
+  }
+
+  update(ctx) {
+    this.ctx = ctx;
+    const st = ctx.state || {};
+    const seat = ctx.role === "player" ? ctx.mySeat : null;
+    const chosen = st.chosen || [false, false];
+    const score = st.score || [0, 0];
+    const playable = blockedReason(ctx) === null;
+    this.buttons.forEach((b) => {
+      b.setAttribute("aria-disabled", playable ? "false" : "true");
+      b.classList.toggle("picked", st.mine === b.dataset.hand);
+    });
+    this.score.textContent = seat === null
+      ? `Score ${score[0]} – ${score[1]}`
+      : `You ${score[seat]} – ${score[1 - seat]} them`;
+    this.mine.textContent = st.mine ? `Your choice: ${st.mine}` : "";
+    this.mine.dataset.choice = st.mine || "";
+    const other = seat === null ? null : 1 - seat;
+    if (ctx.status !== "playing") this.theirs.textContent = "";
+    else if (other === null) this.theirs.textContent = `Chosen: ${chosen.map((c) => (c ? "yes" : "no")).join(" / ")}`;
+    else this.theirs.textContent = chosen[other] ? "Your opponent has chosen" : "Your opponent is choosing…";
+    this.rounds.replaceChildren(...(st.rounds || []).map((r, i) => {
+      const [a, b] = (r.choices || []).map((c) => c || "—");
+      const who = r.winner == null ? "tie" : seat === null ? `seat ${r.winner + 1}` : r.winner === seat ? "you" : "them";
+      return el("li", { "data-testid": `rps-round-${i}` }, `${a} vs ${b}: ${who}${r.timeout ? " (time)" : ""}`);
+    }));
+  }
+}
+
 /** Why the local player may not move now, or null when they may. */
 function blockedReason(ctx) {
   if (ctx.role !== "player") return "Spectators can't play";
   if (ctx.status === "waiting") return "Waiting for an opponent";
   if (ctx.status !== "playing") return "The game is over";
   if (ctx.pending) return "Wait for your move to land";
+  if (ctx.state && Array.isArray(ctx.state.chosen)) {
+    return ctx.state.chosen[ctx.mySeat] ? "You have chosen; waiting for the round" : null;
+  }
   if (!ctx.state || ctx.state.turn !== ctx.mySeat) return "It's not your turn";
   return null;
 }
@@ -237,5 +305,6 @@ function blockedReason(ctx) {
 export function createBoard(game, handlers) {
   if (game === "tictactoe") return new TicTacToeBoard(handlers);
   if (game === "connect4") return new Connect4Board(handlers);
+  if (game === "rps") return new RpsBoard(handlers);
   return null;
 }

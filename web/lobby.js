@@ -12,6 +12,8 @@ export function initLobby(actions) {
   const section = document.getElementById("lobby");
   const nameInput = document.getElementById("name");
   const gameSelect = document.getElementById("game");
+  const clockSelect = document.getElementById("turn-secs");
+  loadGames(gameSelect);
   const privateBox = document.getElementById("private");
   const codeInput = document.getElementById("join-code");
   const list = document.getElementById("room-list");
@@ -26,7 +28,8 @@ export function initLobby(actions) {
 
   document.getElementById("create-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    actions.create({ game: gameSelect.value, private: privateBox.checked });
+    const turnSecs = Number(clockSelect.value) || null;
+    actions.create({ game: gameSelect.value, private: privateBox.checked, turnSecs });
   });
   document.getElementById("quick-play").addEventListener("click", () => {
     actions.quick({ game: gameSelect.value });
@@ -87,4 +90,18 @@ export function initLobby(actions) {
     },
     renderRooms,
   };
+}
+
+/** Offer exactly the games this server registered (the page's list is the fallback). */
+async function loadGames(select) {
+  try {
+    const reply = await fetch("/games.json");
+    const { games } = await reply.json();
+    if (!Array.isArray(games) || games.length === 0) return;
+    const chosen = select.value;
+    select.replaceChildren(...games.map((g) => h("option", { value: g.id }, gameName(g.id))));
+    if (games.some((g) => g.id === chosen)) select.value = chosen;
+  } catch {
+    /* keep the built-in list */
+  }
 }

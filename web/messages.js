@@ -11,7 +11,7 @@ const ERRORS = {
   not_a_player: "Spectators can't play",
   game_not_active: "The game isn't in progress",
   not_your_turn: "It's not your turn",
-  illegal_move: "You can't play there",
+  illegal_move: "You can't play that now",
   stale_version: "The board changed — try again",
   invalid_session: "Your seat is no longer held",
   rate_limited: "Slow down a little",
@@ -30,6 +30,7 @@ export function errorText(err) {
 export const GAME_NAMES = {
   tictactoe: "Tic-tac-toe",
   connect4: "Connect Four",
+  rps: "Rock-paper-scissors",
 };
 
 export function gameName(game) {

@@ -98,15 +98,26 @@ export function playerAt(cur, seat) {
   return (cur.snapshot.players || []).find((p) => p.seat === seat) || null;
 }
 
+/** Whether every seat moves at once (rps) rather than in turn. */
+export function isSimultaneous(game) {
+  return game === "rps";
+}
+
 /** Whether the local player is seated and it is their move. */
 export function isMyTurn(cur) {
   const s = cur.snapshot;
-  return (
-    cur.you.role === "player" &&
-    s.status === "playing" &&
-    s.state != null &&
-    s.state.turn === cur.you.seat
-  );
+  if (cur.you.role !== "player" || s.status !== "playing" || s.state == null) return false;
+  if (isSimultaneous(s.game)) return !(s.state.chosen || [])[cur.you.seat];
+  return s.state.turn === cur.you.seat;
+}
+
+/** Milliseconds until the turn clock's deadline (null without a running clock). */
+export function msLeft(cur, now = Date.now()) {
+  const s = cur && cur.snapshot;
+  const at = s && s.status === "playing" && s.state && s.state.deadline;
+  if (!at) return null;
+  const t = Date.parse(at);
+  return Number.isNaN(t) ? null : Math.max(0, t - now);
 }
 
 /** The one-line status: "Your turn", "Waiting for alice", "You won!", … */
@@ -123,6 +134,13 @@ export function statusText(cur) {
     if (st.draw || st.winner == null) return "It's a draw";
     if (st.winner === me) return "You won!";
     return `${nameOf(st.winner)} won`;
+  }
+  if (s.status === "playing" && isSimultaneous(s.game)) {
+    const chosen = st.chosen || [];
+    const round = `Round ${st.round || 1}`;
+    if (me === null) return `${round}: the players are choosing`;
+    if (!chosen[me]) return `${round}: choose your hand`;
+    return `${round}: waiting for ${nameOf(1 - me)} to choose`;
   }
   if (s.status === "playing") {
     if (st.turn === me) return "Your turn";

@@ -3,7 +3,7 @@
 
 import { createBoard, seatMark } from "./boards.js";
 import { gameName } from "./messages.js";
-import { statusText } from "./model.js";
+import { msLeft, statusText } from "./model.js";
 import { h, toast } from "./ui.js";
 
 /**
@@ -23,12 +23,25 @@ export function initRoom(actions) {
   const chatLog = document.getElementById("chat-log");
   const chatInput = document.getElementById("chat-input");
   const copyBtn = document.getElementById("copy-link");
+  const countdownEl = document.getElementById("countdown");
 
   let board = null;
   let boardGame = null;
   let hintTimer = null;
   let current = null;
   let shownVersion = null;
+
+  // The turn clock: redrawn a few times a second from the state's deadline.
+  function tick() {
+    const left = msLeft(current);
+    countdownEl.hidden = left === null;
+    if (left === null) return;
+    const secs = Math.ceil(left / 1000);
+    countdownEl.textContent = `${secs}s left`;
+    countdownEl.dataset.seconds = String(secs);
+    countdownEl.classList.toggle("urgent", secs <= 5);
+  }
+  setInterval(tick, 250);
 
   function hint(text) {
     hintEl.textContent = text;
@@ -81,7 +94,8 @@ export function initRoom(actions) {
     const items = players.map((p) => {
       const mark = seatMark(snap.game, p.seat);
       const you = p.player_id === cur.you.player_id;
-      const turn = snap.status === "playing" && snap.state && snap.state.turn === p.seat;
+      const st = snap.state || {};
+      const turn = snap.status === "playing" && (Array.isArray(st.chosen) ? !st.chosen[p.seat] : st.turn === p.seat);
       const li = h("li", {
         class: `player${turn ? " turn" : ""}`,
         "data-testid": `player-${p.seat}`,
@@ -95,7 +109,7 @@ export function initRoom(actions) {
       );
       return li;
     });
-    const seats = snap.game === "tictactoe" || snap.game === "connect4" ? 2 : players.length;
+    const seats = ["tictactoe", "connect4", "rps"].includes(snap.game) ? 2 : players.length;
     for (let seat = players.length; seat < seats; seat++) {
       items.push(h("li", { class: "player empty", "data-testid": "player-empty" }, "Waiting for a player…"));
     }
@@ -137,6 +151,7 @@ export function initRoom(actions) {
       chatLog.replaceChildren();
       current = null;
       shownVersion = null;
+      tick();
     },
     /** Redraw everything from the model; `pending` while our move is in flight. */
     render(cur, { pending = false } = {}) {
@@ -164,6 +179,7 @@ export function initRoom(actions) {
         });
       }
       statusEl.textContent = statusText(cur);
+      tick();
       statusEl.dataset.status = snap.status || "";
       rematchBtn.hidden = !(snap.status === "finished" && cur.you.role === "player");
       renderPlayers(cur);

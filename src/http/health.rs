@@ -43,7 +43,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = metrics::render(&state.metrics, state.store.as_ref());
+    let sample = state.store.pool_stats().map(|p| metrics::StoreSample {
+        pool_size: p.size,
+        pool_connected: p.connected,
+        in_flight: p.in_flight,
+        reconnects: state.store.reconnects(),
+    });
+    let body = metrics::render(&state.metrics, sample);
     (
         [(
             header::CONTENT_TYPE,

@@ -1,9 +1,13 @@
 //! The browser client, embedded in the binary at build time from `web/`.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use rust_embed::RustEmbed;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
@@ -12,6 +16,19 @@ struct Assets;
 /// `GET /`: the client's page.
 pub async fn index() -> Response {
     asset("index.html")
+}
+
+/// `GET /games.json`: the games this server plays, in registration order (the client's
+/// game picker).
+pub async fn games(State(state): State<AppState>) -> Json<Value> {
+    let games: Vec<Value> = state
+        .rooms
+        .games()
+        .all()
+        .iter()
+        .map(|g| json!({"id": g.name(), "seats": g.seats()}))
+        .collect();
+    Json(json!({ "games": games }))
 }
 
 /// `GET /admin`: the admin console (`web/admin/`), which talks to `/api/v1` only.

@@ -27,7 +27,9 @@ use crate::model::{RoomDoc, SharedDoc};
 
 /// Renders the frames that catch a room's local members up to a document they may have
 /// missed, per viewer. Installed by the room service, which owns the frame formats; the
-/// hub and the stores below it only move frames.
+/// hub and the stores below it only move frames. Anything else sent per member from a
+/// document (a snapshot) must go by the member's viewer too: `RoomDoc::snapshot_for`
+/// with `Viewer::Seat` of [`Member::seat`], or `Viewer::Spectator` when it has none.
 pub trait Render: Send + Sync {
     /// Frames (with their audiences) that bring members up to `doc`.
     fn catch_up(&self, doc: &RoomDoc) -> Vec<(Audience, String)>;

@@ -73,6 +73,18 @@ impl Rooms {
         }
     }
 
+    /// Drop a deadline index entry the room no longer has, off the request's path (if
+    /// this fails, the entry fires later and finds nothing to do).
+    pub(super) fn forget_deadline(&self, code: &str, at: u64) {
+        let store = self.store.clone();
+        let code = code.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = store.disarm_deadline(&code, at).await {
+                tracing::debug!(room = %code, error = %e, "stale deadline entry left to fire");
+            }
+        });
+    }
+
     /// Handle every due deadline once; returns how many penalties this node applied.
     pub async fn fire_due(&self) -> usize {
         let due = match self.store.due_deadlines(now_ms(), DUE_BATCH).await {

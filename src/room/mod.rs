@@ -454,18 +454,6 @@ impl Rooms {
 }
 
 impl Rooms {
-    /// Drop a deadline index entry the room no longer has, off the request's path (if
-    /// this fails, the entry fires later and finds nothing to do).
-    fn forget_deadline(&self, code: &str, at: u64) {
-        let store = self.store.clone();
-        let code = code.to_string();
-        tokio::spawn(async move {
-            if let Err(e) = store.disarm_deadline(&code, at).await {
-                tracing::debug!(room = %code, error = %e, "stale deadline entry left to fire");
-            }
-        });
-    }
-
     /// Rooms with members on this node.
     pub fn local_room_count(&self) -> usize {
         self.hub.room_count()

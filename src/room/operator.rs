@@ -15,14 +15,19 @@ use crate::protocol::{
 use crate::store::RoomPage;
 
 impl Rooms {
-    /// Public rooms with a free seat.
+    /// Public rooms with a free seat, of the games this server plays (a shared Redis
+    /// may hold rooms of games another server registered).
     pub async fn open_rooms(
         &self,
         game: Option<GameKind>,
         limit: usize,
     ) -> Result<Vec<RoomSummary>, ProtoError> {
         let docs = self.store.open_rooms(game, limit).await?;
-        Ok(docs.iter().map(RoomDoc::summary).collect())
+        Ok(docs
+            .iter()
+            .filter(|d| self.games.contains(d.game))
+            .map(RoomDoc::summary)
+            .collect())
     }
 
     /// One room as stored (operators read the store, never a cache).

@@ -7,26 +7,26 @@
 //! ever, so its seat would never be marked offline and shutdown would wait on it. Such a
 //! socket is dropped without a close handshake and counted as a `slow_consumer`.
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::guard::JoinGate;
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
+use super::session::{within, Conn};
 use crate::error::{ErrorCode, ProtoError};
+use crate::guard::JoinGate;
 use crate::hub::Outbound;
 use crate::metrics as m;
-use crate::protocol::{encode, frame_kind, ServerMsg};
-use crate::room::{ConnHandle, Membership, Rooms};
+use crate::protocol::{frame_kind, ServerMsg};
+use crate::room::ConnHandle;
 use crate::state::AppState;
 
 /// Outbound events queued per connection before it counts as too slow.
@@ -42,43 +42,6 @@ enum Exit {
     Close(u16, &'static str),
     /// Server shutdown: `server_shutdown`, then 1001.
     Shutdown,
-}
-
-/// A connection's mutable state, passed to the message handlers.
-pub(super) struct Conn {
-    pub state: AppState,
-    pub handle: ConnHandle,
-    pub membership: Option<Membership>,
-    /// Highest room version this socket has shown; older events are dropped.
-    pub seen_version: u64,
-    /// Failed-join limits of this connection and its address.
-    pub gate: JoinGate,
-    sink: SplitSink<WebSocket, Message>,
-    /// Bound on one write to the socket.
-    write_timeout: Duration,
-}
-
-impl Conn {
-    /// Send one frame now.
-    pub async fn send(&mut self, msg: &ServerMsg<'_>) -> bool {
-        m::ws_message("out", msg.kind());
-        let frame = Message::Text(encode(msg).into());
-        within(self.write_timeout, self.sink.send(frame)).await
-    }
-
-    /// Send an error reply.
-    pub async fn send_error(&mut self, req: Option<u64>, err: &ProtoError) -> bool {
-        self.send(&ServerMsg::Error {
-            req,
-            code: err.code,
-            message: &err.message,
-        })
-        .await
-    }
-
-    pub fn rooms(&self) -> &Rooms {
-        &self.state.rooms
-    }
 }
 
 /// Serve one upgraded socket until it closes.
@@ -336,23 +299,6 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
     };
     let _ = tokio::time::timeout(CLOSE_DRAIN, drain).await;
     let _ = tokio::time::timeout(conn.write_timeout, conn.sink.close()).await;
-}
-
-/// Run one socket write, bounded by `limit`. `false` when the socket is broken or the
-/// write stalled past the limit (a peer that stopped reading: counted as a slow
-/// consumer); either way the caller drops the connection.
-async fn within(limit: Duration, write: impl Future<Output = Result<(), axum::Error>>) -> bool {
-    match tokio::time::timeout(limit, write).await {
-        Ok(result) => result.is_ok(),
-        Err(_) => {
-            m::ws_rejected(m::RejectReason::SlowConsumer);
-            tracing::info!(
-                timeout_ms = limit.as_millis() as u64,
-                "dropping a connection that stopped reading"
-            );
-            false
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::conn::Conn;
+use super::session::Conn;
 use crate::error::{ErrorCode, ProtoError};
 use crate::metrics as m;
 use crate::protocol::{

@@ -1,0 +1,74 @@
+//! A connection's state as the message handlers see it, and how they answer. Apart
+//! from the connection loop (`conn`) so that the loop and the handlers it calls do not
+//! import each other.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+
+use crate::error::ProtoError;
+use crate::guard::JoinGate;
+use crate::metrics as m;
+use crate::protocol::{encode, ServerMsg};
+use crate::room::{ConnHandle, Membership, Rooms};
+use crate::state::AppState;
+
+/// A connection's mutable state, passed to the message handlers.
+pub(super) struct Conn {
+    pub state: AppState,
+    pub handle: ConnHandle,
+    pub membership: Option<Membership>,
+    /// Highest room version this socket has shown; older events are dropped.
+    pub seen_version: u64,
+    /// Failed-join limits of this connection and its address.
+    pub gate: JoinGate,
+    pub(super) sink: SplitSink<WebSocket, Message>,
+    /// Bound on one write to the socket.
+    pub(super) write_timeout: Duration,
+}
+
+impl Conn {
+    /// Send one frame now.
+    pub async fn send(&mut self, msg: &ServerMsg<'_>) -> bool {
+        m::ws_message("out", msg.kind());
+        let frame = Message::Text(encode(msg).into());
+        within(self.write_timeout, self.sink.send(frame)).await
+    }
+
+    /// Send an error reply.
+    pub async fn send_error(&mut self, req: Option<u64>, err: &ProtoError) -> bool {
+        self.send(&ServerMsg::Error {
+            req,
+            code: err.code,
+            message: &err.message,
+        })
+        .await
+    }
+
+    pub fn rooms(&self) -> &Rooms {
+        &self.state.rooms
+    }
+}
+
+/// Run one socket write, bounded by `limit`. `false` when the socket is broken or the
+/// write stalled past the limit (a peer that stopped reading: counted as a slow
+/// consumer); either way the caller drops the connection.
+pub(super) async fn within(
+    limit: Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> bool {
+    match tokio::time::timeout(limit, write).await {
+        Ok(result) => result.is_ok(),
+        Err(_) => {
+            m::ws_rejected(m::RejectReason::SlowConsumer);
+            tracing::info!(
+                timeout_ms = limit.as_millis() as u64,
+                "dropping a connection that stopped reading"
+            );
+            false
+        }
+    }
+}
