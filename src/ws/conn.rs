@@ -145,13 +145,18 @@ async fn serve(
     let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
     ping.reset();
     let mut last_heard = Instant::now();
+    // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
+    // leaves) the token's waiter list, under its lock, for every message.
+    let shutdown = shutdown.cancelled_owned();
+    let killed = kill.cancelled_owned();
+    tokio::pin!(shutdown, killed);
     loop {
         tokio::select! {
             biased;
-            _ = shutdown.cancelled() => return Exit::Shutdown,
-            _ = kill.cancelled() => return Exit::Close(close_code::POLICY, "too slow to keep up"),
+            _ = &mut shutdown => return Exit::Shutdown,
+            _ = &mut killed => return Exit::Close(close_code::POLICY, "too slow to keep up"),
             Some(out) = rx.recv() => {
-                if !deliver(conn, out).await {
+                if !deliver_queued(conn, &mut rx, out).await {
                     return Exit::Gone;
                 }
             }
@@ -228,7 +233,30 @@ fn read_error(e: axum::Error) -> Exit {
     }
 }
 
-/// Send a room event to this socket unless it is stale or for a room it has left.
+/// Most queued events written before one flush.
+const WRITE_BATCH: usize = 32;
+
+/// Write `first` and whatever else is already queued (up to [`WRITE_BATCH`]), then flush
+/// once: several events waiting go out in one socket write.
+async fn deliver_queued(
+    conn: &mut Conn,
+    rx: &mut mpsc::Receiver<Outbound>,
+    first: Outbound,
+) -> bool {
+    if !deliver(conn, first).await {
+        return false;
+    }
+    for _ in 1..WRITE_BATCH {
+        let Ok(out) = rx.try_recv() else { break };
+        if !deliver(conn, out).await {
+            return false;
+        }
+    }
+    conn.sink.flush().await.is_ok()
+}
+
+/// Queue a room event on this socket unless it is stale or for a room it has left; the
+/// caller flushes.
 async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
     let Outbound::Event {
         room,
@@ -252,9 +280,6 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
             if conn.sink.feed(Message::Text(frame.clone())).await.is_err() {
                 return false;
             }
-        }
-        if conn.sink.flush().await.is_err() {
-            return false;
         }
     }
     if detach {
