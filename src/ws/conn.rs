@@ -166,7 +166,9 @@ async fn serve(
                     Some(Ok(Message::Text(text))) => {
                         match limiter.check() {
                             Verdict::Allow => {
-                                if !handlers::handle(conn, text.as_str(), span).await {
+                                // Boxed: the handler's state is the largest part of this
+                                // loop's future, and an idle socket would carry it for nothing.
+                                if !Box::pin(handlers::handle(conn, text.as_str(), span)).await {
                                     return Exit::Gone;
                                 }
                                 if conn.gate.should_close() {
