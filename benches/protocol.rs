@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the CPU work on the hot path of one action, without any I/O:
 //! parsing client frames, encoding server frames, the pub/sub envelope, the game rules,
-//! and the room document's JSON round trip (what the store reads and writes).
+//! the room document's JSON round trip (what the store reads and writes), the hub's
+//! fan-out of one event to a room's sockets, and the per-message metric updates.
 //!
 //! Quick run (about a minute):
 //!
@@ -11,12 +12,13 @@
 //! Run one group with a filter, e.g. `cargo bench --bench protocol -- rules/`.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde_json::{json, Value};
 
 use parlor::game::{GameKind, GameState, Outcome};
-use parlor::hub::{Audience, Effect, Envelope};
+use parlor::hub::{Audience, Effect, Envelope, Hub, Member};
 use parlor::model::{PlayerRec, RoomDoc, Status};
 use parlor::protocol::{encode, parse_client_message, ServerMsg};
 
@@ -252,10 +254,84 @@ fn room_doc_serde(c: &mut Criterion) {
     group.finish();
 }
 
+/// One state event delivered to the two players of a room (what every move costs the
+/// hub), the queues drained as a socket would.
+fn hub_fan_out(c: &mut Criterion) {
+    let doc = room_doc();
+    let frame = encode(&ServerMsg::State {
+        room: &doc.code,
+        version: doc.version,
+        status: doc.status.as_str(),
+        state: &doc.state,
+        by: Some(&doc.players[0].player_id),
+        action: Some(&json!({ "column": 3 })),
+    });
+    let hub = Hub::new();
+    let mut queues = Vec::new();
+    for (conn, p) in doc.players.iter().enumerate() {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        hub.attach(
+            &doc.code,
+            Member {
+                conn: conn as u64,
+                player_id: p.player_id.as_str().into(),
+                epoch: p.epoch,
+                seat: Some(p.seat),
+                tx,
+                kill: tokio_util::sync::CancellationToken::new(),
+                confirmed: true,
+            },
+        );
+        queues.push(rx);
+    }
+    let mut version = doc.version;
+    let mut group = c.benchmark_group("hub");
+    group.bench_function("deliver_state_to_2", |b| {
+        b.iter(|| {
+            version += 1;
+            hub.deliver(
+                &doc.code,
+                Envelope::to_all(Some(version), vec![black_box(frame.clone())]),
+            );
+            for rx in &mut queues {
+                black_box(rx.try_recv().expect("each player got the event"));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// The metric updates every message makes, with the recorder installed as in the server.
+fn metric_updates(c: &mut Criterion) {
+    let _handle = parlor::metrics::install("bench");
+    let mut group = c.benchmark_group("metrics");
+    group.bench_function("ws_message", |b| {
+        b.iter(|| parlor::metrics::ws_message(black_box("out"), black_box("state")))
+    });
+    group.bench_function("per_action", |b| {
+        // What one applied move records, over both players.
+        b.iter(|| {
+            parlor::metrics::ws_message("in", "action");
+            parlor::metrics::store_op(
+                parlor::metrics::StoreOp::UpdateRoom,
+                "redis",
+                Duration::from_micros(80),
+            );
+            parlor::metrics::pubsub_message("out");
+            parlor::metrics::pubsub_message("in");
+            parlor::metrics::game_action("tictactoe", "ok");
+            parlor::metrics::action_duration("tictactoe", Duration::from_micros(120));
+            parlor::metrics::ws_message("out", "state");
+            parlor::metrics::ws_message("out", "state");
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // No plots: rendering them takes longer than the quick run itself on a small machine.
     config = Criterion::default().without_plots();
-    targets = parse, encode_frames, envelope, rules, room_doc_serde
+    targets = parse, encode_frames, envelope, rules, room_doc_serde, hub_fan_out, metric_updates
 }
 criterion_main!(benches);

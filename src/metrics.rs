@@ -5,10 +5,10 @@
 //! game names); never a room code, player id or raw client input.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram};
+use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::StoreError;
@@ -308,9 +308,63 @@ pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
     handle.render()
 }
 
+/// Series handles already registered, found again by their label values.
+///
+/// `counter!` and friends look the series up in the recorder's registry on every call
+/// (hashing the name and labels under a lock), which on the per-message paths cost more
+/// than the update itself. Label sets are small and fixed, so a short list scanned under
+/// a read lock finds the handle for less. Handles are kept only once the recorder is
+/// installed: one made before would point at no recorder forever.
+struct Handles<T> {
+    list: RwLock<Vec<(&'static str, &'static str, T)>>,
+}
+
+impl<T: Clone> Handles<T> {
+    const fn new() -> Self {
+        Handles {
+            list: RwLock::new(Vec::new()),
+        }
+    }
+
+    fn get(&self, a: &'static str, b: &'static str, register: impl FnOnce() -> T) -> T {
+        let found = self
+            .list
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(x, y, _)| *x == a && *y == b)
+            .map(|(_, _, h)| h.clone());
+        if let Some(handle) = found {
+            return handle;
+        }
+        let handle = register();
+        if HANDLE.get().is_some() {
+            let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
+            if !list.iter().any(|(x, y, _)| *x == a && *y == b) {
+                list.push((a, b, handle.clone()));
+            }
+        }
+        handle
+    }
+}
+
+static STORE_OPS: Handles<Histogram> = Handles::new();
+static WS_MESSAGES: Handles<Counter> = Handles::new();
+static WS_CONNECTIONS: Handles<Gauge> = Handles::new();
+static ROOMS_ACTIVE: Handles<Gauge> = Handles::new();
+static GAME_ACTIONS: Handles<Counter> = Handles::new();
+static ACTION_DURATIONS: Handles<Histogram> = Handles::new();
+static PUBSUB_MESSAGES: Handles<Counter> = Handles::new();
+
 /// Time one store operation.
 pub fn store_op(op: StoreOp, backend: &'static str, took: Duration) {
-    histogram!("parlor_store_op_duration_seconds", "op" => op.as_str(), "backend" => backend)
+    let op = op.as_str();
+    STORE_OPS
+        .get(
+            op,
+            backend,
+            || histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend),
+        )
         .record(took.as_secs_f64());
 }
 
@@ -326,17 +380,27 @@ pub fn gauge_add_in_flight(counter: &AtomicI64, delta: i64) -> i64 {
 
 /// The number of open WebSocket connections changed.
 pub fn ws_connections(delta: f64) {
-    gauge!("parlor_ws_connections").increment(delta);
+    WS_CONNECTIONS
+        .get("", "", || gauge!("parlor_ws_connections"))
+        .increment(delta);
 }
 
 /// One WebSocket message in or out.
 pub fn ws_message(direction: &'static str, kind: &'static str) {
-    counter!("parlor_ws_messages_total", "direction" => direction, "type" => kind).increment(1);
+    ws_messages(direction, kind).increment(1);
 }
 
 /// Several outbound messages of one type (a fan-out).
 pub fn ws_messages_out(kind: &'static str, n: u64) {
-    counter!("parlor_ws_messages_total", "direction" => "out", "type" => kind).increment(n);
+    ws_messages("out", kind).increment(n);
+}
+
+fn ws_messages(direction: &'static str, kind: &'static str) -> Counter {
+    WS_MESSAGES.get(
+        direction,
+        kind,
+        || counter!("parlor_ws_messages_total", "direction" => direction, "type" => kind),
+    )
 }
 
 /// A connection or message refused.
@@ -346,22 +410,42 @@ pub fn ws_rejected(reason: RejectReason) {
 
 /// Rooms with local members.
 pub fn rooms_active(n: usize) {
-    gauge!("parlor_rooms_active").set(n as f64);
+    ROOMS_ACTIVE
+        .get("", "", || gauge!("parlor_rooms_active"))
+        .set(n as f64);
 }
 
 /// One game action and how it ended (`ok` or an error code).
 pub fn game_action(game: &'static str, result: &'static str) {
-    counter!("parlor_game_actions_total", "game" => game, "result" => result).increment(1);
+    GAME_ACTIONS
+        .get(
+            game,
+            result,
+            || counter!("parlor_game_actions_total", "game" => game, "result" => result),
+        )
+        .increment(1);
 }
 
 /// Time from an action frame arriving to its state event being published.
 pub fn action_duration(game: &'static str, took: Duration) {
-    histogram!("parlor_action_duration_seconds", "game" => game).record(took.as_secs_f64());
+    ACTION_DURATIONS
+        .get(
+            game,
+            "",
+            || histogram!("parlor_action_duration_seconds", "game" => game),
+        )
+        .record(took.as_secs_f64());
 }
 
 /// One room event published (`out`) or received (`in`) over pub/sub.
 pub fn pubsub_message(direction: &'static str) {
-    counter!("parlor_pubsub_messages_total", "direction" => direction).increment(1);
+    PUBSUB_MESSAGES
+        .get(
+            direction,
+            "",
+            || counter!("parlor_pubsub_messages_total", "direction" => direction),
+        )
+        .increment(1);
 }
 
 /// Latency buckets for HTTP requests: health and metrics answer in microseconds, admin

@@ -79,8 +79,34 @@ pub struct Member {
 #[derive(Default)]
 struct LocalRoom {
     members: Vec<Member>,
-    cache: Option<SharedDoc>,
+    cache: Option<Cached>,
     touched: Option<Instant>,
+}
+
+/// A room's latest document: parsed, or the text that came with a room event and has not
+/// been needed yet. Most events are this node's own writes, whose parsed document is
+/// remembered right after the write, so their text is never parsed.
+enum Cached {
+    Doc(SharedDoc),
+    Text { version: u64, text: String },
+}
+
+impl Cached {
+    fn version(&self) -> u64 {
+        match self {
+            Cached::Doc(doc) => doc.version,
+            Cached::Text { version, .. } => *version,
+        }
+    }
+
+    /// Whether `doc` should replace this entry: it is newer, or the same version already
+    /// parsed.
+    fn older_than(&self, doc: &RoomDoc) -> bool {
+        match self {
+            Cached::Doc(c) => c.version < doc.version,
+            Cached::Text { version, .. } => *version <= doc.version,
+        }
+    }
 }
 
 /// Local membership and fan-out. Cheap to clone.
@@ -223,9 +249,24 @@ impl Hub {
             .collect()
     }
 
-    /// The cached document of a room with local members.
+    /// The cached document of a room with local members (parsed here if it is still the
+    /// text of a room event; `None` if that text does not parse).
     pub fn cached(&self, code: &str) -> Option<SharedDoc> {
-        self.lock().get(code).and_then(|r| r.cache.clone())
+        let text = {
+            let mut rooms = self.lock();
+            let room = rooms.get_mut(code)?;
+            match room.cache.take()? {
+                Cached::Doc(doc) => {
+                    room.cache = Some(Cached::Doc(doc.clone()));
+                    return Some(doc);
+                }
+                Cached::Text { text, .. } => text,
+            }
+        };
+        // Parsed outside the lock; remembered unless something newer arrived meanwhile.
+        let doc: SharedDoc = Arc::new(serde_json::from_str::<RoomDoc>(&text).ok()?);
+        self.remember(doc.clone());
+        Some(doc)
     }
 
     /// Remember a room's document if it is newer than the cached one (only for rooms with
@@ -233,8 +274,8 @@ impl Hub {
     pub fn remember(&self, doc: SharedDoc) {
         if let Some(room) = self.lock().get_mut(doc.code.as_str()) {
             room.touched = Some(Instant::now());
-            if room.cache.as_ref().is_none_or(|c| c.version < doc.version) {
-                room.cache = Some(doc);
+            if room.cache.as_ref().is_none_or(|c| c.older_than(&doc)) {
+                room.cache = Some(Cached::Doc(doc));
             }
         }
     }
@@ -248,15 +289,15 @@ impl Hub {
 
     /// Deliver one room change to the local members.
     pub fn deliver(&self, code: &str, env: Envelope) {
-        let newer_doc = self.newer_doc(code, &env);
         let mut rooms = self.lock();
         let Some(room) = rooms.get_mut(code) else {
             return;
         };
         room.touched = Some(Instant::now());
-        if let Some(doc) = newer_doc {
-            if room.cache.as_ref().is_none_or(|c| c.version < doc.version) {
-                room.cache = Some(doc);
+        if let (Some(text), Some(version)) = (env.doc, env.version) {
+            // Kept as text: parsed only if a write needs it before a parsed copy arrives.
+            if room.cache.as_ref().is_none_or(|c| c.version() < version) {
+                room.cache = Some(Cached::Text { version, text });
             }
         }
         let room_code: Arc<str> = Arc::from(code);
@@ -310,17 +351,6 @@ impl Hub {
             rooms.remove(code);
             m::rooms_active(rooms.len());
         }
-    }
-
-    /// Parse the envelope's document only when it would refresh the cache.
-    fn newer_doc(&self, code: &str, env: &Envelope) -> Option<SharedDoc> {
-        let doc = env.doc.as_deref()?;
-        let version = env.version?;
-        let cached = self.lock().get(code)?.cache.as_ref().map(|c| c.version);
-        if cached.is_some_and(|c| c >= version) {
-            return None;
-        }
-        serde_json::from_str::<RoomDoc>(doc).ok().map(Arc::new)
     }
 }
 

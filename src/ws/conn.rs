@@ -115,11 +115,16 @@ async fn serve(
     let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
     ping.reset();
     let mut last_heard = Instant::now();
+    // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
+    // leaves) the token's waiter list, under its lock, for every message.
+    let shutdown = shutdown.cancelled_owned();
+    let killed = kill.cancelled_owned();
+    tokio::pin!(shutdown, killed);
     loop {
         tokio::select! {
             biased;
-            _ = shutdown.cancelled() => return Exit::Shutdown,
-            _ = kill.cancelled() => {
+            _ = &mut shutdown => return Exit::Shutdown,
+            _ = &mut killed => {
                 // Its outbound queue overflowed: it is not reading, so a close frame would
                 // only stall too. Drop it.
                 m::ws_rejected(m::RejectReason::SlowConsumer);
@@ -127,7 +132,7 @@ async fn serve(
                 return Exit::Gone;
             }
             Some(out) = rx.recv() => {
-                if !deliver(conn, out).await {
+                if !deliver_queued(conn, &mut rx, out).await {
                     return Exit::Gone;
                 }
             }
@@ -137,7 +142,9 @@ async fn serve(
                     Some(Ok(Message::Text(text))) => {
                         match limiter.check() {
                             Verdict::Allow => {
-                                if !handlers::handle(conn, text.as_str(), span).await {
+                                // Boxed: the handler's state is the largest part of this
+                                // loop's future, and an idle socket would carry it for nothing.
+                                if !Box::pin(handlers::handle(conn, text.as_str(), span)).await {
                                     return Exit::Gone;
                                 }
                                 if conn.gate.should_close() {
@@ -205,7 +212,30 @@ fn read_error(e: axum::Error) -> Exit {
     }
 }
 
-/// Send a room event to this socket unless it is stale or for a room it has left.
+/// Most queued events written before one flush.
+const WRITE_BATCH: usize = 32;
+
+/// Write `first` and whatever else is already queued (up to [`WRITE_BATCH`]), then flush
+/// once: several events waiting go out in one socket write.
+async fn deliver_queued(
+    conn: &mut Conn,
+    rx: &mut mpsc::Receiver<Outbound>,
+    first: Outbound,
+) -> bool {
+    if !deliver(conn, first).await {
+        return false;
+    }
+    for _ in 1..WRITE_BATCH {
+        let Ok(out) = rx.try_recv() else { break };
+        if !deliver(conn, out).await {
+            return false;
+        }
+    }
+    within(conn.write_timeout, conn.sink.flush()).await
+}
+
+/// Queue a room event on this socket unless it is stale or for a room it has left; the
+/// caller flushes.
 async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
     let Outbound::Event {
         room,
@@ -225,7 +255,6 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
             conn.seen_version = v;
         }
     }
-    let mut fed = false;
     for frame in frames.iter() {
         let kind = frame_kind(frame.as_str());
         if !should_send(fresh, detach, kind) {
@@ -236,10 +265,6 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
         if !within(conn.write_timeout, feed).await {
             return false;
         }
-        fed = true;
-    }
-    if fed && !within(conn.write_timeout, conn.sink.flush()).await {
-        return false;
     }
     if detach {
         // Kicked, superseded or the room closed: this socket is no longer a member.

@@ -1,6 +1,7 @@
 //! What each client message does: one small function per message type, all answering
 //! through [`Conn`]. A handler returns `false` only when the socket is gone.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -30,10 +31,15 @@ pub(super) async fn handle(conn: &mut Conn, text: &str, span: &tracing::Span) ->
         }
     };
     m::ws_message("in", msg.kind());
+    let before = conn.membership.as_ref().map(|m| m.player_id.clone());
     let result = dispatch(conn, req, msg, started).await;
+    // Recorded only when the membership changed: recording formats the fields into the
+    // span again, which per move cost more than the move's own logic.
     if let Some(membership) = &conn.membership {
-        span.record("room", &*membership.code);
-        span.record("player", &*membership.player_id);
+        if before.is_none_or(|p| !Arc::ptr_eq(&p, &membership.player_id)) {
+            span.record("room", &*membership.code);
+            span.record("player", &*membership.player_id);
+        }
     }
     match result {
         Ok(sent) => sent,
