@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/", get(web::index))
         .route("/admin", get(web::admin))
+        .route("/admin/", get(web::admin))
         .route("/{*file}", get(web::file))
         .merge(admin)
         .layer(
