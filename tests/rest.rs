@@ -202,6 +202,8 @@ async fn docs_page_and_console_are_served() {
     let missing = send(&srv, reqwest::Method::GET, "/api/v1/docs/LICENSE", None).await;
     assert_eq!(missing.status(), 404);
 
+    let slash = send(&srv, reqwest::Method::GET, "/admin/", None).await;
+    assert_eq!(slash.status(), 200);
     let console = send(&srv, reqwest::Method::GET, "/admin", None).await;
     assert_eq!(console.status(), 200);
     assert!(console

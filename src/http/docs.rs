@@ -39,6 +39,7 @@ const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
   url: "/api/v1/openapi.json",
   dom_id: "#swagger-ui",
   validatorUrl: null,
+  showCommonExtensions: true,
   deepLinking: true,
   persistAuthorization: false,
   tryItOutEnabled: false,

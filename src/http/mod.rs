@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/admin", get(web::admin))
         .route("/games.json", get(web::games))
+        .route("/admin/", get(web::admin))
         .route("/{*file}", get(web::file))
         .merge(admin)
         .layer(

@@ -40,7 +40,7 @@ use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
         ErrorBody,
         ErrorDetail
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ParameterFixes),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -55,6 +55,34 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Parameters whose schema comes from a function (`schema_with`) get neither the
+/// field's doc comment nor `required`; this copies the schema's description up to the
+/// parameter and marks every path parameter required, as OpenAPI demands.
+struct ParameterFixes;
+
+impl utoipa::Modify for ParameterFixes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{RefOr, Required, Schema};
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                for param in op.parameters.iter_mut().flatten() {
+                    let RefOr::T(param) = param else { continue };
+                    if param.parameter_in == ParameterIn::Path {
+                        param.required = Required::True;
+                    }
+                    if param.description.is_none() {
+                        if let Some(RefOr::T(Schema::Object(schema))) = &param.schema {
+                            param.description = schema.description.clone();
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -78,7 +78,7 @@ async function waitUntil(check, child, what) {
  * Start `PARLOR_BIN` (default target/debug/parlor) on a free port.
  * Returns {url, stop(), logs()}.
  */
-export async function startParlor({ redisUrl, port: fixedPort } = {}) {
+export async function startParlor({ redisUrl, port: fixedPort, args: extraArgs = [] } = {}) {
   const bin = path.resolve(repoRoot, process.env.PARLOR_BIN || "target/debug/parlor");
   if (!fs.existsSync(bin)) {
     throw new Error(`Parlor binary not found at ${bin}: run \`cargo build --bin parlor\` or set PARLOR_BIN`);
@@ -86,6 +86,7 @@ export async function startParlor({ redisUrl, port: fixedPort } = {}) {
   const port = fixedPort || (await freePort());
   const args = ["--listen", `127.0.0.1:${port}`, "--rate-limit-per-sec", "0"];
   if (redisUrl) args.push("--redis-url", redisUrl);
+  args.push(...extraArgs);
   const child = spawnLogged(bin, args, "parlor");
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${url}/healthz`)).status === 200, child, "parlor");
@@ -220,13 +221,13 @@ export async function screenshot(page, name) {
  * Run `fn` with a fresh server (and Redis if asked) and a browser, always
  * cleaning up; on failure the server's last log lines are attached.
  */
-export async function withStack({ redis = false } = {}, fn) {
+export async function withStack({ redis = false, serverArgs = [] } = {}, fn) {
   const started = [];
   let browser;
   try {
     const store = redis ? await startRedis() : null;
     if (store) started.push(store);
-    const server = await startParlor({ redisUrl: store?.url });
+    const server = await startParlor({ redisUrl: store?.url, args: serverArgs });
     started.push(server);
     browser = await launchBrowser();
     await fn({ browser, url: server.url, server });
