@@ -122,6 +122,17 @@ impl Hub {
         }
     }
 
+    /// Set the seat epoch of an attached member before the change that gives it that
+    /// epoch is written, so the change's own event (which detaches older sockets of the
+    /// player) already sees it as the newest.
+    pub fn set_epoch(&self, code: &str, conn: ConnId, epoch: u64) {
+        if let Some(room) = self.lock().get_mut(code) {
+            if let Some(m) = room.members.iter_mut().find(|m| m.conn == conn) {
+                m.epoch = epoch;
+            }
+        }
+    }
+
     /// Remove a connection from a room; forgets the room when nobody local is left.
     pub fn detach(&self, code: &str, conn: ConnId) {
         let mut rooms = self.lock();
@@ -292,10 +303,12 @@ fn split_frames(frames: Vec<(Audience, String)>) -> Split {
 
 fn is_target(effect: &Effect, member: &Member) -> bool {
     match effect {
+        // A socket with a newer epoch than the one kept resumed after this change: it is
+        // not the one being replaced (two resumes racing).
         Effect::Detach {
             player_id,
             keep_epoch,
-        } => *member.player_id == **player_id && *keep_epoch != Some(member.epoch),
+        } => *member.player_id == **player_id && keep_epoch.is_none_or(|k| member.epoch < k),
         _ => false,
     }
 }

@@ -194,6 +194,7 @@ impl Rooms {
                 p.epoch += 1;
                 p.connected = true;
                 let epoch = p.epoch;
+                self.hub.set_epoch(&code, conn.id, epoch);
                 let node = self.node.to_string();
                 doc.presence.seats.insert(player_id.clone(), node);
                 Ok(Plan {
