@@ -126,3 +126,52 @@ async fn a_failed_index_write_does_not_turn_an_applied_write_into_an_error() {
     assert_eq!(doc["status"], "playing", "{doc}");
     assert_eq!(doc["players"][1]["player_id"], joined["you"]["player_id"]);
 }
+
+/// A node started before its Redis, which then arrives within the connect deadline:
+/// once `/readyz` says 200, the very next `create_room` succeeds (every pooled connection
+/// and the subscriber are up, not only the first). Three nodes in a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_means_the_first_request_succeeds() {
+    for _ in 0..3 {
+        let port = common::free_port();
+        let web = common::free_port();
+        let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["--listen", &format!("127.0.0.1:{web}")])
+            .args(["--redis-url", &format!("redis://127.0.0.1:{port}")])
+            .args(["--redis-pool-size", "8", "--redis-connect-deadline-ms", "30000"])
+            .args(["--admin-token", "t"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn parlor");
+        // Wait until it has tried and failed at least once, then let Redis arrive.
+        let out = node.stdout.take().expect("stdout");
+        tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(out).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if line.contains("Redis not reachable yet") {
+                    break;
+                }
+            }
+            std::thread::spawn(move || lines.for_each(drop));
+        })
+        .await
+        .expect("node log");
+        let _redis = RedisServer::start_on(port);
+        let ready = format!("http://127.0.0.1:{web}/readyz");
+        eventually("/readyz answers 200", || {
+            let ready = ready.clone();
+            async move { reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+        let mut c = Client::connect(&format!("ws://127.0.0.1:{web}/ws")).await;
+        let reply = c
+            .request(json!({"type": "create_room", "game": "tictactoe", "name": "first"}))
+            .await;
+        let _ = node.kill();
+        let _ = node.wait();
+        assert_eq!(reply["type"], "joined", "the first request after ready: {reply}");
+    }
+}
