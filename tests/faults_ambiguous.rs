@@ -40,7 +40,10 @@ async fn a_join_held_past_its_timeout_completes_for_the_client() {
 
     assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]), "OK");
     let reply = join(&mut b, &sa.room, false).await;
-    assert_eq!(reply["type"], "joined", "the applied join is reported: {reply}");
+    assert_eq!(
+        reply["type"], "joined",
+        "the applied join is reported: {reply}"
+    );
     let doc = stored(&redis, &sa.room);
     assert_eq!(doc["players"].as_array().map(Vec::len), Some(2), "{doc}");
     assert_eq!(doc["players"][1]["player_id"], reply["you"]["player_id"]);
@@ -72,7 +75,11 @@ async fn a_join_that_failed_with_an_unknown_outcome_leaves_no_ghost() {
     })
     .await;
     let doc = stored(&redis, &sa.room);
-    assert_eq!(doc["players"][0]["player_id"], sa.player_id.as_str(), "{doc}");
+    assert_eq!(
+        doc["players"][0]["player_id"],
+        sa.player_id.as_str(),
+        "{doc}"
+    );
     // Alice is still in her room and it is still open for a real opponent.
     let mut c = srv.client().await;
     c.join(&sa.room, "carol").await;
@@ -111,8 +118,14 @@ async fn a_spectator_leave_held_past_its_timeout_counts_down_once() {
 async fn a_failed_index_write_does_not_turn_an_applied_write_into_an_error() {
     let redis = RedisServer::start();
     let srv = server(&redis).await;
-    assert_eq!(redis.cmd(&["SET", "parlor:rooms", "not a sorted set"]), "OK");
-    assert_eq!(redis.cmd(&["SET", "parlor:open:tictactoe", "nor this"]), "OK");
+    assert_eq!(
+        redis.cmd(&["SET", "parlor:rooms", "not a sorted set"]),
+        "OK"
+    );
+    assert_eq!(
+        redis.cmd(&["SET", "parlor:open:tictactoe", "nor this"]),
+        "OK"
+    );
     let mut a = srv.client().await;
     let created = a
         .request(json!({"type": "create_room", "game": "tictactoe", "name": "alice"}))
@@ -138,7 +151,12 @@ async fn ready_means_the_first_request_succeeds() {
         let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
             .args(["--listen", &format!("127.0.0.1:{web}")])
             .args(["--redis-url", &format!("redis://127.0.0.1:{port}")])
-            .args(["--redis-pool-size", "8", "--redis-connect-deadline-ms", "30000"])
+            .args([
+                "--redis-pool-size",
+                "8",
+                "--redis-connect-deadline-ms",
+                "30000",
+            ])
             .args(["--admin-token", "t"])
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
@@ -172,6 +190,9 @@ async fn ready_means_the_first_request_succeeds() {
             .await;
         let _ = node.kill();
         let _ = node.wait();
-        assert_eq!(reply["type"], "joined", "the first request after ready: {reply}");
+        assert_eq!(
+            reply["type"], "joined",
+            "the first request after ready: {reply}"
+        );
     }
 }

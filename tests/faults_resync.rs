@@ -19,7 +19,9 @@ async fn state_or_resync(c: &mut Client, version: u64) -> Value {
         .recv_until(|v| {
             (v["type"] == "state" && v["version"] == version)
                 || (v["type"] == "resync"
-                    && v["snapshot"]["version"].as_u64().is_some_and(|s| s >= version))
+                    && v["snapshot"]["version"]
+                        .as_u64()
+                        .is_some_and(|s| s >= version))
         })
         .await;
     match frame["type"].as_str() {
@@ -150,7 +152,12 @@ impl Drop for BlockedLogNode {
 async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
     let redis = RedisServer::start();
     // Redis never cuts a slow subscriber here: the loss must come from the relay itself.
-    let unlimited = redis.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "pubsub 0 0 0"]);
+    let unlimited = redis.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "pubsub 0 0 0",
+    ]);
     assert_eq!(unlimited, "OK");
     let n1 = NodeProcess::spawn(&redis.url(), &[]).await;
     let mut n2 = BlockedLogNode::spawn(&redis.url()).await;
@@ -196,7 +203,10 @@ async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
     n2.drain_log();
 
     let seen = state_or_resync(&mut b, 3).await;
-    assert_eq!(seen["state"]["board"][4], 0, "bob sees alice's move: {seen}");
+    assert_eq!(
+        seen["state"]["board"][4], 0,
+        "bob sees alice's move: {seen}"
+    );
     assert_eq!(seen["state"]["turn"], 1, "{seen}");
 
     // The game goes on from there.
@@ -228,9 +238,7 @@ async fn a_room_deleted_while_a_subscriber_was_away_is_closed_for_its_members() 
     assert_eq!(admin.cmd(&["CONFIG", "SET", "maxclients", "1"]), "OK");
     let id = format!("{n1_sub}");
     assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &id]), "1");
-    let status = n2
-        .admin_delete(&format!("/api/v1/rooms/{}", sa.room))
-        .await;
+    let status = n2.admin_delete(&format!("/api/v1/rooms/{}", sa.room)).await;
     assert_eq!(status, 204);
     let closed = b.recv_type("room_closed").await;
     assert_eq!(closed["reason"], "closed_by_operator");

@@ -62,7 +62,11 @@ async fn a_peer_that_stops_reading_is_dropped_and_the_room_goes_on() {
         let mut sent = 0u64;
         while !flooding.load(Ordering::Relaxed) && sent < 200_000 {
             let msg = json!({"type": "chat", "text": text});
-            if sink.send(Message::Text(msg.to_string().into())).await.is_err() {
+            if sink
+                .send(Message::Text(msg.to_string().into()))
+                .await
+                .is_err()
+            {
                 break;
             }
             sent += 1;
@@ -154,7 +158,8 @@ async fn a_leave_on_a_stale_node_does_not_delete_a_room_someone_joined() {
     let left = bob.recv_type("player_left").await;
     assert_eq!(left["version"], 3, "{left}");
     assert_eq!(left["player_id"], joined.membership.player_id.as_ref());
-    bob.send(json!({"type": "chat", "text": "still mine"})).await;
+    bob.send(json!({"type": "chat", "text": "still mine"}))
+        .await;
     let chat = bob
         .recv_until(|v| v["type"] == "chat" || v["type"] == "error")
         .await;

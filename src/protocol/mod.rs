@@ -8,9 +8,9 @@ mod validate;
 pub use client::{
     parse_client_message, ClientMsg, Incoming, CLIENT_TYPES, MAX_ACTION_BYTES, MAX_DEPTH,
 };
+pub use server::CLOSE_REASON_GONE;
 pub use server::{
     encode, frame_kind, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, You, CLOSE_REASON_EMPTY,
     CLOSE_REASON_EXPIRED, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
 };
-pub use server::CLOSE_REASON_GONE;
 pub use validate::{normalize_code, validate_chat, validate_name, CODE_ALPHABET, CODE_LEN};

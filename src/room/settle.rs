@@ -118,10 +118,19 @@ fn plan_undo(doc: &mut RoomDoc, player_id: &str) -> Plan {
         epoch: p.epoch,
         game: doc.game.name(),
     };
-    let node = doc.presence.seats.get(player_id).cloned().unwrap_or_default();
+    let node = doc
+        .presence
+        .seats
+        .get(player_id)
+        .cloned()
+        .unwrap_or_default();
     plan_departure(doc, &m, None, &node)
 }
 
 fn log_retry(code: &str, e: &ProtoError) {
-    tracing::warn!(room = code, code = e.code.as_str(), "releasing the seat of a failed join; will retry");
+    tracing::warn!(
+        room = code,
+        code = e.code.as_str(),
+        "releasing the seat of a failed join; will retry"
+    );
 }

@@ -315,7 +315,12 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
         code: close.0,
         reason: Utf8Bytes::from_static(close.1),
     };
-    if !within(conn.write_timeout, conn.sink.send(Message::Close(Some(frame)))).await {
+    if !within(
+        conn.write_timeout,
+        conn.sink.send(Message::Close(Some(frame))),
+    )
+    .await
+    {
         return;
     }
     // Finish the closing handshake: read (and drop) what the peer still sends until its

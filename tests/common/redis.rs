@@ -27,9 +27,12 @@ impl RedisServer {
     pub fn start_on(port: u16) -> RedisServer {
         let server = RedisServer {
             port,
-            dir: std::env::temp_dir().join(format!("parlor-test-redis-{}-{port}", std::process::id())),
+            dir: std::env::temp_dir()
+                .join(format!("parlor-test-redis-{}-{port}", std::process::id())),
             child: std::sync::Mutex::new(None),
-            extra: ["--save", "", "--appendonly", "no"].map(String::from).to_vec(),
+            extra: ["--save", "", "--appendonly", "no"]
+                .map(String::from)
+                .to_vec(),
         };
         std::fs::create_dir_all(&server.dir).expect("temp dir");
         server.spawn();

@@ -35,7 +35,10 @@ pub(super) fn relay_events(
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "room event relay fell behind; re-reading local rooms");
+                    tracing::warn!(
+                        missed,
+                        "room event relay fell behind; re-reading local rooms"
+                    );
                     resync.notify_one();
                 }
                 Err(RecvError::Closed) => break,
@@ -78,7 +81,12 @@ pub(super) fn restore_subscriptions(
 
 /// Each time it is asked (requests coalesce), re-read every room with local members and
 /// bring them up to date, retrying until Redis answers.
-pub(super) fn resync_rooms(pool: &Pool, keys: Keys, hub: Hub, resync: Arc<Notify>) -> JoinHandle<()> {
+pub(super) fn resync_rooms(
+    pool: &Pool,
+    keys: Keys,
+    hub: Hub,
+    resync: Arc<Notify>,
+) -> JoinHandle<()> {
     let pool = pool.clone();
     tokio::spawn(async move {
         loop {

@@ -22,8 +22,13 @@ impl RedisStore {
         let codes: Vec<&str> = rooms.iter().map(|c| &**c).collect();
         // Kept as long as a room: a dead node's list is read after its heartbeat lapsed.
         let expire = Some(Expiration::EX(self.ttl_secs.max(1)));
-        let listed =
-            client.set::<(), _, _>(self.keys.node_rooms(node), codes.join(","), expire, None, false);
+        let listed = client.set::<(), _, _>(
+            self.keys.node_rooms(node),
+            codes.join(","),
+            expire,
+            None,
+            false,
+        );
         let (registered, listed) = tokio::join!(registered, listed);
         listed.map_err(store_err)?;
         Ok(registered.map_err(store_err)? == 0)
