@@ -350,7 +350,11 @@ impl Rooms {
                 Err(e) if settle::ambiguous(&e) => {
                     tracing::warn!(room = code, error = %e, "write outcome unknown; re-reading the room");
                     unsure.add(&next, write);
-                    unsure.recognise(self.settle(code).await?)
+                    let outcome = unsure.recognise(self.settle(code).await?);
+                    if unsure.exhausted() && !matches!(outcome, CasOutcome::Applied) {
+                        return Err(e.into());
+                    }
+                    outcome
                 }
                 Err(e) => return Err(e.into()),
             };
