@@ -201,3 +201,19 @@ pub(super) fn plan_reassert(doc: &mut RoomDoc, node: &str, members: &[(String, u
     }
     Plan::update(frames)
 }
+
+/// One spectator of `node` stops watching. If the count no longer has it (a node
+/// declared dead already dropped it), nothing changes.
+pub(super) fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
+    let watchers = &mut doc.presence.watchers;
+    let attributed: u32 = watchers.values().sum();
+    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
+        *n -= 1;
+        if *n == 0 {
+            watchers.remove(node);
+        }
+    } else if doc.spectators <= attributed {
+        return;
+    }
+    doc.spectators = doc.spectators.saturating_sub(1);
+}

@@ -320,7 +320,7 @@ pub(super) fn plan_departure(
 ) -> Plan {
     let left = Event::PlayerLeft(m.player_id.to_string());
     if m.role == Role::Spectator {
-        uncount_spectator(doc, node);
+        super::liveness::uncount_spectator(doc, node);
         return Plan::update(vec![(Audience::All, left)]);
     }
     let before = doc.players.len();
@@ -358,22 +358,6 @@ pub(super) fn plan_departure(
         effect,
         write: Write::Update,
     }
-}
-
-/// One spectator of `node` stops watching. If the count no longer has it (a node
-/// declared dead already dropped it), nothing changes.
-fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
-    let watchers = &mut doc.presence.watchers;
-    let attributed: u32 = watchers.values().sum();
-    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
-        *n -= 1;
-        if *n == 0 {
-            watchers.remove(node);
-        }
-    } else if doc.spectators <= attributed {
-        return;
-    }
-    doc.spectators = doc.spectators.saturating_sub(1);
 }
 
 pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {
