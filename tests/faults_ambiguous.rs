@@ -27,9 +27,9 @@ async fn join(c: &mut Client, room: &str, spectate: bool) -> Value {
         .await
 }
 
-/// Redis holds the join's write for a second, several times the op timeout, then runs
-/// it. The node neither reports an applied join as failed nor leaves a seat nobody holds:
-/// Bob is seated and told so, once.
+/// Redis holds the join's write past the op timeout, then runs it while the node retries.
+/// The node neither reports an applied join as failed nor seats Bob twice: it recognises
+/// its own write when it re-reads the room, and Bob is seated and told so, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_join_held_past_its_timeout_completes_for_the_client() {
     let redis = RedisServer::start();
@@ -38,7 +38,7 @@ async fn a_join_held_past_its_timeout_completes_for_the_client() {
     let sa = a.create("tictactoe", "alice").await;
     let mut b = srv.client().await;
 
-    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]), "OK");
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "450", "WRITE"]), "OK");
     let reply = join(&mut b, &sa.room, false).await;
     assert_eq!(
         reply["type"], "joined",
@@ -100,7 +100,7 @@ async fn a_spectator_leave_held_past_its_timeout_counts_down_once() {
     assert_eq!(join(&mut s2, &sa.room, true).await["type"], "joined");
     assert_eq!(stored(&redis, &sa.room)["spectators"], 2);
 
-    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]), "OK");
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "450", "WRITE"]), "OK");
     let mut left = s1.request(json!({"type": "leave_room"})).await;
     if left["type"] == "error" {
         // What a client does with `store_unavailable`: try again.
@@ -138,4 +138,61 @@ async fn a_failed_index_write_does_not_turn_an_applied_write_into_an_error() {
     let doc = stored(&redis, &room);
     assert_eq!(doc["status"], "playing", "{doc}");
     assert_eq!(doc["players"][1]["player_id"], joined["you"]["player_id"]);
+}
+
+/// A node started before its Redis, which then arrives within the connect deadline:
+/// once `/readyz` says 200, the very next `create_room` succeeds (every pooled connection
+/// and the subscriber are up, not only the first). Three nodes in a row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_means_the_first_request_succeeds() {
+    for _ in 0..3 {
+        let port = common::free_port();
+        let web = common::free_port();
+        let mut node = std::process::Command::new(env!("CARGO_BIN_EXE_parlor"))
+            .args(["--listen", &format!("127.0.0.1:{web}")])
+            .args(["--redis-url", &format!("redis://127.0.0.1:{port}")])
+            .args([
+                "--redis-pool-size",
+                "8",
+                "--redis-connect-deadline-ms",
+                "30000",
+            ])
+            .args(["--admin-token", "t"])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn parlor");
+        // Wait until it has tried and failed at least once, then let Redis arrive.
+        let out = node.stdout.take().expect("stdout");
+        tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(out).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if line.contains("Redis not reachable yet") {
+                    break;
+                }
+            }
+            std::thread::spawn(move || lines.for_each(drop));
+        })
+        .await
+        .expect("node log");
+        let _redis = RedisServer::start_on(port);
+        let ready = format!("http://127.0.0.1:{web}/readyz");
+        eventually("/readyz answers 200", || {
+            let ready = ready.clone();
+            async move { reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+        let mut c = Client::connect(&format!("ws://127.0.0.1:{web}/ws")).await;
+        let reply = c
+            .request(json!({"type": "create_room", "game": "tictactoe", "name": "first"}))
+            .await;
+        let _ = node.kill();
+        let _ = node.wait();
+        assert_eq!(
+            reply["type"], "joined",
+            "the first request after ready: {reply}"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use common::redis::resp_cmd;
 use common::{eventually, Client, RedisServer};
 use serde_json::Value;
 
-const LIVENESS: &[&str] = &["--node-liveness-ms", "2000"];
+const LIVENESS: &[&str] = &["--node-liveness-ms", "3000"];
 
 async fn node(redis: &RedisServer, id: &str) -> NodeProcess {
     let mut args = vec!["--node-id", id];

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::client::next_json;
 use common::node::{metric_sum, NodeProcess};
-use common::{test_config, RedisServer, TestServer};
+use common::{test_config, Client, RedisServer, TestServer};
 use futures_util::SinkExt;
 use parlor::game::GameKind;
 use parlor::hub::Hub;
@@ -167,4 +167,49 @@ async fn a_leave_on_a_stale_node_does_not_delete_a_room_someone_joined() {
     let (status, body) = node_y.admin_get(&format!("/api/v1/rooms/{room}")).await;
     assert_eq!(status, 200, "the room survived: {body}");
     assert_eq!(body["players"][0]["player_id"], sb.player_id.as_str());
+}
+
+/// Two `resume`s of one session at the same moment, round after round: each time exactly
+/// one of the two sockets ends up holding the seat; the other is refused or kicked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_resumes_at_once_leave_exactly_one_socket_seated() {
+    let redis = RedisServer::start();
+    let srv = TestServer::start(redis.configure(test_config())).await;
+    let mut a = srv.client().await;
+    let sa = a.create("tictactoe", "alice").await;
+    let mut b = srv.client().await;
+    b.join(&sa.room, "bob").await;
+    let session = sa.session.expect("session");
+    drop(a);
+    for round in 0..8 {
+        let mut c1 = srv.client().await;
+        let mut c2 = srv.client().await;
+        let resume = json!({"type": "resume", "session": session, "req": 1});
+        tokio::join!(c1.send(resume.clone()), c2.send(resume));
+        let (r1, r2) = tokio::join!(
+            c1.recv_until(|v| v["req"] == 1),
+            c2.recv_until(|v| v["req"] == 1)
+        );
+        assert!(
+            r1["type"] == "joined" || r2["type"] == "joined",
+            "round {round}: one resume succeeds: {r1} {r2}"
+        );
+        let mut seated = 2;
+        for _ in 0..100 {
+            seated = in_room(&mut c1).await as u8 + in_room(&mut c2).await as u8;
+            if seated < 2 {
+                break;
+            }
+        }
+        assert_eq!(seated, 1, "round {round}: {r1} {r2}");
+    }
+}
+
+/// Whether the socket is in a room: a move out of turn is refused as such, not as
+/// `not_in_room`.
+async fn in_room(c: &mut Client) -> bool {
+    let reply = c
+        .request(json!({"type": "action", "action": {"cell": 99}}))
+        .await;
+    reply["code"] != "not_in_room"
 }

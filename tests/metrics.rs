@@ -71,6 +71,10 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
             .is_ok_and(|r| r.status() == 200)
     })
     .await;
+    // The restarted Redis came back empty: the node closed its rooms (`room_closed`,
+    // `gone`). A new room makes this node's room gauge count again.
+    let mut after = srv.client().await;
+    after.create("tictactoe", "after").await;
 
     let text = scrape(&srv).await;
     let node = "node=\"metrics-node\"";

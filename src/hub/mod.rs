@@ -25,15 +25,6 @@ use crate::game::Seat;
 use crate::metrics as m;
 use crate::model::{RoomDoc, SharedDoc};
 
-/// Renders the frames that catch a room's local members up to a document they may have
-/// missed, per viewer. Installed by the room service, which owns the frame formats; the
-/// hub and the stores below it only move frames. Anything else sent per member from a
-/// document (a snapshot) must go by the member's viewer too: `RoomDoc::snapshot_for`
-/// with `Viewer::Seat` of [`Member::seat`], or `Viewer::Spectator` when it has none.
-pub trait Render: Send + Sync {
-    /// Frames (with their audiences) that bring members up to `doc`.
-    fn catch_up(&self, doc: &RoomDoc) -> Vec<(Audience, String)>;
-}
 
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;
@@ -113,7 +104,6 @@ impl Cached {
 #[derive(Clone, Default)]
 pub struct Hub {
     rooms: Arc<Mutex<HashMap<Arc<str>, LocalRoom>>>,
-    render: Arc<std::sync::OnceLock<Arc<dyn Render>>>,
     /// Signalled when a room gains its first local member (node liveness reports it).
     rooms_added: Arc<Notify>,
 }
@@ -171,30 +161,15 @@ impl Hub {
         }
     }
 
-    /// Install the renderer of catch-up frames (once; later calls are ignored).
-    pub fn set_renderer(&self, render: Arc<dyn Render>) {
-        let _ = self.render.set(render);
-    }
-
-    /// Bring local members of a room up to `doc_json` (the stored document), e.g. after
-    /// this node's event subscription was cut: members drop what they have already seen.
-    pub fn catch_up(&self, code: &str, doc_json: String) {
-        let Ok(doc) = serde_json::from_str::<RoomDoc>(&doc_json) else {
-            tracing::warn!(room = code, "ignored an unreadable room document");
-            return;
-        };
-        let frames = self
-            .render
-            .get()
-            .map(|r| r.catch_up(&doc))
-            .unwrap_or_default();
-        let env = Envelope {
-            version: Some(doc.version),
-            doc: Some(doc_json),
-            frames,
-            ..Envelope::default()
-        };
-        self.deliver(code, env);
+    /// Set the seat epoch of an attached member before the change that gives it that
+    /// epoch is written, so the change's own event (which detaches older sockets of the
+    /// player) already sees it as the newest.
+    pub fn set_epoch(&self, code: &str, conn: ConnId, epoch: u64) {
+        if let Some(room) = self.lock().get_mut(code) {
+            if let Some(m) = room.members.iter_mut().find(|m| m.conn == conn) {
+                m.epoch = epoch;
+            }
+        }
     }
 
     /// Remove a connection from a room; forgets the room when nobody local is left.
@@ -379,10 +354,12 @@ fn split_frames(frames: &[(Audience, Utf8Bytes)]) -> Split {
 
 fn is_target(effect: &Effect, member: &Member) -> bool {
     match effect {
+        // A socket with a newer epoch than the one kept resumed after this change: it is
+        // not the one being replaced (two resumes racing).
         Effect::Detach {
             player_id,
             keep_epoch,
-        } => *member.player_id == **player_id && *keep_epoch != Some(member.epoch),
+        } => *member.player_id == **player_id && keep_epoch.is_none_or(|k| member.epoch < k),
         _ => false,
     }
 }

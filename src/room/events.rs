@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::game::Viewer;
-use crate::hub::{Audience, Render};
+use crate::hub::Audience;
 use crate::model::RoomDoc;
 use crate::protocol::{encode, PlayerInfo, ServerMsg};
 
@@ -100,18 +100,3 @@ impl Event {
 
 /// Frames of a change, in order, with their audience.
 pub type Planned = Vec<(Audience, Event)>;
-
-/// Renders catch-up frames for the hub: the room's `state`, per viewer where needed.
-pub(crate) struct CatchUp;
-
-impl Render for CatchUp {
-    fn catch_up(&self, doc: &RoomDoc) -> Vec<(Audience, String)> {
-        let mut out = Vec::new();
-        let state = Event::State {
-            by: None,
-            action: None,
-        };
-        state.render_into(Audience::All, doc, &mut out);
-        out
-    }
-}

@@ -33,16 +33,26 @@ impl Rooms {
             return;
         }
         let mut tick = tokio::time::interval(ttl / 4);
+        // New rooms are reported at most this often: under a burst of room creations the
+        // heartbeat (which lists every local room) must not be rewritten per room.
+        let min_gap = (ttl / 20).max(Duration::from_millis(100));
         let new_room = self.hub.rooms_added();
         let mut registered = false;
         loop {
-            tokio::select! {
+            let ticked = tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = tick.tick() => {}
-                _ = new_room.notified() => {}
-            }
+                _ = tick.tick() => true,
+                _ = new_room.notified() => false,
+            };
             self.beat(ttl, &mut registered).await;
-            self.reap_dead().await;
+            if ticked {
+                self.reap_dead().await;
+            } else {
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(min_gap) => {}
+                }
+            }
         }
     }
 
@@ -190,4 +200,20 @@ pub(super) fn plan_reassert(doc: &mut RoomDoc, node: &str, members: &[(String, u
         return Plan::skip();
     }
     Plan::update(frames)
+}
+
+/// One spectator of `node` stops watching. If the count no longer has it (a node
+/// declared dead already dropped it), nothing changes.
+pub(super) fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
+    let watchers = &mut doc.presence.watchers;
+    let attributed: u32 = watchers.values().sum();
+    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
+        *n -= 1;
+        if *n == 0 {
+            watchers.remove(node);
+        }
+    } else if doc.spectators <= attributed {
+        return;
+    }
+    doc.spectators = doc.spectators.saturating_sub(1);
 }

@@ -152,7 +152,6 @@ pub struct Rooms {
 impl Rooms {
     /// A service over `store`, delivering through `hub`.
     pub fn new(store: Arc<dyn RoomStore>, hub: Hub, ttl: Duration) -> Self {
-        hub.set_renderer(Arc::new(events::CatchUp));
         Rooms {
             store,
             hub,
@@ -421,7 +420,11 @@ impl Rooms {
                 Err(e) if settle::ambiguous(&e) => {
                     tracing::warn!(room = code, error = %e, "write outcome unknown; re-reading the room");
                     unsure.add(&next, write);
-                    unsure.recognise(self.settle(code).await?)
+                    let outcome = unsure.recognise(self.settle(code).await?);
+                    if unsure.exhausted() && !matches!(outcome, CasOutcome::Applied) {
+                        return Err(e.into());
+                    }
+                    outcome
                 }
                 Err(e) => return Err(e.into()),
             };

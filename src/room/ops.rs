@@ -233,6 +233,7 @@ impl Rooms {
                 p.epoch += 1;
                 p.connected = true;
                 let epoch = p.epoch;
+                self.hub.set_epoch(&code, conn.id, epoch);
                 let node = self.node.to_string();
                 doc.presence.seats.insert(player_id.clone(), node);
                 Ok(Plan {
@@ -358,7 +359,7 @@ pub(super) fn plan_departure(
 ) -> Plan {
     let left = Event::PlayerLeft(m.player_id.to_string());
     if m.role == Role::Spectator {
-        uncount_spectator(doc, node);
+        super::liveness::uncount_spectator(doc, node);
         return Plan::update(vec![(Audience::All, left)]);
     }
     let before = doc.players.len();
@@ -396,22 +397,6 @@ pub(super) fn plan_departure(
         effect,
         write: Write::Update,
     }
-}
-
-/// One spectator of `node` stops watching. If the count no longer has it (a node
-/// declared dead already dropped it), nothing changes.
-fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
-    let watchers = &mut doc.presence.watchers;
-    let attributed: u32 = watchers.values().sum();
-    if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
-        *n -= 1;
-        if *n == 0 {
-            watchers.remove(node);
-        }
-    } else if doc.spectators <= attributed {
-        return;
-    }
-    doc.spectators = doc.spectators.saturating_sub(1);
 }
 
 pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {

@@ -9,8 +9,9 @@
 //! the operation is done; otherwise the rules run again on the room as read, and the
 //! retry is a compare-and-set on that version, which a late-applying earlier attempt
 //! (written against an older version) can then no longer win, or which fails if it did.
-//! When even the re-read fails, the caller gets the error and undoes what it may have
-//! added ([`Rooms::undo_seat`]).
+//! One such retry only, so the wait stays bounded; when it is unsure too (or the re-read
+//! fails), the caller gets `store_unavailable` and undoes what it may have added
+//! ([`Rooms::undo_seat`]); a move may still apply late, as the next `state` shows.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,11 @@ use super::ops::plan_departure;
 use super::{Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::store::CasOutcome;
+
+/// Writes of unknown outcome one operation makes before it gives up: the retry that
+/// follows the first is the only one, so a slow Redis still fails an operation within
+/// about two op timeouts.
+const MAX_UNSURE: usize = 2;
 
 /// How many times an undo re-checks the room, and the longest pause between checks: a
 /// write held by a paused or slow Redis applies when it resumes, so look for a while.
@@ -36,16 +42,23 @@ pub(super) fn ambiguous(e: &StoreError) -> bool {
 pub(super) struct Unsure {
     docs: Vec<RoomDoc>,
     delete: bool,
+    count: usize,
     /// Set when a re-read shows one of them applied: the room as it wrote it.
     pub applied: Option<RoomDoc>,
 }
 
 impl Unsure {
     pub fn add(&mut self, next: &RoomDoc, write: Write) {
+        self.count += 1;
         match write {
             Write::Delete => self.delete = true,
             _ => self.docs.push(next.clone()),
         }
+    }
+
+    /// Whether the operation has used up its retries after unknown outcomes.
+    pub fn exhausted(&self) -> bool {
+        self.count >= MAX_UNSURE
     }
 
     /// Read a write's outcome in the light of the unsure attempts: a conflict against a

@@ -50,6 +50,9 @@ impl Instrumented {
         m::store_op(op, backend, started.elapsed());
         if let Err(e) = &result {
             m::store_error(op, e.kind());
+            // The one place a store failure's cause is logged: callers map it to an error
+            // code (`store_unavailable`, `internal`) that says nothing of why.
+            tracing::warn!(op = op.as_str(), backend, error = %e, "store operation failed");
         }
         m::gauge_add_in_flight(&self.in_flight, -1);
         result

@@ -44,7 +44,10 @@ pub(super) async fn handle(conn: &mut Conn, text: &str, span: &tracing::Span) ->
     match result {
         Ok(sent) => sent,
         Err(err) => {
-            if err.code == ErrorCode::Internal {
+            // A bare `internal` (from a store failure) was logged with its cause where
+            // it happened; only one raised here with its own message is news.
+            let bare = ProtoError::from(ErrorCode::Internal);
+            if err.code == ErrorCode::Internal && err.message != bare.message {
                 tracing::error!(message = %err.message, "internal error handling a message");
             }
             conn.send_error(req, &err).await

@@ -22,6 +22,23 @@ impl RedisServer {
         Self::start_with(&["--save", "", "--appendonly", "no"])
     }
 
+    /// Start one with no persistence on `port` (picked by the test, e.g. for a node
+    /// started before its Redis).
+    pub fn start_on(port: u16) -> RedisServer {
+        let server = RedisServer {
+            port,
+            dir: std::env::temp_dir()
+                .join(format!("parlor-test-redis-{}-{port}", std::process::id())),
+            child: std::sync::Mutex::new(None),
+            extra: ["--save", "", "--appendonly", "no"]
+                .map(String::from)
+                .to_vec(),
+        };
+        std::fs::create_dir_all(&server.dir).expect("temp dir");
+        server.spawn();
+        server
+    }
+
     /// Start one with extra arguments (e.g. AOF on).
     pub fn start_with(extra: &[&str]) -> RedisServer {
         let dir = std::env::temp_dir().join(format!(

@@ -107,10 +107,12 @@ impl RedisStore {
     /// relaying room events to `hub`.
     pub async fn connect(cfg: &Config, url: &str, hub: Hub) -> Result<Self, ConnectError> {
         let masked = mask_url(url);
-        let fred_cfg = FredConfig::from_url(url).map_err(|e| ConnectError::BadUrl {
+        let mut fred_cfg = FredConfig::from_url(url).map_err(|e| ConnectError::BadUrl {
             url: masked.clone(),
             reason: e.details().to_string(),
         })?;
+        // The first connection is retried by the reconnect policy (see `connect_until`).
+        fred_cfg.fail_fast = false;
         let sentinels = sentinel_clients(&fred_cfg);
         let timeout = cfg.redis_timeout();
         let mut builder = Builder::from_config(fred_cfg);
@@ -142,7 +144,7 @@ impl RedisStore {
         let subscriber = builder.build_subscriber_client().map_err(bad)?;
 
         let deadline = Instant::now() + Duration::from_millis(cfg.redis_connect_deadline_ms);
-        connect_until(&pool, &subscriber, deadline, timeout)
+        connect_until(&pool, &subscriber, deadline)
             .await
             .map_err(|reason| ConnectError::Unreachable {
                 url: masked.clone(),
@@ -226,34 +228,43 @@ impl RedisStore {
     }
 }
 
+/// Connect the pool and the subscriber, and wait until every one of their connections is
+/// up or the deadline passes; fred retries by its reconnect policy meanwhile (`fail_fast`
+/// is off). Not `init` in a retry loop: each failed `init` leaks a queued-command count
+/// in fred 10.1 (`close_router_channel`), after which that client holds written commands
+/// unflushed, so the first requests after start time out although the node looks ready.
 async fn connect_until(
     pool: &Pool,
     subscriber: &SubscriberClient,
     deadline: Instant,
-    attempt_timeout: Duration,
 ) -> Result<(), String> {
-    let mut backoff = Duration::from_millis(100);
+    let mut errors = subscriber.error_rx();
+    let mut pool_errors: Vec<_> = pool.clients().iter().map(|c| c.error_rx()).collect();
+    drop(pool.connect());
+    drop(subscriber.connect());
+    let mut reason = "not connected yet".to_string();
+    let mut next_log = Instant::now() + Duration::from_millis(300);
     loop {
-        let attempt = async {
-            pool.init().await?;
-            subscriber.init().await?;
-            Ok::<_, FredError>(())
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        let reason = match tokio::time::timeout(attempt_timeout.min(left), attempt).await {
-            Ok(Ok(())) => return Ok(()),
-            Ok(Err(e)) => e.details().to_string(),
-            Err(_) => "connection attempt timed out".to_string(),
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        let all_up = pool.clients().iter().all(|c| c.is_connected());
+        if all_up && subscriber.is_connected() {
+            return Ok(());
+        }
+        for rx in pool_errors.iter_mut().chain(std::iter::once(&mut errors)) {
+            while let Ok((e, _)) = rx.try_recv() {
+                reason = e.details().to_string();
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
             let _ = pool.quit().await;
             let _ = subscriber.quit().await;
             return Err(reason);
         }
-        tracing::warn!(%reason, retry_in_ms = backoff.as_millis() as u64, "Redis not reachable yet");
-        tokio::time::sleep(backoff.min(left)).await;
-        backoff = (backoff * 2).min(Duration::from_secs(2));
+        if now >= next_log {
+            tracing::warn!(%reason, "Redis not reachable yet");
+            next_log = now + Duration::from_secs(1);
+        }
+        tokio::time::sleep(Duration::from_millis(50).min(deadline - now)).await;
     }
 }
 

@@ -256,7 +256,17 @@ impl RoomStore for RedisStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let _: String = self.pool.next().ping(None).await.map_err(store_err)?;
+        // Ready means every request can be served: commands go round-robin over the whole
+        // pool, so one connection still in its reconnect back-off fails every Nth request.
+        let clients = self.pool.clients();
+        if let Some(down) = clients.iter().position(|c| !c.is_connected()) {
+            let reason = format!("pool connection {down} of {} not connected", clients.len());
+            return Err(StoreError::Connection(reason));
+        }
+        let pings = clients.iter().map(|c| c.ping::<String>(None));
+        for pong in join_all(pings).await {
+            pong.map_err(store_err)?;
+        }
         // Without the subscriber this node writes but cannot deliver room events.
         if !self.subscriber.is_connected() {
             return Err(StoreError::Connection(
