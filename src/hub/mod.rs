@@ -25,7 +25,6 @@ use crate::game::Seat;
 use crate::metrics as m;
 use crate::model::{RoomDoc, SharedDoc};
 
-
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;
 
