@@ -111,6 +111,10 @@ fn describe() {
         "parlor_pubsub_messages_total",
         "Room events published and received"
     );
+    describe_counter!(
+        "parlor_pubsub_lagged_events_total",
+        "Room events the relay skipped because it fell behind (each lag triggers a resync)"
+    );
 }
 
 /// Why a connection or message is refused: the `reason` label of
@@ -278,6 +282,7 @@ fn zero_known_series() {
         }
     }
     counter!("parlor_redis_reconnects_total").absolute(0);
+    counter!("parlor_pubsub_lagged_events_total").absolute(0);
 }
 
 /// Store connection figures sampled at scrape time (Redis only). Passed in, so this
@@ -446,6 +451,12 @@ pub fn pubsub_message(direction: &'static str) {
             || counter!("parlor_pubsub_messages_total", "direction" => direction),
         )
         .increment(1);
+}
+
+/// The room-event relay fell behind and skipped `missed` events (the node resyncs its
+/// rooms). Rare, so looked up per call.
+pub fn pubsub_lagged(missed: u64) {
+    counter!("parlor_pubsub_lagged_events_total").increment(missed);
 }
 
 /// Latency buckets for HTTP requests: health and metrics answer in microseconds, admin

@@ -209,6 +209,16 @@ async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
     );
     assert_eq!(seen["state"]["turn"], 1, "{seen}");
 
+    // The lag is counted, for the relay-lag alert.
+    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", n2.port))
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("metrics body");
+    let lagged = common::node::metric_sum(&metrics, "parlor_pubsub_lagged_events_total", &[]);
+    assert!(lagged > 0.0, "relay lag counted: {lagged}");
+
     // The game goes on from there.
     b.act(json!({"cell": 0})).await;
     let next = state_or_resync(&mut a, 4).await;

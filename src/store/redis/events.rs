@@ -35,6 +35,7 @@ pub(super) fn relay_events(
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
+                    m::pubsub_lagged(missed);
                     tracing::warn!(
                         missed,
                         "room event relay fell behind; re-reading local rooms"
