@@ -17,7 +17,7 @@ use super::guard::JoinGate;
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
 use crate::error::{ErrorCode, ProtoError};
-use crate::hub::Outbound;
+use crate::hub::{Outbound, RoomEvent};
 use crate::metrics as m;
 use crate::protocol::{encode, frame_kind, ServerMsg};
 use crate::room::{ConnHandle, Membership, Rooms};
@@ -105,7 +105,9 @@ async fn serve_connection(
     m::ws_connections(1.0);
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    let kill = CancellationToken::new();
+    // A child of the shutdown token, so the loop waits on one token for both (each wait
+    // takes the token's lock on every turn of the loop).
+    let kill = state.shutdown.child_token();
     let mut conn = Conn {
         handle: ConnHandle {
             id,
@@ -146,15 +148,19 @@ async fn serve(
     ping.reset();
     let mut last_heard = Instant::now();
     // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
-    // leaves) the token's waiter list, under its lock, for every message.
-    let shutdown = shutdown.cancelled_owned();
+    // leaves) the token's waiter list, under its lock, for every message. `kill` is a
+    // child of `shutdown`, so this one fires for both.
     let killed = kill.cancelled_owned();
-    tokio::pin!(shutdown, killed);
+    tokio::pin!(killed);
     loop {
         tokio::select! {
             biased;
-            _ = &mut shutdown => return Exit::Shutdown,
-            _ = &mut killed => return Exit::Close(close_code::POLICY, "too slow to keep up"),
+            _ = &mut killed => {
+                return match shutdown.is_cancelled() {
+                    true => Exit::Shutdown,
+                    false => Exit::Close(close_code::POLICY, "too slow to keep up"),
+                };
+            }
             Some(out) = rx.recv() => {
                 if !deliver_queued(conn, &mut rx, out).await {
                     return Exit::Gone;
@@ -260,16 +266,17 @@ async fn deliver_queued(
 /// Queue a room event on this socket unless it is stale or for a room it has left; the
 /// caller flushes.
 async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
-    let Outbound::Event {
-        room,
+    let Outbound::Event(event) = out;
+    let RoomEvent {
+        ref room,
         version,
-        frames,
+        ref frames,
         detach,
-    } = out;
+    } = *event;
     let Some(membership) = &conn.membership else {
         return true;
     };
-    if *membership.code != *room {
+    if *membership.code != **room {
         return true;
     }
     let fresh = version.is_none_or(|v| v > conn.seen_version);
