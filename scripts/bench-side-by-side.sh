@@ -260,7 +260,8 @@ BLOCK=$WORK/side-by-side.md
   echo "Parlor used **1/$(fmt "$ratio" 1)** of the Python async server's CPU per action in this run."
   if [ -n "$BEFORE_BIN" ]; then
     echo "Against Parlor $BEFORE_LABEL in the same run, CPU per action went from"
-    echo "$(fmt "$(cpu_us sbs-parlor-before)" 1) µs to $(fmt "$parlor_us" 1) µs ($(fmt "$cut_pct" 0) % less)."
+    if lt 0 "$cut_pct"; then change="$(fmt "$cut_pct" 0) % less"; else change="$(fmt "$(calc "0 - $cut_pct")" 0) % more"; fi
+    echo "$(fmt "$(cpu_us sbs-parlor-before)" 1) µs to $(fmt "$parlor_us" 1) µs ($change)."
   fi
   echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv sbs-parlor evalsha_per_write)" 3)"
   echo "(one Redis round trip per write)."

@@ -30,8 +30,8 @@ fn conn(id: u64) -> (ConnHandle, mpsc::Receiver<Outbound>) {
 /// Every frame queued so far, parsed.
 fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
     let mut out = Vec::new();
-    while let Ok(Outbound::Event { frames, .. }) = rx.try_recv() {
-        for f in frames.iter() {
+    while let Ok(Outbound::Event(event)) = rx.try_recv() {
+        for f in event.frames.iter() {
             out.push(serde_json::from_str(f.as_str()).expect("frame is JSON"));
         }
     }

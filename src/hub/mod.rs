@@ -28,21 +28,26 @@ use crate::model::{RoomDoc, SharedDoc};
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;
 
-/// What a connection's outbound queue carries.
+/// What a connection's outbound queue carries. One pointer on purpose: a queue allocates
+/// room for 32 of these up front, idle or not.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// Frames of one room change.
-    Event {
-        /// The room they belong to.
-        room: Arc<str>,
-        /// The room version they carry, if any; the socket drops anything not newer than
-        /// what it already showed.
-        version: Option<u64>,
-        /// Ready-to-send frames.
-        frames: Arc<[Utf8Bytes]>,
-        /// After sending, the socket is no longer in the room.
-        detach: bool,
-    },
+    /// Frames of one room change, shared by every member they go to.
+    Event(Arc<RoomEvent>),
+}
+
+/// The frames of one room change for the members that get the same ones.
+#[derive(Debug)]
+pub struct RoomEvent {
+    /// The room they belong to.
+    pub room: Arc<str>,
+    /// The room version they carry, if any; the socket drops anything not newer than
+    /// what it already showed.
+    pub version: Option<u64>,
+    /// Ready-to-send frames.
+    pub frames: Arc<[Utf8Bytes]>,
+    /// After sending, the socket is no longer in the room.
+    pub detach: bool,
 }
 
 /// A local member of a room.
@@ -284,9 +289,11 @@ impl Hub {
             .collect();
         let split = (!per_viewer).then(|| split_frames(&frames));
         let mut dropped = Vec::new();
+        // One event for the targeted members and one for the others, made on first use.
+        let mut shared: [Option<Arc<RoomEvent>>; 2] = [None, None];
         for member in &room.members {
             let targeted = is_target(&effect, member);
-            let frames = match &split {
+            let frames: Arc<[Utf8Bytes]> = match &split {
                 Some(split) if targeted => split.target.clone(),
                 Some(split) => split.others.clone(),
                 // Rendered per viewer: each member's own selection (rooms are small).
@@ -300,13 +307,22 @@ impl Hub {
             if frames.is_empty() && !detach {
                 continue;
             }
-            let out = Outbound::Event {
-                room: room_code.clone(),
-                version: env.version,
-                frames,
-                detach,
+            let make = || {
+                Arc::new(RoomEvent {
+                    room: room_code.clone(),
+                    version: env.version,
+                    frames,
+                    detach,
+                })
             };
-            match member.tx.try_send(out) {
+            // Shared between the members that get the same frames; per viewer, each its own.
+            let event = match split {
+                Some(_) => shared[usize::from(targeted)]
+                    .get_or_insert_with(make)
+                    .clone(),
+                None => make(),
+            };
+            match member.tx.try_send(Outbound::Event(event)) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     // A socket that cannot keep up would otherwise make the whole room

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
-use super::{Hub, Member, Outbound};
+use super::{Hub, Member, Outbound, RoomEvent};
 use crate::game::{Seat, Viewer};
 use crate::metrics as m;
 use crate::model::RoomDoc;
@@ -63,11 +63,13 @@ impl Hub {
         };
         let mut dropped = Vec::new();
         for member in room.members.iter().filter(|m| m.confirmed) {
-            let event = |version, frames, detach| Outbound::Event {
-                room: key.clone(),
-                version,
-                frames,
-                detach,
+            let event = |version, frames, detach| {
+                Outbound::Event(Arc::new(RoomEvent {
+                    room: key.clone(),
+                    version,
+                    frames,
+                    detach,
+                }))
             };
             let out = match &doc {
                 None => event(None, closed.clone(), true),
@@ -79,7 +81,7 @@ impl Hub {
                     None => event(Some(doc.version), view_for(doc, member.seat), false),
                 },
             };
-            let detach = matches!(out, Outbound::Event { detach: true, .. });
+            let detach = matches!(&out, Outbound::Event(e) if e.detach);
             if !offer(member, out) || detach {
                 dropped.push(member.conn);
             }

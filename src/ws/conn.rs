@@ -23,7 +23,7 @@ use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn};
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
-use crate::hub::Outbound;
+use crate::hub::{Outbound, RoomEvent};
 use crate::metrics as m;
 use crate::protocol::{frame_kind, ServerMsg};
 use crate::room::ConnHandle;
@@ -74,7 +74,9 @@ async fn serve_connection(
     m::ws_connections(1.0);
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    let kill = CancellationToken::new();
+    // A child of the shutdown token, so the loop waits on one token for both (each wait
+    // takes the token's lock on every turn of the loop).
+    let kill = state.shutdown.child_token();
     let mut conn = Conn {
         handle: ConnHandle {
             id,
@@ -116,15 +118,17 @@ async fn serve(
     ping.reset();
     let mut last_heard = Instant::now();
     // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
-    // leaves) the token's waiter list, under its lock, for every message.
-    let shutdown = shutdown.cancelled_owned();
+    // leaves) the token's waiter list, under its lock, for every message. `kill` is a
+    // child of `shutdown`, so this one fires for both.
     let killed = kill.cancelled_owned();
-    tokio::pin!(shutdown, killed);
+    tokio::pin!(killed);
     loop {
         tokio::select! {
             biased;
-            _ = &mut shutdown => return Exit::Shutdown,
             _ = &mut killed => {
+                if shutdown.is_cancelled() {
+                    return Exit::Shutdown;
+                }
                 // Its outbound queue overflowed: it is not reading, so a close frame would
                 // only stall too. Drop it.
                 m::ws_rejected(m::RejectReason::SlowConsumer);
@@ -237,16 +241,17 @@ async fn deliver_queued(
 /// Queue a room event on this socket unless it is stale or for a room it has left; the
 /// caller flushes.
 async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
-    let Outbound::Event {
-        room,
+    let Outbound::Event(event) = out;
+    let RoomEvent {
+        ref room,
         version,
-        frames,
+        ref frames,
         detach,
-    } = out;
+    } = *event;
     let Some(membership) = &conn.membership else {
         return true;
     };
-    if *membership.code != *room {
+    if *membership.code != **room {
         return true;
     }
     let fresh = version.is_none_or(|v| v > conn.seen_version);

@@ -68,8 +68,10 @@ pub async fn upgrade(
         // the socket has no unread bytes when we close with 1009 (unread bytes would make
         // the kernel answer with a reset, which browsers report as 1006).
         .max_frame_size(max.saturating_mul(4).max(MAX_FRAME_FLOOR))
-        // Small buffers keep idle connections cheap; they grow on demand.
-        .read_buffer_size(4 * 1024)
+        // Small buffers keep idle connections cheap; they grow on demand. The read buffer is
+        // allocated up front and zero-filled before every read, and a client frame is about
+        // a hundred bytes, so 1 KiB holds several; a larger frame reserves its own length.
+        .read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
