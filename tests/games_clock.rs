@@ -67,7 +67,10 @@ async fn stalled_tictactoe_ends_on_time(backend: Backend) {
     let server = TestServer::with_backend(backend, test_config()).await;
     let (mut a, mut b, room, version, start) = clocked(&server.ws_url(), "tictactoe").await;
     let started = deadline(&start["state"]);
-    // A move restarts the clock; then seat 1 stalls.
+    // A move restarts the clock; then seat 1 stalls. (Let some time pass first, so the
+    // restarted deadline is measurably later: on loopback a move can land within the
+    // millisecond the game started in.)
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     a.act(json!({"cell": 4})).await;
     let moved = a.state_at(version + 1).await;
     let due = deadline(&moved["state"]);
