@@ -11,8 +11,10 @@
 
 mod resync;
 
+pub use resync::{LostSeat, ResyncFrames};
+
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
@@ -110,9 +112,16 @@ pub struct Hub {
     rooms: Arc<Mutex<HashMap<Arc<str>, LocalRoom>>>,
     /// Signalled when a room gains its first local member (node liveness reports it).
     rooms_added: Arc<Notify>,
+    /// How resync frames are written (installed once by the room service).
+    resync_frames: Arc<OnceLock<Arc<dyn ResyncFrames>>>,
 }
 
 impl Hub {
+    /// Install how resync frames are written (once; later calls are ignored).
+    pub fn set_resync_frames(&self, frames: Arc<dyn ResyncFrames>) {
+        let _ = self.resync_frames.set(frames);
+    }
+
     /// An empty hub.
     pub fn new() -> Self {
         Self::default()

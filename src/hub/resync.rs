@@ -11,9 +11,26 @@ use super::{Hub, Member, Outbound, RoomEvent};
 use crate::game::{Seat, Viewer};
 use crate::metrics as m;
 use crate::model::RoomDoc;
-use crate::protocol::{
-    encode, ServerMsg, CLOSE_REASON_GONE, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
-};
+
+/// Why a local player no longer holds the seat the stored room shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostSeat {
+    /// Removed from the room (an operator's kick).
+    Removed,
+    /// The seat moved to a newer socket (a `resume` elsewhere).
+    Resumed,
+}
+
+/// The frames a resync sends. The hub only moves frames; the room service, which owns
+/// the wire formats, installs this ([`Hub::set_resync_frames`]).
+pub trait ResyncFrames: Send + Sync {
+    /// `resync` with the room as `viewer` may see it.
+    fn resync(&self, doc: &RoomDoc, viewer: Viewer) -> String;
+    /// `room_closed` for a room found gone.
+    fn gone(&self, code: &str) -> String;
+    /// `kicked` for a member whose seat was taken from it meanwhile.
+    fn lost_seat(&self, code: &str, why: LostSeat) -> String;
+}
 
 impl Hub {
     /// Bring the local members of `code` up to the room as just re-read (`None`: it is
@@ -34,10 +51,14 @@ impl Hub {
         if let Some(doc) = &doc {
             self.remember(doc.clone());
         }
-        let closed = frames(encode(&ServerMsg::RoomClosed {
-            room: code,
-            reason: CLOSE_REASON_GONE,
-        }));
+        let Some(render) = self.resync_frames.get().cloned() else {
+            tracing::warn!(
+                room = code,
+                "no resync renderer installed; members not caught up"
+            );
+            return;
+        };
+        let closed = frames(render.gone(code));
         // Each viewer (a seat, or a spectator) sees the room as its game lets it: render
         // once per viewer present, not once per socket.
         let mut views: Vec<(Viewer, Arc<[Utf8Bytes]>)> = Vec::new();
@@ -46,11 +67,7 @@ impl Hub {
             if let Some((_, f)) = views.iter().find(|(v, _)| *v == viewer) {
                 return f.clone();
             }
-            let snapshot = doc.snapshot_for(viewer);
-            let f = frames(encode(&ServerMsg::Resync {
-                room: code,
-                snapshot: &snapshot,
-            }));
+            let f = frames(render.resync(doc, viewer));
             views.push((viewer, f.clone()));
             f
         };
@@ -74,10 +91,7 @@ impl Hub {
             let out = match &doc {
                 None => event(None, closed.clone(), true),
                 Some(doc) => match lost_seat(doc, member) {
-                    Some(reason) => {
-                        let kicked = encode(&ServerMsg::Kicked { room: code, reason });
-                        event(None, frames(kicked), true)
-                    }
+                    Some(why) => event(None, frames(render.lost_seat(code, why)), true),
                     None => event(Some(doc.version), view_for(doc, member.seat), false),
                 },
             };
@@ -99,14 +113,14 @@ fn frames(frame: String) -> Arc<[Utf8Bytes]> {
 }
 
 /// Why a local player no longer holds the seat the stored room shows, if it does not.
-fn lost_seat(doc: &RoomDoc, member: &Member) -> Option<&'static str> {
+fn lost_seat(doc: &RoomDoc, member: &Member) -> Option<LostSeat> {
     if member.epoch == 0 {
         // A spectator: the room keeps no record of who watches.
         return None;
     }
     match doc.player(&member.player_id) {
-        None => Some(KICK_REASON_OPERATOR),
-        Some(p) if p.epoch > member.epoch => Some(KICK_REASON_RESUMED),
+        None => Some(LostSeat::Removed),
+        Some(p) if p.epoch > member.epoch => Some(LostSeat::Resumed),
         Some(_) => None,
     }
 }

@@ -5,9 +5,11 @@
 use serde_json::Value;
 
 use crate::game::Viewer;
-use crate::hub::Audience;
+use crate::hub::{Audience, LostSeat, ResyncFrames};
 use crate::model::RoomDoc;
-use crate::protocol::{encode, PlayerInfo, ServerMsg};
+use crate::protocol::{
+    encode, PlayerInfo, ServerMsg, CLOSE_REASON_GONE, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+};
 
 /// One event a room change produces.
 #[derive(Debug, Clone)]
@@ -100,3 +102,31 @@ impl Event {
 
 /// Frames of a change, in order, with their audience.
 pub type Planned = Vec<(Audience, Event)>;
+
+/// The wire frames of a hub resync (installed on the hub by [`Rooms::new`](super::Rooms::new)).
+pub(crate) struct ResyncWire;
+
+impl ResyncFrames for ResyncWire {
+    fn resync(&self, doc: &RoomDoc, viewer: Viewer) -> String {
+        let snapshot = doc.snapshot_for(viewer);
+        encode(&ServerMsg::Resync {
+            room: &doc.code,
+            snapshot: &snapshot,
+        })
+    }
+
+    fn gone(&self, code: &str) -> String {
+        encode(&ServerMsg::RoomClosed {
+            room: code,
+            reason: CLOSE_REASON_GONE,
+        })
+    }
+
+    fn lost_seat(&self, code: &str, why: LostSeat) -> String {
+        let reason = match why {
+            LostSeat::Removed => KICK_REASON_OPERATOR,
+            LostSeat::Resumed => KICK_REASON_RESUMED,
+        };
+        encode(&ServerMsg::Kicked { room: code, reason })
+    }
+}

@@ -152,6 +152,7 @@ pub struct Rooms {
 impl Rooms {
     /// A service over `store`, delivering through `hub`.
     pub fn new(store: Arc<dyn RoomStore>, hub: Hub, ttl: Duration) -> Self {
+        hub.set_resync_frames(Arc::new(events::ResyncWire));
         Rooms {
             store,
             hub,

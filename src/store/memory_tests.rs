@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::MemoryStore;
 use crate::game::GameKind;
 use crate::hub::{Envelope, Hub};
-use crate::room::model::{PlayerRec, RoomDoc, Status};
+use crate::model::{PlayerRec, RoomDoc, Status};
 use crate::store::{offered, IndexChange, RoomStore};
 
 fn waiting(code: &str) -> RoomDoc {
