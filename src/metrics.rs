@@ -57,6 +57,7 @@ pub fn install(node_id: &str) -> PrometheusHandle {
                 }
             };
             let handle = recorder.handle();
+            spawn_upkeep(handle.clone());
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed");
             }
@@ -68,6 +69,28 @@ pub fn install(node_id: &str) -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// How often histogram samples are folded into their buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Fold histogram samples into buckets every [`UPKEEP_EVERY`], on a thread of its own.
+///
+/// The exporter keeps every recorded histogram sample until something drains them, and a
+/// recorder built with `build_recorder` drains only when `/metrics` is rendered: a node
+/// nobody scrapes (or scrapes rarely) grew by 8 bytes per sample, three samples a move,
+/// without bound, and the first scrape after a long gap folded them all at once on the
+/// runtime. A plain thread keeps that work off the async workers.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("parlor-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread; histograms are folded only when scraped");
+    }
 }
 
 fn describe() {

@@ -170,3 +170,23 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
     );
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+/// Histogram samples are folded into buckets by a thread of the server's own, not only
+/// when `/metrics` is rendered: the exporter keeps each sample until it is drained, so a
+/// node nobody scraped grew by every move's samples without bound (three per move).
+#[tokio::test]
+async fn histograms_are_drained_without_a_scrape() {
+    // The recorder is installed once per process: the same node label as the other test.
+    let mut cfg = test_config();
+    cfg.node_id = Some("metrics-node".into());
+    let srv = TestServer::start(cfg).await;
+    // A new thread carries its parent's name until it has named itself.
+    eventually("a thread named parlor-upkeep", || async {
+        std::fs::read_dir("/proc/self/task")
+            .expect("thread list")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .any(|name| name.trim() == "parlor-upkeep")
+    })
+    .await;
+    srv.stop().await;
+}
