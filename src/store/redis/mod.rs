@@ -51,7 +51,6 @@ use fred::interfaces::{
     EventInterface, HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface,
 };
 use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
-use fred::types::config::TcpConfig;
 use fred::types::config::{SentinelConfig, ServerConfig};
 use fred::types::{Builder, Expiration, SetOptions};
 use futures_util::future::join_all;
@@ -125,14 +124,6 @@ impl RedisStore {
                 c.connection_timeout = timeout;
                 c.internal_command_timeout = timeout;
                 c.max_command_attempts = 1;
-                // Commands are small writes that wait for their reply: with Nagle's
-                // algorithm on, a write that follows one still unacknowledged waits for
-                // the peer's delayed ACK (40 ms on Linux), and under load those waits
-                // chain into a backlog (10 000 players: p99 from ~10 ms to ~1 s).
-                c.tcp = TcpConfig {
-                    nodelay: Some(true),
-                    ..TcpConfig::default()
-                };
             })
             .set_policy(ReconnectPolicy::new_exponential(0, 50, 2_000, 2));
         let bad = |e: FredError| ConnectError::BadUrl {
