@@ -4,7 +4,11 @@
 #
 # Each server runs pinned to core 0 (`taskset -c 0`); redis-server and the load tester run
 # on core 1; every server gets a fresh redis-server. The question is what each server does
-# with one core. Runs, one right after the other:
+# with one core. The runs are made in rounds (SBS_ROUNDS, 3 by default, 1 with
+# BENCH_QUICK=1), each round running every server once, one right after the other: a
+# virtual machine's speed drifts by tens of percent over minutes, so only servers measured
+# side by side in the same round are compared, and the report takes each server's median
+# round and the median of the per-round ratios. Each round:
 #
 #   1. tic-tac-toe closed loop, 50 rooms, Redis store: the Python server in blocking mode,
 #      in async mode, Parlor --before (if given) and Parlor;
@@ -19,10 +23,12 @@
 
 SBS_ROOMS=50
 if [ "$QUICK" = 1 ]; then
-  SBS_IDLE=1000; SBS_PLAYERS=1000
+  SBS_IDLE=1000; SBS_PLAYERS=1000; SBS_ROUNDS=${SBS_ROUNDS:-1}
 else
-  SBS_IDLE=10000; SBS_PLAYERS=10000
+  SBS_IDLE=10000; SBS_PLAYERS=10000; SBS_ROUNDS=${SBS_ROUNDS:-3}
 fi
+ROUNDS=()
+for ((r = 1; r <= SBS_ROUNDS; r++)); do ROUNDS+=("$r"); done
 SBS_START=$(date +%s)
 PYTHON=${PYTHON:-python3}
 [ -r "$PYTHON_SERVER" ] || { echo "bench: $PYTHON_SERVER is not readable" >&2; exit 1; }
@@ -182,22 +188,34 @@ sbs_start() { # name store
 PARLORS=(parlor)
 [ -n "$BEFORE_BIN" ] && PARLORS=(parlor-before parlor)
 
-# ---------------------------------------------------------------- 1. side by side, Redis
-for s in "${SBS_RUNS[@]}"; do
-  sbs_redis
-  sbs_start "$s" redis
-  sbs_play "sbs-$s" "$SBS_ROOMS"
-  sbs_stop
+# ---------------------------------------------------------------- the rounds
+for r in "${ROUNDS[@]}"; do
+  log "round $r of $SBS_ROUNDS"
+  # 1. side by side, Redis
+  for s in "${SBS_RUNS[@]}"; do
+    sbs_redis
+    sbs_start "$s" redis
+    sbs_play "sbs-$s-r$r" "$SBS_ROOMS"
+    sbs_stop
+  done
+  # 2. memory store
+  for s in "${PARLORS[@]}"; do
+    sbs_start "$s" memory
+    sbs_play "mem-$s-r$r" "$SBS_ROOMS"
+    sbs_stop
+  done
+  # 3. many players, open loop
+  for s in "${PARLORS[@]}"; do
+    sbs_redis
+    sbs_start "$s" redis
+    sleep 1
+    rss_kib "${SERVER_PIDS[0]}" >"$RES/open10k-$s-r$r.rss_rest"
+    play "open10k-$s-r$r" $((SBS_PLAYERS / 2)) --rate "$SBS_PLAYERS"
+    sbs_stop
+  done
 done
 
-# ---------------------------------------------------------------- 2. memory store
-for s in "${PARLORS[@]}"; do
-  sbs_start "$s" memory
-  sbs_play "mem-$s" "$SBS_ROOMS"
-  sbs_stop
-done
-
-# ---------------------------------------------------------------- 3. idle sockets
+# 4. idle sockets (memory, not CPU: once is enough)
 for s in "${PARLORS[@]}"; do
   sbs_redis
   sbs_start "$s" redis
@@ -205,28 +223,38 @@ for s in "${PARLORS[@]}"; do
   sbs_stop
 done
 
-# ---------------------------------------------------------------- 4. many players, open loop
-for s in "${PARLORS[@]}"; do
-  sbs_redis
-  sbs_start "$s" redis
-  sleep 1
-  rss_kib "${SERVER_PIDS[0]}" >"$RES/open10k-$s.rss_rest"
-  play "open10k-$s" $((SBS_PLAYERS / 2)) --rate "$SBS_PLAYERS"
-  sbs_stop
-done
-
 SBS_ELAPSED=$(( $(date +%s) - SBS_START ))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-py_async_us=$(cpu_us sbs-py-async)
-parlor_us=$(cpu_us sbs-parlor)
-ratio=$(calc "$parlor_us > 0 ? $py_async_us / $parlor_us : 0")
+# median_of VALUES...: the middle value (the lower middle for an even count).
+median_of() { # the mean of the two middle values for an even count
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# median_run PREFIX SERVER [METRIC]: the round whose METRIC (a function of a run name,
+# cpu_us by default) is the median of SERVER's rounds; prints that run's name.
+median_run() {
+  local prefix=$1 server=$2 metric=${3:-cpu_us} r lines=()
+  for r in "${ROUNDS[@]}"; do lines+=("$($metric "$prefix-$server-r$r") $prefix-$server-r$r"); done
+  printf '%s\n' "${lines[@]}" | sort -g | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }'
+}
+p99_of() { jv "$1" '.latency_ms.p99 // 0'; }
 per_player() { # run -> KiB of RSS per player over the node at rest
   calc "($(kib "$1.after.rss") - $(kib "$1.rss_rest")) / $SBS_PLAYERS"
 }
+ratios=()
+for r in "${ROUNDS[@]}"; do
+  ratios+=("$(calc "$(cpu_us "sbs-parlor-r$r") > 0 ? $(cpu_us "sbs-py-async-r$r") / $(cpu_us "sbs-parlor-r$r") : 0")")
+done
+ratio=$(median_of "${ratios[@]}")
+ratio_list=$(for x in "${ratios[@]}"; do printf '1/%s, ' "$(fmt "$x" 1)"; done)
+ratio_list=${ratio_list%, }
 if [ -n "$BEFORE_BIN" ]; then
-  cut_pct=$(calc "$(cpu_us sbs-parlor-before) > 0 ? (1 - $parlor_us / $(cpu_us sbs-parlor-before)) * 100 : 0")
+  cuts=()
+  for r in "${ROUNDS[@]}"; do
+    cuts+=("$(calc "$(cpu_us "sbs-parlor-before-r$r") > 0 ? (1 - $(cpu_us "sbs-parlor-r$r") / $(cpu_us "sbs-parlor-before-r$r")) * 100 : 0")")
+  done
+  cut_pct=$(median_of "${cuts[@]}")
 fi
 
 BLOCK=$WORK/side-by-side.md
@@ -243,6 +271,10 @@ BLOCK=$WORK/side-by-side.md
   echo "a fresh \`redis-server\` for each server. Machine: $CPU_MODEL, $NPROC cores, $MEM_TOTAL,"
   echo "$KERNEL, $RUSTC, redis-server $REDIS_VERSION; load average before / after: $LOAD_BEFORE / $LOAD_AFTER."
   echo
+  echo "$SBS_ROUNDS rounds, each running every server once in turn. Each row is that server's median"
+  echo "round (by CPU per action; by p99 for the open loop); ratios are taken within a round, where"
+  echo "the servers ran minutes apart at most, and their median is reported."
+  echo
   echo "Tic-tac-toe, closed loop, $SBS_ROOMS rooms (two players each), Redis store; ${WARMUP} s warm-up, ${DURATION} s"
   echo "measured. Server CPU per action = the server process's utime + stime in the steady-state"
   echo "window / (actions per second as the load tester counted them × the window); RSS at the"
@@ -251,19 +283,22 @@ BLOCK=$WORK/side-by-side.md
   echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | Redis commands / action | errors | RSS |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for s in "${SBS_RUNS[@]}"; do
+    m=$(median_run sbs "$s")
     printf '| %s | %s | %s µs | %s | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "sbs-$s")" "$(fmt "$(cpu_us "sbs-$s")" 1)" "$(fmt "$(wv "sbs-$s" server_cpu_util)" 2)" \
-      "$(lat "sbs-$s" p50)" "$(lat "sbs-$s" p99)" "$(fmt "$(cmds_per_action "sbs-$s")" 2)" \
-      "$(errors_of "sbs-$s")" "$(rss_mib "sbs-$s.after.rss")"
+      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
+      "$(lat "$m" p50)" "$(lat "$m" p99)" "$(fmt "$(cmds_per_action "$m")" 2)" \
+      "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
   done
   echo
-  echo "Parlor used **1/$(fmt "$ratio" 1)** of the Python async server's CPU per action in this run."
+  echo "Parlor used **1/$(fmt "$ratio" 1)** of the Python async server's CPU per action (median of"
+  echo "the rounds; round by round: $ratio_list)."
   if [ -n "$BEFORE_BIN" ]; then
-    echo "Against Parlor $BEFORE_LABEL in the same run, CPU per action went from"
     if lt 0 "$cut_pct"; then change="$(fmt "$cut_pct" 0) % less"; else change="$(fmt "$(calc "0 - $cut_pct")" 0) % more"; fi
-    echo "$(fmt "$(cpu_us sbs-parlor-before)" 1) µs to $(fmt "$parlor_us" 1) µs ($change)."
+    cut_list=$(for x in "${cuts[@]}"; do printf '%s %%, ' "$(fmt "$x" 0)"; done)
+    echo "Against Parlor $BEFORE_LABEL in the same rounds, CPU per action was $change (median of the"
+    echo "rounds' cuts: ${cut_list%, })."
   fi
-  echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv sbs-parlor evalsha_per_write)" 3)"
+  echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$(median_run sbs parlor)" evalsha_per_write)" 3)"
   echo "(one Redis round trip per write)."
   echo
   echo "### Memory store, same load"
@@ -271,9 +306,10 @@ BLOCK=$WORK/side-by-side.md
   echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | errors | RSS |"
   echo "|---|---|---|---|---|---|---|---|"
   for s in "${PARLORS[@]}"; do
+    m=$(median_run mem "$s")
     printf '| %s | %s | %s µs | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "mem-$s")" "$(fmt "$(cpu_us "mem-$s")" 1)" "$(fmt "$(wv "mem-$s" server_cpu_util)" 2)" \
-      "$(lat "mem-$s" p50)" "$(lat "mem-$s" p99)" "$(errors_of "mem-$s")" "$(rss_mib "mem-$s.after.rss")"
+      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
+      "$(lat "$m" p50)" "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
   done
   echo
   echo "### $SBS_IDLE idle WebSockets, Redis store"
@@ -296,10 +332,16 @@ BLOCK=$WORK/side-by-side.md
   echo "| server | actions/s | server CPU per action | p50 ms | p99 ms | errors | RSS at rest | RSS under load | RSS per player |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for s in "${PARLORS[@]}"; do
+    m=$(median_run open10k "$s" p99_of)
     printf '| %s | %s | %s µs | %s | %s | %s | %s MiB | %s MiB | %s KiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "open10k-$s")" "$(fmt "$(cpu_us "open10k-$s")" 1)" "$(lat "open10k-$s" p50)" \
-      "$(lat "open10k-$s" p99)" "$(errors_of "open10k-$s")" "$(rss_mib "open10k-$s.rss_rest")" \
-      "$(rss_mib "open10k-$s.after.rss")" "$(fmt "$(per_player "open10k-$s")" 1)"
+      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(lat "$m" p50)" \
+      "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.rss_rest")" \
+      "$(rss_mib "$m.after.rss")" "$(fmt "$(per_player "$m")" 1)"
+  done
+  echo
+  for s in "${PARLORS[@]}"; do
+    list=$(for r in "${ROUNDS[@]}"; do printf '%s ms, ' "$(lat "open10k-$s-r$r" p99)"; done)
+    echo "p99 of $(sbs_label "$s") round by round: ${list%, }."
   done
   echo "<!-- side-by-side:end -->"
 } >"$BLOCK"
