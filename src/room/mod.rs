@@ -325,7 +325,8 @@ impl Rooms {
 
     /// Read a room, preferring the hub's cache when the store is remote.
     async fn current(&self, code: &str, use_cache: bool) -> Result<SharedDoc, ProtoError> {
-        if use_cache && self.use_cache && self.store.is_remote() {
+        // The memory store too: its `load` copies the whole document, the cache shares it.
+        if use_cache && self.use_cache {
             if let Some(doc) = self.hub.cached(code) {
                 return Ok(doc);
             }
@@ -368,7 +369,7 @@ impl Rooms {
         mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
     ) -> Result<SharedDoc, ProtoError> {
         let mut base = self.current(code, use_cache).await?;
-        let mut cached = use_cache && self.use_cache && self.store.is_remote();
+        let mut cached = use_cache && self.use_cache;
         // Writes whose outcome is unknown (timed out): any of them may have applied.
         let mut unsure = Unsure::default();
         for _ in 0..MAX_ATTEMPTS {
@@ -410,11 +411,13 @@ impl Rooms {
             }
             // A delete is a compare-and-set like any write: decided on a document that
             // has moved on (someone joined meanwhile), it must re-run on the fresh one.
+            // Shared from here on: the store keeps it (memory) and so does the hub's cache.
+            let next = Arc::new(next);
             let result = if write == Write::Delete {
                 self.store.delete_at(code, base.version, &env).await
             } else {
                 let index = IndexChange::between(&base, &next);
-                self.store.update(base.version, &next, &env, index).await
+                self.store.update(base.version, &next, env, index).await
             };
             let outcome = match result {
                 Ok(outcome) => unsure.recognise(outcome),
@@ -431,7 +434,7 @@ impl Rooms {
             };
             match outcome {
                 CasOutcome::Applied if unsure.applied.is_some() => {
-                    let doc = Arc::new(unsure.applied.take().unwrap_or(next));
+                    let doc = unsure.applied.take().map_or(next, Arc::new);
                     self.hub.remember(doc.clone());
                     return Ok(doc);
                 }
@@ -439,7 +442,7 @@ impl Rooms {
                     if let Some(old) = base.deadline.filter(|d| Some(*d) != next.deadline) {
                         self.forget_deadline(code, old);
                     }
-                    let doc = Arc::new(next);
+                    let doc = next;
                     if write == Write::Update {
                         self.hub.remember(doc.clone());
                     }

@@ -11,7 +11,7 @@ use super::Rooms;
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::{Envelope, Hub};
-use crate::room::model::RoomDoc;
+use crate::room::model::{RoomDoc, SharedDoc};
 use crate::store::memory::MemoryStore;
 use crate::store::{CasOutcome, IndexChange, RoomPage, RoomStore};
 
@@ -50,8 +50,8 @@ impl RoomStore for StuckSubscribe {
     async fn update(
         &self,
         expected: u64,
-        doc: &RoomDoc,
-        env: &Envelope,
+        doc: &SharedDoc,
+        env: Envelope,
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
         self.inner.update(expected, doc, env, index).await

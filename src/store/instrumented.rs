@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Envelope;
 use crate::metrics::{self as m, StoreOp};
-use crate::model::RoomDoc;
+use crate::model::{RoomDoc, SharedDoc};
 
 /// A store that records metrics around another one and enforces the op timeout.
 pub struct Instrumented {
@@ -94,8 +94,8 @@ impl RoomStore for Instrumented {
     async fn update(
         &self,
         expected: u64,
-        doc: &RoomDoc,
-        env: &Envelope,
+        doc: &SharedDoc,
+        env: Envelope,
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
         let result = self

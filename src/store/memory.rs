@@ -16,10 +16,10 @@ use super::{offered, CasOutcome, IndexChange, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::{Envelope, Hub};
-use crate::model::RoomDoc;
+use crate::model::{RoomDoc, SharedDoc};
 
 struct Entry {
-    doc: RoomDoc,
+    doc: SharedDoc,
     expires: Instant,
     /// Its key on the open index of its game, while listed there.
     listed: Option<u64>,
@@ -157,7 +157,7 @@ impl MemoryStore {
         shelf.rooms.insert(
             doc.code.clone(),
             Entry {
-                doc: doc.clone(),
+                doc: Arc::new(doc.clone()),
                 expires: Instant::now() + self.ttl,
                 listed: None,
             },
@@ -176,7 +176,7 @@ impl MemoryStore {
             .filter_map(|(seq, code)| shelf.rooms.get(code).map(|e| (*seq, e)))
             .filter(|(_, e)| e.expires > now && offered(&e.doc))
             .take(limit)
-            .map(|(seq, e)| (seq, e.doc.clone()))
+            .map(|(seq, e)| (seq, RoomDoc::clone(&e.doc)))
             .collect()
     }
 }
@@ -237,14 +237,14 @@ impl RoomStore for MemoryStore {
     }
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
-        Ok(self.lock().live(code).map(|e| e.doc.clone()))
+        Ok(self.lock().live(code).map(|e| RoomDoc::clone(&e.doc)))
     }
 
     async fn update(
         &self,
         expected: u64,
-        doc: &RoomDoc,
-        env: &Envelope,
+        doc: &SharedDoc,
+        env: Envelope,
         // The open index follows each write's document here, under the same lock.
         _index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
@@ -253,12 +253,12 @@ impl RoomStore for MemoryStore {
             return Ok(CasOutcome::Missing);
         };
         if entry.doc.version != expected {
-            return Ok(CasOutcome::Conflict(Box::new(entry.doc.clone())));
+            return Ok(CasOutcome::Conflict(Box::new(RoomDoc::clone(&entry.doc))));
         }
         entry.doc = doc.clone();
         entry.expires = Instant::now() + self.ttl;
         shelf.follow(&doc.code);
-        self.hub.deliver(&doc.code, env.clone());
+        self.hub.deliver(&doc.code, env);
         Ok(CasOutcome::Applied)
     }
 
@@ -283,7 +283,7 @@ impl RoomStore for MemoryStore {
             return Ok(CasOutcome::Missing);
         };
         if entry.doc.version != expected {
-            return Ok(CasOutcome::Conflict(Box::new(entry.doc.clone())));
+            return Ok(CasOutcome::Conflict(Box::new(RoomDoc::clone(&entry.doc))));
         }
         shelf.remove(code);
         self.hub.deliver(code, env.clone());
@@ -334,7 +334,7 @@ impl RoomStore for MemoryStore {
                 more = true;
                 break;
             }
-            page.push(entry.doc.clone());
+            page.push(RoomDoc::clone(&entry.doc));
         }
         let next_cursor = more.then(|| page.last().map(|d| d.code.clone())).flatten();
         Ok(RoomPage {

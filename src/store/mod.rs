@@ -23,7 +23,7 @@ pub use instrumented::Instrumented;
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Envelope;
-use crate::model::RoomDoc;
+use crate::model::{RoomDoc, SharedDoc};
 
 /// The result of a compare-and-set write.
 #[derive(Debug)]
@@ -159,11 +159,13 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// Replace a room if it is still at `expected`; on success refresh its TTL and
     /// publish `env`, atomically.
+    /// The document is shared and the envelope handed over: the memory store keeps both
+    /// as they are, where copying them was a tenth of its time per move.
     async fn update(
         &self,
         expected: u64,
-        doc: &RoomDoc,
-        env: &Envelope,
+        doc: &SharedDoc,
+        env: Envelope,
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError>;
 

@@ -64,7 +64,7 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::{Envelope, Hub};
 use crate::metrics as m;
-use crate::model::RoomDoc;
+use crate::model::{RoomDoc, SharedDoc};
 
 /// Room events the subscriber buffers before a slow reader starts losing them.
 const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;

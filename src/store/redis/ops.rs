@@ -55,8 +55,8 @@ impl RoomStore for RedisStore {
     async fn update(
         &self,
         expected: u64,
-        doc: &RoomDoc,
-        env: &Envelope,
+        doc: &SharedDoc,
+        env: Envelope,
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
         let json = encode_doc(doc)?;
