@@ -43,7 +43,12 @@ async fn write(store: &MemoryStore, before: &RoomDoc, change: impl FnOnce(&mut R
     after.version += 1;
     let index = IndexChange::between(before, &after);
     let applied = store
-        .update(before.version, &std::sync::Arc::new(after), Envelope::default(), index)
+        .update(
+            before.version,
+            &std::sync::Arc::new(after),
+            Envelope::default(),
+            index,
+        )
         .await;
     assert!(matches!(applied, Ok(crate::store::CasOutcome::Applied)));
 }
