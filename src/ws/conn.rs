@@ -7,18 +7,20 @@
 //! ever, so its seat would never be marked offline and shutdown would wait on it. Such a
 //! socket is dropped without a close handshake and counted as a `slow_consumer`.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::SplitStream;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::handlers;
+use super::per_ip::PerIpSlot;
 use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn};
 use crate::error::{ErrorCode, ProtoError};
@@ -44,13 +46,27 @@ enum Exit {
     Shutdown,
 }
 
-/// Serve one upgraded socket until it closes.
-pub(super) async fn run(
-    socket: WebSocket,
+/// The two halves of an upgraded socket. Split before any future is made: a `WebSocket`
+/// is several hundred bytes, and every async layer it passed through as an argument kept
+/// room for it in its state (about 2 KiB of each idle connection's task).
+pub(super) type Halves = (SplitSink<WebSocket, Message>, SplitStream<WebSocket>);
+
+/// What a connection holds until it ends: its place under `--max-connections` and
+/// under `--max-connections-per-ip`.
+pub(super) struct Slots {
+    pub _permit: OwnedSemaphorePermit,
+    pub _per_ip: Option<PerIpSlot>,
+}
+
+/// The future that serves one upgraded socket until it closes. A plain function, not an
+/// `async fn`: each async layer keeps its own room for the arguments it moves on, and an
+/// idle connection is mostly this future.
+pub(super) fn run(
+    (sink, stream): Halves,
     state: AppState,
-    permit: OwnedSemaphorePermit,
+    slots: Slots,
     ip: Option<IpAddr>,
-) {
+) -> impl Future<Output = ()> {
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
         "ws",
@@ -58,21 +74,19 @@ pub(super) async fn run(
         room = tracing::field::Empty,
         player = tracing::field::Empty
     );
-    serve_connection(socket, state, permit, ip, id, span.clone())
-        .instrument(span)
-        .await;
+    serve_connection(sink, stream, state, slots, ip, id, span.clone()).instrument(span)
 }
 
 async fn serve_connection(
-    socket: WebSocket,
+    sink: SplitSink<WebSocket, Message>,
+    mut stream: SplitStream<WebSocket>,
     state: AppState,
-    permit: OwnedSemaphorePermit,
+    slots: Slots,
     ip: Option<IpAddr>,
     id: u64,
     span: tracing::Span,
 ) {
     m::ws_connections(1.0);
-    let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
     // A child of the shutdown token, so the loop waits on one token for both (each wait
     // takes the token's lock on every turn of the loop).
@@ -100,7 +114,7 @@ async fn serve_connection(
             .spawn(async move { rooms.disconnect(id, &membership).await });
     }
     m::ws_connections(-1.0);
-    drop(permit);
+    drop(slots);
 }
 
 async fn serve(

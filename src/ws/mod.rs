@@ -19,6 +19,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use futures_util::StreamExt;
 
 use crate::config::Config;
 use crate::metrics as m;
@@ -76,11 +77,11 @@ pub async fn upgrade(
         .max_write_buffer_size(1024 * 1024)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
         .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                // The address keeps its slot for as long as the connection lives.
-                let _ip_slot = ip_slot;
-                conn::run(socket, state, permit, ip).await
-            })
+            let slots = conn::Slots {
+                _permit: permit,
+                _per_ip: ip_slot,
+            };
+            tracker.track_future(conn::run(socket.split(), state, slots, ip))
         })
 }
 
