@@ -323,9 +323,9 @@ impl Rooms {
         }
     }
 
-    /// Read a room, preferring the hub's cache when the store is remote.
+    /// Read a room, preferring the hub's cache (on either store: it saves a Redis round
+    /// trip on one and a copy of the whole document on the other).
     async fn current(&self, code: &str, use_cache: bool) -> Result<SharedDoc, ProtoError> {
-        // The memory store too: its `load` copies the whole document, the cache shares it.
         if use_cache && self.use_cache {
             if let Some(doc) = self.hub.cached(code) {
                 return Ok(doc);

@@ -133,8 +133,8 @@ pub trait RoomStore: Send + Sync + 'static {
     /// `redis` or `memory` (the `backend` metric label).
     fn backend(&self) -> &'static str;
 
-    /// Whether documents come from another process: then the room service keeps a
-    /// per-room cache to write without reading first.
+    /// Whether rooms live in another process shared with other nodes: then the room
+    /// service subscribes to their events and the node keeps a heartbeat.
     fn is_remote(&self) -> bool;
 
     /// Store a new room unless its code is taken. `false`: pick another code.
@@ -160,7 +160,7 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Replace a room if it is still at `expected`; on success refresh its TTL and
     /// publish `env`, atomically.
     /// The document is shared and the envelope handed over: the memory store keeps both
-    /// as they are, where copying them was a tenth of its time per move.
+    /// as they are instead of copying them on every move.
     async fn update(
         &self,
         expected: u64,
