@@ -529,3 +529,32 @@ async fn planned_sentinel_failover_moves_writes_to_the_new_master_at_once() {
     assert_eq!(end["state"]["winner"], 0);
     eprintln!("planned failover: connections moved {moved:?} after the promotion");
 }
+
+/// Redis forgets the node's scripts (`SCRIPT FLUSH`; a restart or a failover to a replica
+/// that never loaded them does the same): the next create, move and chat each load their
+/// script again and succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_flushed_from_redis_are_loaded_again() {
+    let redis = RedisServer::start();
+    let srv = TestServer::start(node_cfg(&redis.url(), "faults-noscript", 2000)).await;
+    let mut a = srv.client().await;
+    let mut b = srv.client().await;
+    let sa = a.create("tictactoe", "alice").await;
+    b.join(&sa.room, "bob").await;
+    play(&mut a, &mut b, json!({"cell": 0}), 3).await;
+
+    redis.cmd(&["SCRIPT", "FLUSH"]);
+    play(&mut b, &mut a, json!({"cell": 3}), 4).await;
+    assert_eq!(stored_room(redis.port, &sa.room).0, 4);
+
+    redis.cmd(&["SCRIPT", "FLUSH"]);
+    a.send(json!({"type": "chat", "text": "still here"})).await;
+    assert_eq!(b.recv_type("chat").await["text"], "still here");
+
+    redis.cmd(&["SCRIPT", "FLUSH"]);
+    let mut c = srv.client().await;
+    let sc = c.create("tictactoe", "carol").await;
+    assert_eq!(stored_room(redis.port, &sc.room).0, 1);
+    play(&mut a, &mut b, json!({"cell": 1}), 5).await;
+    assert_eq!(stored_room(redis.port, &sa.room).0, 5);
+}

@@ -14,11 +14,12 @@ impl RedisStore {
     ) -> Result<bool, StoreError> {
         let client = self.pool.next();
         let ttl_ms = ttl.as_millis().to_string();
-        let registered = self.scripts.heartbeat.evalsha_with_reload::<i64, _, _>(
-            client,
-            vec![self.keys.nodes()],
-            vec![node.to_string(), ttl_ms],
-        );
+        let registered = eval::<i64, _, _>(&self.scripts.heartbeat, client, || {
+            (
+                vec![self.keys.nodes()],
+                vec![node.to_string(), ttl_ms.clone()],
+            )
+        });
         let codes: Vec<&str> = rooms.iter().map(|c| &**c).collect();
         // Kept as long as a room: a dead node's list is read after its heartbeat lapsed.
         let expire = Some(Expiration::EX(self.ttl_secs.max(1)));
@@ -36,12 +37,11 @@ impl RedisStore {
 
     pub(super) async fn lapsed(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
         let client = self.pool.next();
-        let dead: Vec<String> = self
-            .scripts
-            .dead_nodes
-            .evalsha_with_reload(client, vec![self.keys.nodes()], Vec::<String>::new())
-            .await
-            .map_err(store_err)?;
+        let dead: Vec<String> = eval(&self.scripts.dead_nodes, client, || {
+            (vec![self.keys.nodes()], Vec::<String>::new())
+        })
+        .await
+        .map_err(store_err)?;
         let mut out = Vec::with_capacity(dead.len());
         for node in dead {
             let rooms: Option<String> = client

@@ -31,12 +31,14 @@
 //! Sentinel failover, [`indexes`] keeps the room indexes bounded.
 
 mod clock;
+mod eval;
 mod events;
 pub mod indexes;
 mod liveness;
 mod ops;
 mod sentinel;
 
+use eval::eval;
 use events::{relay_events, restore_subscriptions, resync_rooms};
 use sentinel::{follow_switch_master, sentinel_clients};
 
@@ -45,6 +47,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use fred::bytes_utils::Str;
 use fred::clients::{Pool, SentinelClient, SubscriberClient};
 use fred::error::{Error as FredError, ErrorKind};
 use fred::interfaces::{

@@ -27,10 +27,8 @@ impl RoomStore for RedisStore {
         offer: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
         let now = now_ms();
-        self.scripts
-            .claim
-            .evalsha_with_reload(
-                self.pool.next(),
+        eval(&self.scripts.claim, self.pool.next(), || {
+            (
                 vec![self.keys.open(game)],
                 vec![
                     now.to_string(),
@@ -38,8 +36,9 @@ impl RoomStore for RedisStore {
                     self.clock.score(now).to_string(),
                 ],
             )
-            .await
-            .map_err(store_err)
+        })
+        .await
+        .map_err(store_err)
     }
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
@@ -59,27 +58,28 @@ impl RoomStore for RedisStore {
         env: Envelope,
         index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
-        let json = encode_doc(doc)?;
+        // Shared buffers: a retry after `NOSCRIPT` sends them again without a copy.
+        let json = Str::from(encode_doc(doc)?);
         let (head, tail) = env.encode_parts();
-        let reply: Vec<Value> = self
-            .scripts
-            .update
-            .evalsha_with_reload(
-                self.pool.next(),
+        let (head, tail) = (Str::from(head), Str::from(tail));
+        let now = now_ms();
+        let reply: Vec<Value> = eval(&self.scripts.update, self.pool.next(), || {
+            (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
                 vec![
-                    expected.to_string(),
-                    doc.version.to_string(),
-                    json,
-                    self.ttl_secs.to_string(),
-                    head,
-                    tail,
-                    now_ms().to_string(),
-                    self.clock.refresh().as_millis().to_string(),
+                    Value::from(expected.to_string()),
+                    Value::from(doc.version.to_string()),
+                    Value::String(json.clone()),
+                    Value::from(self.ttl_secs.to_string()),
+                    Value::String(head.clone()),
+                    Value::String(tail.clone()),
+                    Value::from(now.to_string()),
+                    Value::from(self.clock.refresh().as_millis().to_string()),
                 ],
             )
-            .await
-            .map_err(store_err)?;
+        })
+        .await
+        .map_err(store_err)?;
         let outcome = cas_outcome(&reply)?;
         if let CasOutcome::Applied = outcome {
             m::pubsub_message("out");
@@ -103,16 +103,14 @@ impl RoomStore for RedisStore {
 
     async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         let client = self.pool.next();
-        let deleted: i64 = self
-            .scripts
-            .delete
-            .evalsha_with_reload(
-                client,
+        let deleted: i64 = eval(&self.scripts.delete, client, || {
+            (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![env.encode()],
             )
-            .await
-            .map_err(store_err)?;
+        })
+        .await
+        .map_err(store_err)?;
         if deleted == 1 {
             m::pubsub_message("out");
         }
@@ -126,16 +124,14 @@ impl RoomStore for RedisStore {
         expected: u64,
         env: &Envelope,
     ) -> Result<CasOutcome, StoreError> {
-        let reply: Vec<Value> = self
-            .scripts
-            .delete_at
-            .evalsha_with_reload(
-                self.pool.next(),
+        let reply: Vec<Value> = eval(&self.scripts.delete_at, self.pool.next(), || {
+            (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![expected.to_string(), env.encode()],
             )
-            .await
-            .map_err(store_err)?;
+        })
+        .await
+        .map_err(store_err)?;
         let outcome = cas_outcome(&reply)?;
         if let CasOutcome::Applied = outcome {
             m::pubsub_message("out");
@@ -145,21 +141,20 @@ impl RoomStore for RedisStore {
     }
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        let done: i64 = self
-            .scripts
-            .publish
-            .evalsha_with_reload(
-                self.pool.next(),
+        let now = now_ms();
+        let done: i64 = eval(&self.scripts.publish, self.pool.next(), || {
+            (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![
                     self.ttl_secs.to_string(),
                     env.encode(),
-                    now_ms().to_string(),
+                    now.to_string(),
                     self.clock.refresh().as_millis().to_string(),
                 ],
             )
-            .await
-            .map_err(store_err)?;
+        })
+        .await
+        .map_err(store_err)?;
         if done == 0 {
             return Ok(false);
         }
@@ -336,23 +331,22 @@ impl RoomStore for RedisStore {
 
 impl RedisStore {
     async fn create_indexed(&self, doc: &RoomDoc, listed: bool) -> Result<bool, StoreError> {
-        let json = encode_doc(doc)?;
+        let json = Str::from(encode_doc(doc)?);
         let client = self.pool.next();
-        let created: i64 = self
-            .scripts
-            .create
-            .evalsha_with_reload(
-                client,
+        let now = now_ms();
+        let created: i64 = eval(&self.scripts.create, client, || {
+            (
                 vec![self.keys.room(&doc.code)],
                 vec![
-                    doc.version.to_string(),
-                    json,
-                    self.ttl_secs.to_string(),
-                    now_ms().to_string(),
+                    Value::from(doc.version.to_string()),
+                    Value::String(json.clone()),
+                    Value::from(self.ttl_secs.to_string()),
+                    Value::from(now.to_string()),
                 ],
             )
-            .await
-            .map_err(store_err)?;
+        })
+        .await
+        .map_err(store_err)?;
         if created == 0 {
             return Ok(false);
         }
