@@ -113,7 +113,7 @@ fn room_doc() -> RoomDoc {
         created_at: "2026-11-25T18:56:45Z".into(),
         updated_at: "2026-11-25T18:58:02Z".into(),
         version: 17,
-        players: vec![player(0, "alice"), player(1, "bob")],
+        players: vec![player(0, "alice"), player(1, "bob")].into(),
         spectators: 1,
         state: position(GameKind::Connect4, &C4_OPENING),
         first: 0,

@@ -80,8 +80,10 @@ pub struct RoomDoc {
     pub updated_at: String,
     /// Compare-and-set version; +1 on every change.
     pub version: u64,
-    /// Seated players, in seat order.
-    pub players: Vec<PlayerRec>,
+    /// Seated players, in seat order. Shared with the document this one was copied from
+    /// until one of them changes its players (see [`RoomDoc::players_mut`]): a move copies
+    /// the document but not its players.
+    pub players: Arc<Vec<PlayerRec>>,
     /// Spectators currently watching (across all nodes).
     pub spectators: u32,
     /// Current game state.
@@ -96,8 +98,13 @@ pub struct RoomDoc {
     pub deadline: Option<u64>,
     /// Which node holds each seat's socket and each node's spectators, so that when a
     /// node dies another can mark its players offline and stop counting its spectators.
-    #[serde(default, skip_serializing_if = "Presence::is_empty")]
-    pub presence: Presence,
+    /// Shared like `players` (see [`RoomDoc::presence_mut`]).
+    #[serde(default, skip_serializing_if = "no_presence")]
+    pub presence: Arc<Presence>,
+}
+
+fn no_presence(p: &Arc<Presence>) -> bool {
+    p.is_empty()
 }
 
 /// Where a room's members are connected (node ids). Never shown to clients.
@@ -140,7 +147,19 @@ impl RoomDoc {
 
     /// Mutable access to the seated player with this id.
     pub fn player_mut(&mut self, player_id: &str) -> Option<&mut PlayerRec> {
-        self.players.iter_mut().find(|p| p.player_id == player_id)
+        self.players_mut()
+            .iter_mut()
+            .find(|p| p.player_id == player_id)
+    }
+
+    /// The players, to change: copied first if another document still shares them.
+    pub fn players_mut(&mut self) -> &mut Vec<PlayerRec> {
+        Arc::make_mut(&mut self.players)
+    }
+
+    /// Where members are connected, to change: copied first if shared.
+    pub fn presence_mut(&mut self) -> &mut Presence {
+        Arc::make_mut(&mut self.presence)
     }
 
     /// Player records as the wire shows them.
@@ -225,4 +244,67 @@ fn deadline_json(deadline: Option<u64>) -> Value {
         .map_or(Value::Null, |t| {
             Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc() -> RoomDoc {
+        let player = PlayerRec {
+            player_id: "p_1".into(),
+            name: "alice".into(),
+            seat: 0,
+            connected: true,
+            session_hash: "h".into(),
+            epoch: 1,
+        };
+        let mut presence = Presence::default();
+        presence.seats.insert("p_1".into(), "node-a".into());
+        RoomDoc {
+            code: "ABCDEF".into(),
+            game: GameKind::Tictactoe,
+            status: Status::Waiting,
+            private: false,
+            created_at: String::new(),
+            updated_at: String::new(),
+            version: 1,
+            players: Arc::new(vec![player]),
+            spectators: 0,
+            state: GameKind::Tictactoe.new_state(0),
+            first: 0,
+            turn_secs: None,
+            deadline: None,
+            presence: Arc::new(presence),
+        }
+    }
+
+    #[test]
+    fn a_copy_shares_players_until_one_side_changes_them() {
+        let base = doc();
+        let mut next = base.clone();
+        assert!(Arc::ptr_eq(&base.players, &next.players));
+        assert!(Arc::ptr_eq(&base.presence, &next.presence));
+
+        next.player_mut("p_1").unwrap().connected = false;
+        next.presence_mut().seats.remove("p_1");
+        assert!(base.players[0].connected, "the original keeps its players");
+        assert_eq!(base.presence.seats["p_1"], "node-a");
+        assert!(!next.players[0].connected);
+        assert!(next.presence.is_empty());
+    }
+
+    #[test]
+    fn shared_parts_store_as_before() {
+        let d = doc();
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["players"][0]["name"], "alice");
+        assert_eq!(json["presence"]["seats"]["p_1"], "node-a");
+        let mut empty = d.clone();
+        empty.presence_mut().seats.clear();
+        let json = serde_json::to_value(&empty).unwrap();
+        assert!(json.get("presence").is_none(), "{json}");
+        let back: RoomDoc = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+        assert_eq!(back, d);
+    }
 }

@@ -134,14 +134,14 @@ pub(super) fn plan_reap(doc: &mut RoomDoc, node: &str) -> Plan {
         .collect();
     let mut frames = Vec::new();
     for player_id in &held {
-        doc.presence.seats.remove(player_id);
+        doc.presence_mut().seats.remove(player_id);
         if let Some(p) = doc.player_mut(player_id).filter(|p| p.connected) {
             p.connected = false;
             let event = Event::PlayerConnection(player_id.clone(), false);
             frames.push((Audience::All, event));
         }
     }
-    let watchers = doc.presence.watchers.remove(node);
+    let watchers = doc.presence_mut().watchers.remove(node);
     if let Some(n) = watchers {
         doc.spectators = doc.spectators.saturating_sub(n);
     }
@@ -182,7 +182,7 @@ pub(super) fn plan_reassert(doc: &mut RoomDoc, node: &str, members: &[(String, u
             let event = Event::PlayerConnection(player_id.clone(), true);
             frames.push((Audience::All, event));
         }
-        let seats = &mut doc.presence.seats;
+        let seats = &mut doc.presence_mut().seats;
         seats.insert(player_id.clone(), node.to_string());
         changed = true;
     }
@@ -191,9 +191,11 @@ pub(super) fn plan_reassert(doc: &mut RoomDoc, node: &str, members: &[(String, u
         changed = true;
         doc.spectators = (doc.spectators.saturating_sub(counted)).saturating_add(watching);
         if watching == 0 {
-            doc.presence.watchers.remove(node);
+            doc.presence_mut().watchers.remove(node);
         } else {
-            doc.presence.watchers.insert(node.to_string(), watching);
+            doc.presence_mut()
+                .watchers
+                .insert(node.to_string(), watching);
         }
     }
     if !changed {
@@ -205,7 +207,7 @@ pub(super) fn plan_reassert(doc: &mut RoomDoc, node: &str, members: &[(String, u
 /// One spectator of `node` stops watching. If the count no longer has it (a node
 /// declared dead already dropped it), nothing changes.
 pub(super) fn uncount_spectator(doc: &mut RoomDoc, node: &str) {
-    let watchers = &mut doc.presence.watchers;
+    let watchers = &mut doc.presence_mut().watchers;
     let attributed: u32 = watchers.values().sum();
     if let Some(n) = watchers.get_mut(node).filter(|n| **n > 0) {
         *n -= 1;

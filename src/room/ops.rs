@@ -12,7 +12,7 @@ use super::{ConnHandle, Membership, Plan, Role, Rooms, Write};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::hub::{Audience, Effect};
-use crate::model::{PlayerRec, Presence, RoomDoc, Status};
+use crate::model::{PlayerRec, RoomDoc, Status};
 use crate::protocol::{
     normalize_code, PlayerInfo, RoomSnapshot, CLOSE_REASON_EMPTY, KICK_REASON_RESUMED,
 };
@@ -85,13 +85,13 @@ impl Rooms {
                 created_at: now.clone(),
                 updated_at: now,
                 version: 1,
-                players: Vec::new(),
+                players: Default::default(),
                 spectators: 0,
                 state: game.new_state(0),
                 first: 0,
                 turn_secs,
                 deadline: None,
-                presence: Presence::default(),
+                presence: Default::default(),
             };
             seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;
@@ -177,7 +177,7 @@ impl Rooms {
                 }
                 None => {
                     doc.spectators = doc.spectators.saturating_add(1);
-                    let watching = doc.presence.watchers.entry(self.node.to_string());
+                    let watching = doc.presence_mut().watchers.entry(self.node.to_string());
                     *watching.or_default() += 1;
                     let info = spectator_info(&player_id, &name);
                     Ok(Plan::update(vec![(
@@ -235,7 +235,7 @@ impl Rooms {
                 let epoch = p.epoch;
                 self.hub.set_epoch(&code, conn.id, epoch);
                 let node = self.node.to_string();
-                doc.presence.seats.insert(player_id.clone(), node);
+                doc.presence_mut().seats.insert(player_id.clone(), node);
                 Ok(Plan {
                     frames: vec![
                         (Audience::Target, Event::Kicked(KICK_REASON_RESUMED)),
@@ -329,7 +329,7 @@ fn seat_player(
     node: &str,
 ) -> Result<bool, ProtoError> {
     let seat = doc.free_seat().ok_or(ErrorCode::RoomFull)?;
-    doc.players.push(PlayerRec {
+    doc.players_mut().push(PlayerRec {
         player_id: player_id.to_string(),
         name: name.to_string(),
         seat,
@@ -337,8 +337,8 @@ fn seat_player(
         session_hash: ids::session_hash(token),
         epoch: 1,
     });
-    doc.players.sort_by_key(|p| p.seat);
-    doc.presence
+    doc.players_mut().sort_by_key(|p| p.seat);
+    doc.presence_mut()
         .seats
         .insert(player_id.to_string(), node.to_string());
     if doc.free_seat().is_none() {
@@ -363,11 +363,11 @@ pub(super) fn plan_departure(
         return Plan::update(vec![(Audience::All, left)]);
     }
     let before = doc.players.len();
-    doc.players.retain(|p| *p.player_id != *m.player_id);
+    doc.players_mut().retain(|p| *p.player_id != *m.player_id);
     if doc.players.len() == before {
         return Plan::skip();
     }
-    doc.presence.seats.remove(&*m.player_id);
+    doc.presence_mut().seats.remove(&*m.player_id);
     let mut frames = Vec::new();
     let mut effect = Effect::None;
     if let Some(reason) = kick_reason {

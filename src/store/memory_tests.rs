@@ -2,6 +2,7 @@
 //! caller's own, lists the caller's room when there is none, and a room leaves the index
 //! when it fills or its players all drop.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::MemoryStore;
@@ -20,14 +21,14 @@ fn waiting(code: &str) -> RoomDoc {
         created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:00:00Z".into(),
         version: 1,
-        players: vec![PlayerRec {
+        players: Arc::new(vec![PlayerRec {
             player_id: format!("p_{code}"),
             name: "host".into(),
             seat: 0,
             connected: true,
             session_hash: String::new(),
             epoch: 1,
-        }],
+        }]),
         spectators: 0,
         state: game.new_state(0),
         first: 0,
@@ -98,7 +99,7 @@ async fn a_room_leaves_the_index_when_its_players_drop_and_comes_back() {
     let store = MemoryStore::new(Duration::from_secs(60), Hub::new());
     let room = waiting("DDDDDD");
     assert!(store.create(&room).await.unwrap_or(false));
-    write(&store, &room, |d| d.players[0].connected = false).await;
+    write(&store, &room, |d| d.players_mut()[0].connected = false).await;
     let game = GameKind::Tictactoe;
     assert!(store
         .open_rooms(Some(game), 10)
@@ -107,7 +108,7 @@ async fn a_room_leaves_the_index_when_its_players_drop_and_comes_back() {
     assert_eq!(store.claim_open(game, None).await.ok(), Some(None));
     let dropped = store.load("DDDDDD").await.ok().flatten().expect("stored");
     assert!(!offered(&dropped));
-    write(&store, &dropped, |d| d.players[0].connected = true).await;
+    write(&store, &dropped, |d| d.players_mut()[0].connected = true).await;
     assert_eq!(
         store.claim_open(game, None).await.ok().flatten().as_deref(),
         Some("DDDDDD")
