@@ -115,7 +115,7 @@ fn room_doc() -> RoomDoc {
         version: 17,
         players: vec![player(0, "alice"), player(1, "bob")].into(),
         spectators: 1,
-        state: position(GameKind::Connect4, &C4_OPENING),
+        state: position(GameKind::Connect4, &C4_OPENING).into(),
         first: 0,
         turn_secs: None,
         deadline: None,

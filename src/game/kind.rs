@@ -22,7 +22,12 @@ trait DynGame: Send + Sync {
     fn seats(&self) -> Seat;
     fn game_type(&self) -> TypeId;
     fn initial_state(&self, first: Seat) -> Value;
-    fn apply(&self, state: &mut Value, seat: Seat, action: &Value) -> Result<Applied, MoveError>;
+    fn apply(
+        &self,
+        state: &Value,
+        seat: Seat,
+        action: &Value,
+    ) -> Result<(Value, Applied), MoveError>;
     fn outcome(&self, state: &Value) -> Outcome;
     fn to_act(&self, state: &Value) -> Vec<Seat>;
     fn on_deadline(&self, state: &mut Value) -> Result<Outcome, MoveError>;
@@ -61,11 +66,15 @@ impl<G: Game> DynGame for G {
     fn initial_state(&self, first: Seat) -> Value {
         to_json(&Game::initial_state(self, first)).unwrap_or(Value::Null)
     }
-    fn apply(&self, state: &mut Value, seat: Seat, action: &Value) -> Result<Applied, MoveError> {
+    fn apply(
+        &self,
+        state: &Value,
+        seat: Seat,
+        action: &Value,
+    ) -> Result<(Value, Applied), MoveError> {
         let mut s = typed::<G>(state)?;
         let (outcome, action) = play(self, &mut s, seat, action)?;
-        *state = to_json(&s)?;
-        Ok(Applied { outcome, action })
+        Ok((to_json(&s)?, Applied { outcome, action }))
     }
     fn outcome(&self, state: &Value) -> Outcome {
         typed::<G>(state).map_or(Outcome::Ongoing, |s| Game::outcome(self, &s))
@@ -155,6 +164,19 @@ impl GameKind {
         seat: Seat,
         action: &Value,
     ) -> Result<Applied, MoveError> {
+        let (next, applied) = self.0.apply(state, seat, action)?;
+        *state = next;
+        Ok(applied)
+    }
+
+    /// Like [`GameKind::apply_action`], leaving `state` as it is and returning the state
+    /// after the action.
+    pub fn play(
+        self,
+        state: &GameState,
+        seat: Seat,
+        action: &Value,
+    ) -> Result<(GameState, Applied), MoveError> {
         self.0.apply(state, seat, action)
     }
 

@@ -86,8 +86,10 @@ pub struct RoomDoc {
     pub players: Arc<Vec<PlayerRec>>,
     /// Spectators currently watching (across all nodes).
     pub spectators: u32,
-    /// Current game state.
-    pub state: GameState,
+    /// Current game state. Shared with the document this one was copied from until a
+    /// change replaces it: a move makes a new state anyway, so copying the old one with
+    /// the document would be wasted.
+    pub state: Arc<GameState>,
     /// Seat that moved first in the current game (rematches alternate it).
     pub first: Seat,
     /// The turn clock: seconds each move may take; absent for rooms without a clock.
@@ -196,7 +198,7 @@ impl RoomDoc {
     pub fn state_for(&self, viewer: Option<Viewer>) -> Cow<'_, GameState> {
         let state = match viewer {
             Some(v) if self.game.hides_information() => Cow::Owned(self.game.view(&self.state, v)),
-            _ => Cow::Borrowed(&self.state),
+            _ => Cow::Borrowed(&*self.state),
         };
         if self.turn_secs.is_none() {
             return state;
@@ -271,7 +273,7 @@ mod tests {
             version: 1,
             players: Arc::new(vec![player]),
             spectators: 0,
-            state: GameKind::Tictactoe.new_state(0),
+            state: Arc::new(GameKind::Tictactoe.new_state(0)),
             first: 0,
             turn_secs: None,
             deadline: None,
@@ -280,11 +282,24 @@ mod tests {
     }
 
     #[test]
-    fn a_copy_shares_players_until_one_side_changes_them() {
+    fn a_copy_shares_players_and_state_until_one_side_changes_them() {
         let base = doc();
         let mut next = base.clone();
         assert!(Arc::ptr_eq(&base.players, &next.players));
         assert!(Arc::ptr_eq(&base.presence, &next.presence));
+        assert!(Arc::ptr_eq(&base.state, &next.state));
+
+        let (state, _) = next
+            .game
+            .play(&next.state, 0, &serde_json::json!({"cell": 4}))
+            .unwrap();
+        next.state = Arc::new(state);
+        assert_eq!(
+            base.state["board"][4],
+            Value::Null,
+            "the original keeps its state"
+        );
+        assert_eq!(next.state["board"][4], 0);
 
         next.player_mut("p_1").unwrap().connected = false;
         next.presence_mut().seats.remove("p_1");

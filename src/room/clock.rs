@@ -12,6 +12,7 @@
 //! - Entries are only added and removed, never moved, so a stale entry can only fire
 //!   early (and do nothing), never late.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
@@ -125,7 +126,7 @@ impl Rooms {
             }
             let outcome = doc
                 .game
-                .on_deadline(&mut doc.state)
+                .on_deadline(Arc::make_mut(&mut doc.state))
                 .map_err(|_| ProtoError::from(ErrorCode::Internal))?;
             if outcome.is_over() {
                 doc.status = Status::Finished;

@@ -87,7 +87,7 @@ impl Rooms {
                 version: 1,
                 players: Default::default(),
                 spectators: 0,
-                state: game.new_state(0),
+                state: Arc::new(game.new_state(0)),
                 first: 0,
                 turn_secs,
                 deadline: None,
@@ -343,7 +343,7 @@ fn seat_player(
         .insert(player_id.to_string(), node.to_string());
     if doc.free_seat().is_none() {
         doc.status = Status::Playing;
-        doc.state = doc.game.new_state(doc.first);
+        doc.state = Arc::new(doc.game.new_state(doc.first));
         return Ok(true);
     }
     Ok(false)
@@ -389,7 +389,7 @@ pub(super) fn plan_departure(
     if doc.status != Status::Waiting {
         // A game cannot go on with an empty seat: back to waiting with a fresh board.
         doc.status = Status::Waiting;
-        doc.state = doc.game.new_state(doc.first);
+        doc.state = Arc::new(doc.game.new_state(doc.first));
         frames.push((Audience::Others, state_event(None, None)));
     }
     Plan {

@@ -1,5 +1,6 @@
 //! Playing: moves, rematches and chat, each a compare-and-set change of the room.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -58,10 +59,11 @@ impl Rooms {
                 .player(&m.player_id)
                 .map(|p| p.seat)
                 .ok_or(ErrorCode::NotInRoom)?;
-            let applied = doc
+            let (state, applied) = doc
                 .game
-                .apply_action(&mut doc.state, seat, action)
+                .play(&doc.state, seat, action)
                 .map_err(move_error)?;
+            doc.state = Arc::new(state);
             if applied.outcome.is_over() {
                 doc.status = Status::Finished;
             }
@@ -86,7 +88,7 @@ impl Rooms {
                 ));
             }
             doc.first = (doc.first + 1) % doc.game.seats();
-            doc.state = doc.game.new_state(doc.first);
+            doc.state = Arc::new(doc.game.new_state(doc.first));
             doc.status = Status::Playing;
             Ok(Plan::update(vec![(
                 Audience::All,

@@ -30,7 +30,7 @@ fn waiting(code: &str) -> RoomDoc {
             epoch: 1,
         }]),
         spectators: 0,
-        state: game.new_state(0),
+        state: Arc::new(game.new_state(0)),
         first: 0,
         turn_secs: None,
         deadline: None,
