@@ -41,7 +41,8 @@ pub fn now_ms() -> u64 {
 /// Set `next.deadline` for the change from `base`: none without a clock, when the game
 /// is not being played or nobody has to act; a fresh one when the game (re)started or
 /// its state moved on (any applied move restarts the clock); otherwise the one it had.
-pub(super) fn rearm(base: &RoomDoc, next: &mut RoomDoc, now: u64) {
+/// `now` (Unix ms) is read only for a fresh deadline.
+pub(super) fn rearm(base: &RoomDoc, next: &mut RoomDoc, now: impl FnOnce() -> u64) {
     let Some(secs) = next.turn_secs else {
         next.deadline = None;
         return;
@@ -53,7 +54,7 @@ pub(super) fn rearm(base: &RoomDoc, next: &mut RoomDoc, now: u64) {
     let restart =
         base.status != Status::Playing || base.deadline.is_none() || base.state != next.state;
     next.deadline = if restart {
-        Some(now.saturating_add(u64::from(secs) * 1000))
+        Some(now().saturating_add(u64::from(secs) * 1000))
     } else {
         base.deadline
     };

@@ -391,7 +391,7 @@ impl Rooms {
             }
             next.version = base.version + 1;
             next.updated_at = ids::now_secs();
-            clock::rearm(&base, &mut next, clock::now_ms());
+            clock::rearm(&base, &mut next, clock::now_ms);
             let mut frames = Vec::with_capacity(plan.frames.len());
             for (aud, ev) in &plan.frames {
                 ev.render_into(*aud, &next, &mut frames);

@@ -343,7 +343,13 @@ fn parse_doc(text: &str) -> Result<RoomDoc, StoreError> {
 }
 
 fn encode_doc(doc: &RoomDoc) -> Result<String, StoreError> {
-    serde_json::to_string(doc).map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))
+    // Sized for a typical room up front: grown from serde_json's default 128 bytes, a
+    // document is copied four or five times on its way to 1 or 2 KiB.
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, doc)
+        .map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))?;
+    // serde_json writes only valid UTF-8.
+    String::from_utf8(out).map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))
 }
 
 #[cfg(test)]
