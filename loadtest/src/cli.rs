@@ -95,7 +95,7 @@ impl GameChoice {
         match self {
             Self::Tictactoe => GameKind::Tictactoe,
             Self::Connect4 => GameKind::Connect4,
-            Self::Mixed if index.is_multiple_of(2) => GameKind::Tictactoe,
+            Self::Mixed if index % 2 == 0 => GameKind::Tictactoe,
             Self::Mixed => GameKind::Connect4,
         }
     }

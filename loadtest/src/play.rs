@@ -69,6 +69,7 @@ pub async fn run(args: &Args) -> PlayReport {
             () = crate::interrupted() => Instant::now(),
         }
     };
+    stats.stop();
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(WIND_DOWN, async {
         while players.join_next().await.is_some() {}
@@ -171,6 +172,7 @@ fn build_report(
         opponent_latency_ms: stats.opponent_latency_summary(),
         games_finished: stats.games_finished.load(Relaxed),
         errors: stats.errors(),
+        errors_after_stop: stats.errors_after_stop(),
         connect_failures: stats.connect_failure_count(),
         connect_failure_reasons: stats.connect_failures(),
         setup_failures: stats.setup_failures(),

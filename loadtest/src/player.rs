@@ -58,7 +58,10 @@ pub async fn run<B: Board>(
             continue;
         }
         let deadline = brain.deadline();
+        // Biased, the stop first: once the run ends, no frame is read and no move is made
+        // (a frame then may be the answer to a move that crossed the opponent's leave).
         let reaction = tokio::select! {
+            biased;
             _ = stop.changed() => break None,
             read = conn::next_text(&mut ws) => match read {
                 Read::Text(text) => brain.on_text(&text, Instant::now(), &shared.window, stats),

@@ -41,8 +41,10 @@ pub struct PlayReport {
     pub opponent_latency_ms: Option<LatencySummary>,
     /// Games that ended in the measured time.
     pub games_finished: u64,
-    /// `error` frames by code, for the whole run.
+    /// `error` frames by code, from the start of the run to the stop.
     pub errors: BTreeMap<String, u64>,
+    /// `error` frames read while the players were stopping (see `Stats::error`).
+    pub errors_after_stop: BTreeMap<String, u64>,
     /// Connects that failed.
     pub connect_failures: u64,
     /// Failed connects by reason class (`refused`, `http_503`, `timeout`…).
@@ -142,6 +144,11 @@ impl PlayReport {
         );
         let _ = writeln!(out, "  games finished     {}", self.games_finished);
         let _ = writeln!(out, "  errors             {}", counts(&self.errors));
+        let _ = writeln!(
+            out,
+            "  errors after stop  {}",
+            counts(&self.errors_after_stop)
+        );
         let _ = writeln!(
             out,
             "  connect failures   {}{}",

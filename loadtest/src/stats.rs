@@ -5,7 +5,7 @@
 //! few nanoseconds (a map is only touched on an error, which is rare).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
@@ -54,9 +54,12 @@ pub struct Stats {
     pub rooms_ready: AtomicU64,
     /// Actions (or rematches) the server never answered within the watchdog time.
     pub unanswered: AtomicU64,
+    /// Set when the players are told to stop.
+    stopped: AtomicBool,
     latency: Mutex<Histogram<u64>>,
     opponent_latency: Mutex<Histogram<u64>>,
     errors: Mutex<BTreeMap<String, u64>>,
+    errors_after_stop: Mutex<BTreeMap<String, u64>>,
     connect_failures: Mutex<BTreeMap<String, u64>>,
     unexpected_closes: Mutex<BTreeMap<String, u64>>,
     setup_failures: Mutex<BTreeMap<String, u64>>,
@@ -79,9 +82,11 @@ impl Stats {
             open: AtomicU64::new(0),
             rooms_ready: AtomicU64::new(0),
             unanswered: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
             opponent_latency: Mutex::new(histogram.clone()),
             latency: Mutex::new(histogram),
             errors: Mutex::new(BTreeMap::new()),
+            errors_after_stop: Mutex::new(BTreeMap::new()),
             connect_failures: Mutex::new(BTreeMap::new()),
             unexpected_closes: Mutex::new(BTreeMap::new()),
             setup_failures: Mutex::new(BTreeMap::new()),
@@ -107,9 +112,23 @@ impl Stats {
     }
 
     /// Counts an `error` frame by its code.
+    ///
+    /// Errors read after the stop are kept apart: players leave one by one as they see
+    /// the stop, and a move of the other player that crosses its opponent's `leave_room`
+    /// is rightly refused (`game_not_active`, the room is back to waiting). That is the
+    /// run ending, not an error of the server under load.
     pub fn error(&self, code: &str) {
         self.error_frames.fetch_add(1, Relaxed);
-        bump(&self.errors, code);
+        if self.stopped.load(Relaxed) {
+            bump(&self.errors_after_stop, code);
+        } else {
+            bump(&self.errors, code);
+        }
+    }
+
+    /// The players are being told to stop.
+    pub fn stop(&self) {
+        self.stopped.store(true, Relaxed);
     }
 
     /// Counts a failed connect by its reason class.
@@ -151,6 +170,11 @@ impl Stats {
     /// `error` frames by code.
     pub fn errors(&self) -> BTreeMap<String, u64> {
         lock(&self.errors).clone()
+    }
+
+    /// `error` frames read after the stop, by code.
+    pub fn errors_after_stop(&self) -> BTreeMap<String, u64> {
+        lock(&self.errors_after_stop).clone()
     }
 
     /// Failed connects by reason class.
@@ -232,5 +256,25 @@ fn bump(map: &Mutex<BTreeMap<String, u64>>, key: &str) {
             };
             *map.entry(key.to_owned()).or_insert(0) += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_after_the_stop_are_kept_apart() {
+        let stats = Stats::new();
+        stats.error("illegal_move");
+        stats.stop();
+        stats.error("game_not_active");
+        stats.error("game_not_active");
+        assert_eq!(stats.errors(), BTreeMap::from([("illegal_move".into(), 1)]));
+        assert_eq!(
+            stats.errors_after_stop(),
+            BTreeMap::from([("game_not_active".into(), 2)])
+        );
+        assert_eq!(stats.error_frames.load(Relaxed), 3);
     }
 }
