@@ -148,10 +148,10 @@ impl RoomDoc {
     }
 
     /// Mutable access to the seated player with this id.
+    /// Copies the shared players only when the player is there.
     pub fn player_mut(&mut self, player_id: &str) -> Option<&mut PlayerRec> {
-        self.players_mut()
-            .iter_mut()
-            .find(|p| p.player_id == player_id)
+        let at = self.players.iter().position(|p| p.player_id == player_id)?;
+        self.players_mut().get_mut(at)
     }
 
     /// The players, to change: copied first if another document still shares them.
