@@ -12,7 +12,10 @@
 #
 #   1. tic-tac-toe closed loop, 50 rooms, Redis store: the Python server in blocking mode,
 #      in async mode, Parlor --before (if given) and Parlor;
-#   2. the same on Parlor's memory store (before and after);
+#   2. the same on Parlor's memory store (before and after), and the relay floor: a
+#      WebSocket server that only relays (loadtest/examples/loopback_floor.rs: one read
+#      and two writes per move, no game, no store), the least any server pays for this
+#      traffic on this machine;
 #   3. 10 000 idle WebSockets on the Redis store (before and after);
 #   4. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
 #      (before and after).
@@ -111,6 +114,28 @@ sbs_python() {
   log "python $name (pid $pid, --mode $mode) on 127.0.0.1:$port"
 }
 
+# floor_run NAME: the relay floor, pinned like a server under test, driven with the same
+# rooms and window; its line (moves/s, server CPU per move) goes to $RES/NAME.floor.
+floor_run() {
+  local name=$1 port pid
+  port=$(free_port)
+  "${SERVER_WRAP[@]}" "$FLOOR" serve "$port" >"$WORK/server-$name.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if ! wait_port "$port" "$pid"; then
+    log "run $name: the relay floor did not start (left out)"
+    return 0
+  fi
+  "${LT_WRAP[@]}" "$FLOOR" drive "$port" "$SBS_ROOMS" "$DURATION" "$pid" >"$RES/$name.floor" 2>"$RES/$name.err" ||
+    log "run $name: the floor driver exited with status $?"
+  stop_pid "$pid" 5
+  log "run $name: $(cat "$RES/$name.floor")"
+}
+# floor_us NAME: the floor's server CPU per move (µs), 0 if it did not run.
+floor_us() {
+  sed -n 's/.*server_cpu_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
+}
+
 sbs_stop() {
   local pid
   for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid" 15; done
@@ -204,6 +229,7 @@ for r in "${ROUNDS[@]}"; do
     sbs_play "mem-$s-r$r" "$SBS_ROOMS"
     sbs_stop
   done
+  if [ -x "$FLOOR" ]; then floor_run "floor-r$r"; fi
   # 3. many players, open loop
   for s in "${PARLORS[@]}"; do
     sbs_redis
@@ -312,6 +338,20 @@ BLOCK=$WORK/side-by-side.md
       "$(lat "$m" p50)" "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
   done
   echo
+  if [ -s "$RES/floor-r${ROUNDS[0]}.floor" ]; then
+    floors=(); gaps=()
+    for r in "${ROUNDS[@]}"; do
+      floors+=("$(floor_us "floor-r$r")")
+      gaps+=("$(calc "$(cpu_us "mem-parlor-r$r") - $(floor_us "floor-r$r")")")
+    done
+    floor_list=$(for x in "${floors[@]}"; do printf '%s, ' "$(fmt "$x" 1)"; done)
+    echo "The relay floor, in the same rounds: \`loadtest/examples/loopback_floor.rs\`, a WebSocket server"
+    echo "that only relays (one read and two writes per move, no game, no store, no JSON),"
+    echo "pinned and driven the same way, used **$(fmt "$(median_of "${floors[@]}")" 1) µs** per move (rounds: ${floor_list%, } µs)."
+    echo "That much is kernel and runtime work any server pays for this traffic here; Parlor's"
+    echo "memory store used $(fmt "$(median_of "${gaps[@]}")" 1) µs per move above it (median of the rounds)."
+    echo
+  fi
   echo "### $SBS_IDLE idle WebSockets, Redis store"
   echo
   echo "Each socket sent one \`ping\` and got its \`pong\`; RSS read once the node counts them all."
