@@ -324,3 +324,116 @@ async fn quick_join_from_two_nodes_never_overfills_a_room() {
     let seats: usize = rooms.values().sum();
     assert_eq!(seats, 50);
 }
+
+/// `SPUBLISH` calls Redis has run (those made inside scripts included).
+fn spublish_calls(redis: &RedisServer) -> u64 {
+    let stats = redis.cmd(&["INFO", "commandstats"]);
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_spublish:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The stored version of a room.
+fn stored_version(redis: &RedisServer, room: &str) -> u64 {
+    let v = redis.cmd(&["HGET", &format!("parlor:room:{{{room}}}"), "v"]);
+    v.trim().parse().expect("a stored version")
+}
+
+/// Two players play `cells` in turn (`a` first) from `version` on; both see each move.
+async fn play_here(a: &mut Client, b: &mut Client, cells: &[u64], mut version: u64) -> u64 {
+    for (i, cell) in cells.iter().enumerate() {
+        let (mover, other) = if i % 2 == 0 {
+            (&mut *a, &mut *b)
+        } else {
+            (&mut *b, &mut *a)
+        };
+        mover.act(json!({ "cell": cell })).await;
+        version += 1;
+        let mine = mover.state_at(version).await;
+        assert_eq!(mine, other.state_at(version).await);
+        assert_eq!(mine["action"]["cell"], *cell, "{mine}");
+    }
+    version
+}
+
+/// A room whose members are all on one node is played without pub/sub: the node delivers
+/// its own changes. Once another node holds a member, or anyone else listens on the
+/// room's channel, changes go out on it again, and that member sees every one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_held_by_one_node_is_played_without_pub_sub() {
+    let redis = RedisServer::start();
+    let (na, nb) = two_nodes(&redis.url()).await;
+    let mut a = na.client().await;
+    let mut b = na.client().await;
+    let room = a.create("tictactoe", "alice").await.room;
+    b.join(&room, "bob").await;
+    a.recv_type("player_joined").await;
+
+    let before = spublish_calls(&redis);
+    let version = play_here(&mut a, &mut b, &[0, 3], 2).await;
+    assert_eq!(
+        spublish_calls(&redis),
+        before,
+        "moves among one node's members are not published"
+    );
+
+    // A spectator on the other node: changes go out, and it sees them.
+    let mut sam = nb.client().await;
+    sam.spectate(&room, "sam").await;
+    assert!(stored_version(&redis, &room) > version);
+    let version = stored_version(&redis, &room);
+    let published = spublish_calls(&redis);
+    assert!(published > before, "the spectator's arrival is published");
+    let version = play_here(&mut a, &mut b, &[1], version).await;
+    assert_eq!(sam.state_at(version).await["action"]["cell"], 1);
+    assert!(
+        spublish_calls(&redis) > published,
+        "a move it must see is published"
+    );
+
+    // It leaves; the room is one node's again.
+    sam.request(json!({"type": "leave_room"})).await;
+    let version = stored_version(&redis, &room);
+    // Until its node lets go of the channel (its next sweep), changes still go out.
+    let channel = format!("parlor:room:{{{room}}}:events");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let n = redis.cmd(&["PUBSUB", "SHARDNUMSUB", &channel]);
+        if n.split_whitespace().last() == Some("1") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "node-b kept its subscription: {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let version = play_here(&mut b, &mut a, &[4], version).await;
+    let quiet = spublish_calls(&redis);
+    let version = play_here(&mut a, &mut b, &[2], version).await;
+    assert_eq!(spublish_calls(&redis), quiet, "one node's room again");
+
+    // Anyone else subscribed to the channel (a tool, a node about to join) hears moves.
+    use fred::prelude::{
+        Builder, ClientLike, Config as RedisConfig, EventInterface, PubsubInterface,
+    };
+    let listener = Builder::from_config(RedisConfig::from_url(&redis.url()).expect("url"))
+        .build_subscriber_client()
+        .expect("subscriber");
+    listener.init().await.expect("connect");
+    let mut heard = listener.message_rx();
+    listener
+        .ssubscribe(channel.as_str())
+        .await
+        .expect("ssubscribe");
+    b.send(json!({"type": "rematch"})).await;
+    assert_eq!(a.state_at(version + 1).await["status"], "playing");
+    let msg = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+        .await
+        .expect("the change was published")
+        .expect("a message");
+    assert_eq!(msg.channel.to_string(), channel);
+}

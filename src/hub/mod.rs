@@ -1,14 +1,18 @@
 //! The room hub: which local sockets are in which room, and the fan-out of room events
 //! to them.
 //!
-//! Every event reaches the hub through [`Hub::deliver`], whichever store produced it (the
-//! memory store calls it directly; the Redis store from its pub/sub subscriber), so there
-//! is exactly one delivery path and a socket never gets an event twice. Each frame is
+//! Every event reaches the hub through [`Hub::deliver`] (the memory store calls it
+//! directly; the Redis store from its pub/sub subscriber) or, for a change of a room whose
+//! members are all here that the Redis store did not publish, through
+//! [`Hub::finish_local`]. Each change reaches the hub by exactly one of these, and the hub
+//! hands them on in version order, so a socket never gets an event twice. Each frame is
 //! turned into shared bytes once and cloned (a reference count) per recipient.
 //!
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
 
+#[cfg(test)]
+mod local_tests;
 mod resync;
 
 pub use resync::{LostSeat, ResyncFrames};
@@ -78,6 +82,12 @@ struct LocalRoom {
     members: Vec<Member>,
     cache: Option<Cached>,
     touched: Option<Instant>,
+    /// The newest room version delivered here (0: none yet).
+    delivered: u64,
+    /// The version of this node's write in flight that it may deliver itself (see
+    /// [`Hub::begin_local`]); newer events wait in `held` until it is settled.
+    pending: Option<u64>,
+    held: Vec<Envelope>,
 }
 
 /// A room's latest document: parsed, or the text that came with a room event and has not
@@ -276,80 +286,152 @@ impl Hub {
     }
 
     /// Deliver one room change to the local members.
+    ///
+    /// While a write of this node that it may deliver itself is in flight, events newer
+    /// than it wait for it (see [`Hub::begin_local`]), so members see every change in
+    /// version order.
     pub fn deliver(&self, code: &str, env: Envelope) {
         let mut rooms = self.lock();
         let Some(room) = rooms.get_mut(code) else {
             return;
         };
-        room.touched = Some(Instant::now());
-        if let (Some(text), Some(version)) = (env.doc, env.version) {
-            // Kept as text: parsed only if a write needs it before a parsed copy arrives.
-            if room.cache.as_ref().is_none_or(|c| c.version() < version) {
-                room.cache = Some(Cached::Text { version, text });
+        match (room.pending, env.version) {
+            (Some(p), Some(v)) if v > p => room.held.push(env),
+            (Some(p), Some(v)) if v == p => {
+                // The write's own event came by pub/sub after all (someone else listens).
+                room.pending = None;
+                deliver_in(&mut rooms, code, env);
+                flush_held(&mut rooms, code);
             }
+            _ => deliver_in(&mut rooms, code, env),
         }
-        let room_code: Arc<str> = Arc::from(code);
-        let effect = env.effect;
-        let per_viewer = env.frames.iter().any(|(a, _)| a.is_per_viewer());
-        let frames: Vec<(Audience, Utf8Bytes)> = env
-            .frames
-            .into_iter()
-            .map(|(a, f)| (a, Utf8Bytes::from(f)))
-            .collect();
-        let split = (!per_viewer).then(|| split_frames(&frames));
-        let mut dropped = Vec::new();
-        // One event for the targeted members and one for the others, made on first use.
-        let mut shared: [Option<Arc<RoomEvent>>; 2] = [None, None];
-        for member in &room.members {
-            let targeted = is_target(&effect, member);
-            let frames: Arc<[Utf8Bytes]> = match &split {
-                Some(split) if targeted => split.target.clone(),
-                Some(split) => split.others.clone(),
-                // Rendered per viewer: each member's own selection (rooms are small).
-                None => frames
-                    .iter()
-                    .filter(|(a, _)| a.reaches(targeted, member.seat))
-                    .map(|(_, f)| f.clone())
-                    .collect(),
-            };
-            let detach = targeted || effect == Effect::Close;
-            if frames.is_empty() && !detach {
-                continue;
+    }
+
+    /// Start a write of version `version` over `base` that this node may deliver itself
+    /// instead of hearing it back over pub/sub. Only if the room has local members, every
+    /// change up to `base` has been delivered here and no other such write is in flight;
+    /// otherwise `false`, and the write publishes as usual. Every `true` must be followed
+    /// by [`Hub::finish_local`].
+    pub fn begin_local(&self, code: &str, base: u64, version: u64) -> bool {
+        let mut rooms = self.lock();
+        match rooms.get_mut(code) {
+            Some(room) if room.pending.is_none() && room.delivered == base => {
+                room.pending = Some(version);
+                true
             }
-            let make = || {
-                Arc::new(RoomEvent {
-                    room: room_code.clone(),
-                    version: env.version,
-                    frames,
-                    detach,
-                })
-            };
-            // Shared between the members that get the same frames; per viewer, each its own.
-            let event = match split {
-                Some(_) => shared[usize::from(targeted)]
-                    .get_or_insert_with(make)
-                    .clone(),
-                None => make(),
-            };
-            match member.tx.try_send(Outbound::Event(event)) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    // A socket that cannot keep up would otherwise make the whole room
-                    // wait for it; drop it instead (the player can resume).
-                    member.kill.cancel();
-                    dropped.push(member.conn);
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(member.conn),
-            }
-            if detach {
+            _ => false,
+        }
+    }
+
+    /// Settle a write started by [`Hub::begin_local`]: deliver its event if it was
+    /// applied and not published (`Some`), or nothing (it was published, refused, or its
+    /// outcome is unknown: then the caller re-reads the room). Events held behind it
+    /// follow.
+    pub fn finish_local(&self, code: &str, version: u64, env: Option<Envelope>) {
+        let mut rooms = self.lock();
+        let Some(room) = rooms.get_mut(code) else {
+            return;
+        };
+        if room.pending != Some(version) {
+            // Its own event already came by pub/sub and settled it.
+            return;
+        }
+        room.pending = None;
+        if let Some(env) = env {
+            deliver_in(&mut rooms, code, env);
+        }
+        flush_held(&mut rooms, code);
+    }
+}
+
+/// Deliver the events held behind a settled local write, in version order.
+fn flush_held(rooms: &mut HashMap<Arc<str>, LocalRoom>, code: &str) {
+    let Some(room) = rooms.get_mut(code) else {
+        return;
+    };
+    let mut held = std::mem::take(&mut room.held);
+    held.sort_by_key(|env| env.version);
+    for env in held {
+        deliver_in(rooms, code, env);
+    }
+}
+
+/// Deliver one room change to the local members of `code` (under the hub's lock).
+fn deliver_in(rooms: &mut HashMap<Arc<str>, LocalRoom>, code: &str, env: Envelope) {
+    let Some(room) = rooms.get_mut(code) else {
+        return;
+    };
+    room.touched = Some(Instant::now());
+    if let Some(v) = env.version {
+        room.delivered = room.delivered.max(v);
+    }
+    if let (Some(text), Some(version)) = (env.doc, env.version) {
+        // Kept as text: parsed only if a write needs it before a parsed copy arrives.
+        if room.cache.as_ref().is_none_or(|c| c.version() < version) {
+            room.cache = Some(Cached::Text { version, text });
+        }
+    }
+    let room_code: Arc<str> = Arc::from(code);
+    let effect = env.effect;
+    let per_viewer = env.frames.iter().any(|(a, _)| a.is_per_viewer());
+    let frames: Vec<(Audience, Utf8Bytes)> = env
+        .frames
+        .into_iter()
+        .map(|(a, f)| (a, Utf8Bytes::from(f)))
+        .collect();
+    let split = (!per_viewer).then(|| split_frames(&frames));
+    let mut dropped = Vec::new();
+    // One event for the targeted members and one for the others, made on first use.
+    let mut shared: [Option<Arc<RoomEvent>>; 2] = [None, None];
+    for member in &room.members {
+        let targeted = is_target(&effect, member);
+        let frames: Arc<[Utf8Bytes]> = match &split {
+            Some(split) if targeted => split.target.clone(),
+            Some(split) => split.others.clone(),
+            // Rendered per viewer: each member's own selection (rooms are small).
+            None => frames
+                .iter()
+                .filter(|(a, _)| a.reaches(targeted, member.seat))
+                .map(|(_, f)| f.clone())
+                .collect(),
+        };
+        let detach = targeted || effect == Effect::Close;
+        if frames.is_empty() && !detach {
+            continue;
+        }
+        let make = || {
+            Arc::new(RoomEvent {
+                room: room_code.clone(),
+                version: env.version,
+                frames,
+                detach,
+            })
+        };
+        // Shared between the members that get the same frames; per viewer, each its own.
+        let event = match split {
+            Some(_) => shared[usize::from(targeted)]
+                .get_or_insert_with(make)
+                .clone(),
+            None => make(),
+        };
+        match member.tx.try_send(Outbound::Event(event)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // A socket that cannot keep up would otherwise make the whole room
+                // wait for it; drop it instead (the player can resume).
+                member.kill.cancel();
                 dropped.push(member.conn);
             }
+            Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(member.conn),
         }
-        room.members.retain(|m| !dropped.contains(&m.conn));
-        if room.members.is_empty() {
-            rooms.remove(code);
-            m::rooms_active(rooms.len());
+        if detach {
+            dropped.push(member.conn);
         }
+    }
+    room.members.retain(|m| !dropped.contains(&m.conn));
+    if room.members.is_empty() {
+        rooms.remove(code);
+        m::rooms_active(rooms.len());
     }
 }
 

@@ -78,6 +78,10 @@ impl Hub {
         let Some(room) = rooms.get_mut(code) else {
             return;
         };
+        if let Some(doc) = &doc {
+            // Members are brought to this version: a local write may build on it.
+            room.delivered = room.delivered.max(doc.version);
+        }
         let mut dropped = Vec::new();
         for member in room.members.iter().filter(|m| m.confirmed) {
             let event = |version, frames, detach| {

@@ -84,6 +84,10 @@ pub struct Envelope {
     pub doc: Option<String>,
     /// Serialised frames and their audiences, in delivery order.
     pub frames: Vec<(Audience, String)>,
+    /// Every socket this change concerns is on the node making it (by the room's
+    /// recorded presence before and after the change), so a store may deliver it here
+    /// instead of publishing it. Not part of the pub/sub text.
+    pub local_only: bool,
 }
 
 impl Envelope {
@@ -194,6 +198,7 @@ impl Envelope {
             effect,
             doc: (!doc.is_empty()).then(|| doc.to_string()),
             frames,
+            local_only: false,
         })
     }
 }
@@ -221,12 +226,14 @@ mod tests {
                     (Audience::Seat(12), "{\"mine\":null}".into()),
                     (Audience::Watchers, "{}".into()),
                 ],
+                local_only: false,
             },
             Envelope {
                 version: Some(1),
                 effect: Effect::Close,
                 doc: None,
                 frames: vec![],
+                local_only: false,
             },
         ];
         for env in envs {

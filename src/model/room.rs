@@ -147,6 +147,24 @@ impl RoomDoc {
         self.players.iter().find(|p| p.player_id == player_id)
     }
 
+    /// Whether every socket in this room is on `node`, as far as the room records: each
+    /// connected seat is held there and every spectator is counted there. Rooms written
+    /// before nodes recorded presence, or by a node without an id, never qualify.
+    pub fn members_only_on(&self, node: &str) -> bool {
+        if node.is_empty() {
+            return false;
+        }
+        let seats = &self.presence.seats;
+        let watchers = &self.presence.watchers;
+        self.players
+            .iter()
+            .filter(|p| p.connected)
+            .all(|p| seats.get(&p.player_id).is_some_and(|n| n == node))
+            && seats.values().all(|n| n == node)
+            && watchers.keys().all(|n| n == node)
+            && watchers.values().sum::<u32>() == self.spectators
+    }
+
     /// Mutable access to the seated player with this id.
     /// Copies the shared players only when the player is there.
     pub fn player_mut(&mut self, player_id: &str) -> Option<&mut PlayerRec> {
@@ -321,5 +339,45 @@ mod tests {
         assert!(json.get("presence").is_none(), "{json}");
         let back: RoomDoc = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
         assert_eq!(back, d);
+    }
+
+    #[test]
+    fn members_only_on_a_node_needs_every_socket_recorded_there() {
+        let d = doc();
+        assert!(d.members_only_on("node-a"));
+        assert!(!d.members_only_on("node-b"));
+        assert!(
+            !d.members_only_on(""),
+            "a node without an id never qualifies"
+        );
+
+        let mut other_seat = d.clone();
+        other_seat
+            .presence_mut()
+            .seats
+            .insert("p_1".into(), "node-b".into());
+        assert!(!other_seat.members_only_on("node-a"));
+
+        let mut unrecorded = d.clone();
+        unrecorded.presence_mut().seats.clear();
+        assert!(
+            !unrecorded.members_only_on("node-a"),
+            "a connected seat with no recorded node may be anywhere"
+        );
+        unrecorded.player_mut("p_1").unwrap().connected = false;
+        assert!(unrecorded.members_only_on("node-a"), "nobody is connected");
+
+        let mut watched = d.clone();
+        watched.spectators = 2;
+        watched.presence_mut().watchers.insert("node-a".into(), 1);
+        assert!(
+            !watched.members_only_on("node-a"),
+            "one spectator is counted on no node"
+        );
+        watched.presence_mut().watchers.insert("node-b".into(), 1);
+        assert!(!watched.members_only_on("node-a"));
+        watched.presence_mut().watchers.remove("node-b");
+        watched.presence_mut().watchers.insert("node-a".into(), 2);
+        assert!(watched.members_only_on("node-a"));
     }
 }

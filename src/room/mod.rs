@@ -401,6 +401,8 @@ impl Rooms {
                 effect: plan.effect,
                 doc: None,
                 frames,
+                // Nobody elsewhere to tell, before or after: the store may deliver it here.
+                local_only: base.members_only_on(&self.node) && next.members_only_on(&self.node),
             };
             // A deadline is indexed before it is stored, so no crash can leave a stored
             // deadline that no node will find.

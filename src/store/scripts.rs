@@ -18,9 +18,14 @@ return 1
 /// Compare-and-set a room, refresh its TTL and publish the change.
 /// KEYS: room, channel. ARGV: expected version, new version, doc, ttl, envelope head,
 /// envelope tail (the published message is head .. doc .. tail; an empty head publishes
-/// nothing), now ms, index refresh period ms. Returns {2, due} (applied; `due` is 1 when
-/// the room's index entries are due for a refresh, which the script then records),
-/// {1, current doc} (conflict) or {0} (missing).
+/// nothing), now ms, index refresh period ms, and a deadline (Unix ms by Redis's clock)
+/// when the writing node delivers the change itself unless someone else listens on the
+/// channel ('' otherwise). The writer holds every member and is subscribed itself, so one
+/// subscriber is that node; past the deadline the writer may have given up on the reply,
+/// so the change is published.
+/// Returns {2, due, published, Redis time ms} (applied; `due` is 1 when the room's index
+/// entries are due for a refresh, which the script then records; `published` is 1 when
+/// the change went out on the channel), {1, current doc} (conflict) or {0} (missing).
 pub const UPDATE: &str = r#"
 -- HMGET rather than HGET so the commands a script runs never share a name with the ones
 -- the node sends itself (HGET): the benchmark tells them apart by name in commandstats.
@@ -36,8 +41,15 @@ else
   redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-if ARGV[5] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
-return {2, due}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local published = 0
+if ARGV[5] ~= '' and (ARGV[9] == '' or now > tonumber(ARGV[9])
+    or redis.call('PUBSUB', 'SHARDNUMSUB', KEYS[2])[2] > 1) then
+  redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6])
+  published = 1
+end
+return {2, due, published, now}
 "#;
 
 /// Delete a room and tell its members.

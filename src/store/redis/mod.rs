@@ -36,6 +36,7 @@ mod events;
 pub mod indexes;
 mod liveness;
 mod ops;
+mod redis_clock;
 mod sentinel;
 
 use eval::eval;
@@ -103,6 +104,15 @@ pub struct RedisStore {
     /// Connections to the sentinels, for `+switch-master` (Sentinel URLs only).
     sentinels: Vec<SentinelClient>,
     tasks: Vec<JoinHandle<()>>,
+    /// Where changes this node delivers itself go (see [`Hub::begin_local`]).
+    hub: Hub,
+    /// Asks for every local room to be re-read (a local write's outcome got lost).
+    resync: Arc<tokio::sync::Notify>,
+    /// Redis's clock, for the deadline of a change this node delivers itself.
+    redis_clock: redis_clock::RedisClock,
+    /// How long after it is sent such a change may still be delivered here (half the op
+    /// timeout: the reply must get back before the writer gives up).
+    local_budget_ms: u64,
 }
 
 impl RedisStore {
@@ -178,7 +188,7 @@ impl RedisStore {
         let mut tasks = vec![
             relay_events(&subscriber, keys.clone(), hub.clone(), resync.clone()),
             restore_subscriptions(&subscriber, resync.clone()),
-            resync_rooms(&pool, keys.clone(), hub, resync),
+            resync_rooms(&pool, keys.clone(), hub.clone(), resync.clone()),
             indexes::sweep_indexes(&pool, keys.clone(), clock),
         ];
         if let Some((service, _)) = sentinels.first() {
@@ -213,6 +223,10 @@ impl RedisStore {
             reconnects,
             sentinels: sentinels.into_iter().map(|(_, c)| c).collect(),
             tasks,
+            hub,
+            resync,
+            redis_clock: redis_clock::RedisClock::new(),
+            local_budget_ms: u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX),
         })
     }
 

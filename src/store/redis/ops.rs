@@ -63,6 +63,15 @@ impl RoomStore for RedisStore {
         let (head, tail) = env.encode_parts();
         let (head, tail) = (Str::from(head), Str::from(tail));
         let now = now_ms();
+        // Every member is here: deliver the change here rather than hear it back over
+        // pub/sub, unless the hub cannot keep it in order (see `Hub::begin_local`).
+        let deadline = env
+            .local_only
+            .then(|| self.redis_clock.now())
+            .flatten()
+            .filter(|_| self.hub.begin_local(&doc.code, expected, doc.version))
+            .map(|now| now.saturating_add(self.local_budget_ms));
+        let local = deadline.map(|_| LocalWrite::new(self, &doc.code, doc.version));
         let reply: Vec<Value> = eval(&self.scripts.update, self.pool.next(), || {
             (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
@@ -75,6 +84,7 @@ impl RoomStore for RedisStore {
                     Value::String(tail.clone()),
                     Value::from(now.to_string()),
                     Value::from(self.clock.refresh().as_millis().to_string()),
+                    Value::from(deadline.map_or_else(String::new, |d| d.to_string())),
                 ],
             )
         })
@@ -82,7 +92,16 @@ impl RoomStore for RedisStore {
         .map_err(store_err)?;
         let outcome = cas_outcome(&reply)?;
         if let CasOutcome::Applied = outcome {
-            m::pubsub_message("out");
+            let published = reply.get(2).and_then(Value::as_i64) == Some(1);
+            if let Some(redis_ms) = reply.get(3).and_then(Value::as_u64) {
+                self.redis_clock.observe(redis_ms);
+            }
+            if published {
+                m::pubsub_message("out");
+            }
+            if let Some(write) = local {
+                write.settle((!published).then_some(env));
+            }
             let due = reply.get(1).and_then(Value::as_i64) == Some(1);
             // A due refresh also puts the index right if an earlier index write was lost.
             let change = match index {
@@ -97,6 +116,8 @@ impl RoomStore for RedisStore {
                     tracing::warn!(room = %doc.code, error = %e, "room indexes not updated");
                 }
             }
+        } else if let Some(write) = local {
+            write.settle(None);
         }
         Ok(outcome)
     }
@@ -371,5 +392,42 @@ impl RedisStore {
             tracing::warn!(room = %doc.code, error = %e, "room indexes not updated");
         }
         Ok(true)
+    }
+}
+
+/// A write whose change this node delivers itself if it is applied and not published.
+/// It is settled on every path: when the caller gives up on it (a timeout, an error, or
+/// the request's future dropped) the write may have been applied with nobody told, so
+/// the local rooms are re-read and their members brought up to date.
+struct LocalWrite<'a> {
+    store: &'a RedisStore,
+    code: &'a str,
+    version: u64,
+    settled: bool,
+}
+
+impl<'a> LocalWrite<'a> {
+    fn new(store: &'a RedisStore, code: &'a str, version: u64) -> Self {
+        LocalWrite {
+            store,
+            code,
+            version,
+            settled: false,
+        }
+    }
+
+    /// The write's outcome is known: deliver `env` (applied, not published) or nothing.
+    fn settle(mut self, env: Option<Envelope>) {
+        self.settled = true;
+        self.store.hub.finish_local(self.code, self.version, env);
+    }
+}
+
+impl Drop for LocalWrite<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.store.hub.finish_local(self.code, self.version, None);
+            self.store.resync.notify_one();
+        }
     }
 }
