@@ -192,6 +192,7 @@ fn envelope(c: &mut Criterion) {
         effect: Effect::None,
         doc: Some(serde_json::to_string(&doc).expect("the document serialises")),
         frames: vec![(Audience::All, state_frame)],
+        local_only: false,
     };
     let wire = env.encode();
     assert_eq!(Envelope::decode(&wire).as_ref(), Some(&env));
