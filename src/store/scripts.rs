@@ -22,7 +22,7 @@ return 1
 /// when the writing node delivers the change itself unless someone else listens on the
 /// channel ('' otherwise). The writer holds every member and is subscribed itself, so one
 /// subscriber is that node; past the deadline the writer may have given up on the reply,
-/// so the change is published.
+/// so the change is published. A change not published records its version as `lv`.
 /// Returns {2, due, published, Redis time ms} (applied; `due` is 1 when the room's index
 /// entries are due for a refresh, which the script then records; `published` is 1 when
 /// the change went out on the channel), {1, current doc} (conflict) or {0} (missing).
@@ -35,21 +35,18 @@ if not v then return {0} end
 if v ~= ARGV[1] then return {1, redis.call('HMGET', KEYS[1], 'doc')[1]} end
 local due = 0
 if not cur[2] or tonumber(ARGV[7]) - tonumber(cur[2]) >= tonumber(ARGV[8]) then due = 1 end
-if due == 1 then
-  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3], 'ix', ARGV[7])
-else
-  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'doc', ARGV[3])
-end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local published = 0
-if ARGV[5] ~= '' and (ARGV[9] == '' or now > tonumber(ARGV[9])
-    or redis.call('PUBSUB', 'SHARDNUMSUB', KEYS[2])[2] > 1) then
-  redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6])
-  published = 1
-end
-return {2, due, published, now}
+local publish = ARGV[5] ~= '' and (ARGV[9] == '' or now > tonumber(ARGV[9])
+    or redis.call('PUBSUB', 'SHARDNUMSUB', KEYS[2])[2] > 1)
+-- 'lv': the last version its writer delivered itself, found by a writer that lost the reply.
+local fields = {'v', ARGV[2], 'doc', ARGV[3]}
+if due == 1 then table.insert(fields, 'ix'); table.insert(fields, ARGV[7]) end
+if ARGV[9] ~= '' and not publish then table.insert(fields, 'lv'); table.insert(fields, ARGV[2]) end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if publish then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
+return {2, due, publish and 1 or 0, now}
 "#;
 
 /// Delete a room and tell its members.

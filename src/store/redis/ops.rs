@@ -71,7 +71,11 @@ impl RoomStore for RedisStore {
             .flatten()
             .filter(|_| self.hub.begin_local(&doc.code, expected, doc.version))
             .map(|now| now.saturating_add(self.local_budget_ms));
-        let local = deadline.map(|_| LocalWrite::new(self, &doc.code, doc.version));
+        let mut env = Some(env);
+        let local = deadline.and_then(|_| {
+            let env = env.take()?;
+            Some(LocalWrite::new(self, &doc.code, doc.version, env))
+        });
         let reply: Vec<Value> = eval(&self.scripts.update, self.pool.next(), || {
             (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
@@ -100,7 +104,7 @@ impl RoomStore for RedisStore {
                 m::pubsub_message("out");
             }
             if let Some(write) = local {
-                write.settle((!published).then_some(env));
+                write.settle(!published);
             }
             let due = reply.get(1).and_then(Value::as_i64) == Some(1);
             // A due refresh also puts the index right if an earlier index write was lost.
@@ -117,7 +121,7 @@ impl RoomStore for RedisStore {
                 }
             }
         } else if let Some(write) = local {
-            write.settle(None);
+            write.settle(false);
         }
         Ok(outcome)
     }
@@ -396,38 +400,70 @@ impl RedisStore {
 }
 
 /// A write whose change this node delivers itself if it is applied and not published.
-/// It is settled on every path: when the caller gives up on it (a timeout, an error, or
-/// the request's future dropped) the write may have been applied with nobody told, so
-/// the local rooms are re-read and their members brought up to date.
+/// It is settled on every path. When the caller gives up on it (a timeout, an error, or
+/// the request's future dropped), the write may still apply: late, it is published (past
+/// its deadline) and arrives over pub/sub like any event; in time but with its reply lost,
+/// the room records it (`lv`), and a background check finds that and delivers it.
 struct LocalWrite<'a> {
     store: &'a RedisStore,
     code: &'a str,
     version: u64,
-    settled: bool,
+    env: Option<Envelope>,
 }
 
 impl<'a> LocalWrite<'a> {
-    fn new(store: &'a RedisStore, code: &'a str, version: u64) -> Self {
+    fn new(store: &'a RedisStore, code: &'a str, version: u64, env: Envelope) -> Self {
         LocalWrite {
             store,
             code,
             version,
-            settled: false,
+            env: Some(env),
         }
     }
 
-    /// The write's outcome is known: deliver `env` (applied, not published) or nothing.
-    fn settle(mut self, env: Option<Envelope>) {
-        self.settled = true;
+    /// The write's outcome is known: deliver the change here if it was applied and not
+    /// published (`deliver`), else nothing.
+    fn settle(mut self, deliver: bool) {
+        let env = self.env.take().filter(|_| deliver);
         self.store.hub.finish_local(self.code, self.version, env);
     }
 }
 
 impl Drop for LocalWrite<'_> {
     fn drop(&mut self) {
-        if !self.settled {
-            self.store.hub.finish_local(self.code, self.version, None);
-            self.store.resync.notify_one();
-        }
+        let Some(env) = self.env.take() else {
+            return;
+        };
+        let store = self.store;
+        store.hub.finish_local(self.code, self.version, None);
+        let (client, key, hub, resync) = (
+            store.pool.next().clone(),
+            store.keys.room(self.code),
+            store.hub.clone(),
+            store.resync.clone(),
+        );
+        let (code, version) = (self.code.to_string(), self.version);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(50);
+            for _ in 0..LOST_REPLY_CHECKS {
+                match client.hget::<Option<u64>, _, _>(&key, "lv").await {
+                    // Applied, not published: nobody else will tell the members.
+                    Ok(Some(lv)) if lv == version => return hub.deliver(&code, env),
+                    // Not applied, published (it arrives by pub/sub), or overtaken by a
+                    // later change this node delivered (which needed this one first).
+                    Ok(_) => return,
+                    Err(_) => {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                    }
+                }
+            }
+            // Redis has been unreachable for a minute: catch every local room up instead.
+            resync.notify_one();
+        });
     }
 }
+
+/// How often a lost local write is looked for before the node re-reads all its rooms
+/// (about a minute with the back-off).
+const LOST_REPLY_CHECKS: u32 = 35;
