@@ -196,3 +196,91 @@ async fn ready_means_the_first_request_succeeds() {
         );
     }
 }
+
+/// Wait (up to 5 s) until `member` has been sent an event at `version`, reading its
+/// queue as events arrive.
+async fn wait_for_version(
+    member: &mut tokio::sync::mpsc::Receiver<parlor::hub::Outbound>,
+    version: u64,
+) {
+    let wait = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(parlor::hub::Outbound::Event(e)) = member.recv().await {
+            if e.version == Some(version) {
+                return;
+            }
+        }
+    });
+    wait.await
+        .unwrap_or_else(|_| panic!("no event at version {version} reached the member"));
+}
+
+/// A move of a room whose members are all on one node is delivered by that node, not
+/// published. If the request is abandoned once its script is on its way (here: dropped
+/// right after it was sent), the move still applies in Redis, and its members must still
+/// get it: the room records the change as delivered by its writer, and the writer, having
+/// lost the reply, looks for it and delivers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use parlor::game::GameKind;
+    use parlor::hub::Hub;
+    use parlor::room::{ConnHandle, Rooms};
+    use parlor::store::redis::RedisStore;
+    use tokio_util::sync::CancellationToken;
+
+    let redis = RedisServer::start();
+    let cfg = redis.configure(test_config());
+    let hub = Hub::new();
+    let store = RedisStore::connect(&cfg, &redis.url(), hub.clone())
+        .await
+        .expect("connects");
+    let rooms = Rooms::new(Arc::new(store), hub, cfg.room_ttl()).with_node(Arc::from("node-x"));
+    let conn = |id| {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let kill = CancellationToken::new();
+        (ConnHandle { id, tx, kill }, rx)
+    };
+    let (alice, mut alice_rx) = conn(1);
+    let (bob, mut bob_rx) = conn(2);
+    let a = rooms
+        .create(&alice, GameKind::Tictactoe, "alice".into(), false)
+        .await
+        .expect("create");
+    let code = a.membership.code.to_string();
+    let b = rooms
+        .join(&bob, &code, "bob".into(), false)
+        .await
+        .expect("join");
+    // The join went out over pub/sub (nothing was delivered here before it); once it is
+    // back, moves are this node's to deliver.
+    wait_for_version(&mut alice_rx, 2).await;
+    rooms
+        .act(&a.membership, json!({"cell": 4}), None, Instant::now())
+        .await
+        .expect("a move");
+    wait_for_version(&mut alice_rx, 3).await;
+    wait_for_version(&mut bob_rx, 3).await;
+    let published = |redis: &RedisServer| {
+        redis
+            .cmd(&["INFO", "commandstats"])
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_spublish:calls="))
+            .and_then(|r| r.split(',').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = published(&redis);
+
+    // Bob's move: polled until its script is sent, then abandoned.
+    let mut request = Box::pin(rooms.act(&b.membership, json!({"cell": 0}), None, Instant::now()));
+    assert!(
+        futures_util::poll!(&mut request).is_pending(),
+        "waits for Redis"
+    );
+    drop(request);
+    wait_for_version(&mut alice_rx, 4).await;
+    wait_for_version(&mut bob_rx, 4).await;
+    assert_eq!(stored(&redis, &code)["version"], 4);
+    assert_eq!(published(&redis), before, "it was not published");
+}
