@@ -2,6 +2,7 @@
 //! round trips.
 
 use super::*;
+use fred::clients::Client;
 
 #[async_trait]
 impl RoomStore for RedisStore {
@@ -71,12 +72,15 @@ impl RoomStore for RedisStore {
             .flatten()
             .filter(|_| self.hub.begin_local(&doc.code, expected, doc.version))
             .map(|now| now.saturating_add(self.local_budget_ms));
+        // One connection for the script and, if its reply is lost, for looking for it: Redis
+        // runs one connection's commands in order, so the look comes after the script.
+        let client = self.pool.next();
         let mut env = Some(env);
         let local = deadline.and_then(|_| {
             let env = env.take()?;
-            Some(LocalWrite::new(self, &doc.code, doc.version, env))
+            Some(LocalWrite::new(self, client, &doc.code, doc.version, env))
         });
-        let reply: Vec<Value> = eval(&self.scripts.update, self.pool.next(), || {
+        let reply: Vec<Value> = eval(&self.scripts.update, client, || {
             (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
                 vec![
@@ -406,15 +410,24 @@ impl RedisStore {
 /// the room records it (`lv`), and a background check finds that and delivers it.
 struct LocalWrite<'a> {
     store: &'a RedisStore,
+    /// The connection the script went out on.
+    client: &'a Client,
     code: &'a str,
     version: u64,
     env: Option<Envelope>,
 }
 
 impl<'a> LocalWrite<'a> {
-    fn new(store: &'a RedisStore, code: &'a str, version: u64, env: Envelope) -> Self {
+    fn new(
+        store: &'a RedisStore,
+        client: &'a Client,
+        code: &'a str,
+        version: u64,
+        env: Envelope,
+    ) -> Self {
         LocalWrite {
             store,
+            client,
             code,
             version,
             env: Some(env),
@@ -437,7 +450,7 @@ impl Drop for LocalWrite<'_> {
         let store = self.store;
         store.hub.finish_local(self.code, self.version, None);
         let (client, key, hub, resync) = (
-            store.pool.next().clone(),
+            self.client.clone(),
             store.keys.room(self.code),
             store.hub.clone(),
             store.resync.clone(),
