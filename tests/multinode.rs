@@ -115,6 +115,15 @@ async fn game_across_two_nodes_on_a_redis_cluster() {
     let (a, b) = two_nodes(&cluster.url()).await;
     cross_node_game(&a, &b).await;
     // Rooms spread over the cluster's slots still list and expire normally.
+    // A room held by one node plays on a cluster too (its script asks the shard how many
+    // listen, and Redis's time).
+    let mut p = a.client().await;
+    let mut q = a.client().await;
+    let here = p.create("tictactoe", "pia").await.room;
+    q.join(&here, "quinn").await;
+    p.recv_type("player_joined").await;
+    play_here(&mut p, &mut q, &[0, 3, 1, 4, 2], 2).await;
+
     let mut c = a.client().await;
     let code = c.create("connect4", "cleo").await.room;
     let (status, list) = b.admin_get("/api/v1/rooms").await;
