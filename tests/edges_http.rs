@@ -105,31 +105,21 @@ async fn a_slow_admin_request_is_cut_off_at_its_deadline() {
     redis.cmd(&["CLIENT", "UNPAUSE"]);
 }
 
-fn ssubscribe_calls(redis: &RedisServer) -> u64 {
-    redis
-        .cmd(&["INFO", "commandstats"])
-        .lines()
-        .find_map(|l| l.strip_prefix("cmdstat_ssubscribe:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_a_room_that_does_not_exist_costs_no_subscription() {
     let srv = TestServer::with_backend(Backend::Redis, test_config()).await;
     let redis = srv.redis.clone().expect("redis");
     let mut c = srv.client().await;
-    let before = ssubscribe_calls(&redis);
+    let before = redis.command_calls("ssubscribe");
     c.expect_error(
         json!({"type": "join_room", "room": "ZZZZZZ", "name": "eve"}),
         "room_not_found",
     )
     .await;
-    assert_eq!(ssubscribe_calls(&redis), before);
+    assert_eq!(redis.command_calls("ssubscribe"), before);
     // A room that exists is still joined (and subscribed to) as before.
     let mut host = srv.client().await;
     let room = host.create("tictactoe", "ann").await.room;
     c.join(&room, "bob").await;
-    assert!(ssubscribe_calls(&redis) > before);
+    assert!(redis.command_calls("ssubscribe") > before);
 }

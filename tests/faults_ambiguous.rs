@@ -266,15 +266,7 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
         .expect("a move");
     wait_for_version(&mut alice_rx, 3).await;
     wait_for_version(&mut bob_rx, 3).await;
-    let published = |redis: &RedisServer| {
-        redis
-            .cmd(&["INFO", "commandstats"])
-            .lines()
-            .find_map(|l| l.strip_prefix("cmdstat_spublish:calls="))
-            .and_then(|r| r.split(',').next()?.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let before = published(&redis);
+    let before = redis.command_calls("spublish");
 
     // Bob's move: polled until its script is sent, then abandoned.
     let mut request = Box::pin(rooms.act(&b.membership, json!({"cell": 0}), None, Instant::now()));
@@ -286,5 +278,9 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
     wait_for_version(&mut alice_rx, 4).await;
     wait_for_version(&mut bob_rx, 4).await;
     assert_eq!(stored(&redis, &code)["version"], 4);
-    assert_eq!(published(&redis), before, "it was not published");
+    assert_eq!(
+        redis.command_calls("spublish"),
+        before,
+        "it was not published"
+    );
 }

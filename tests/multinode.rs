@@ -334,17 +334,6 @@ async fn quick_join_from_two_nodes_never_overfills_a_room() {
     assert_eq!(seats, 50);
 }
 
-/// `SPUBLISH` calls Redis has run (those made inside scripts included).
-fn spublish_calls(redis: &RedisServer) -> u64 {
-    let stats = redis.cmd(&["INFO", "commandstats"]);
-    stats
-        .lines()
-        .find_map(|l| l.strip_prefix("cmdstat_spublish:calls="))
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 /// The stored version of a room.
 fn stored_version(redis: &RedisServer, room: &str) -> u64 {
     let v = redis.cmd(&["HGET", &format!("parlor:room:{{{room}}}"), "v"]);
@@ -381,10 +370,10 @@ async fn a_room_held_by_one_node_is_played_without_pub_sub() {
     b.join(&room, "bob").await;
     a.recv_type("player_joined").await;
 
-    let before = spublish_calls(&redis);
+    let before = redis.command_calls("spublish");
     let version = play_here(&mut a, &mut b, &[0, 3], 2).await;
     assert_eq!(
-        spublish_calls(&redis),
+        redis.command_calls("spublish"),
         before,
         "moves among one node's members are not published"
     );
@@ -394,12 +383,12 @@ async fn a_room_held_by_one_node_is_played_without_pub_sub() {
     sam.spectate(&room, "sam").await;
     assert!(stored_version(&redis, &room) > version);
     let version = stored_version(&redis, &room);
-    let published = spublish_calls(&redis);
+    let published = redis.command_calls("spublish");
     assert!(published > before, "the spectator's arrival is published");
     let version = play_here(&mut a, &mut b, &[1], version).await;
     assert_eq!(sam.state_at(version).await["action"]["cell"], 1);
     assert!(
-        spublish_calls(&redis) > published,
+        redis.command_calls("spublish") > published,
         "a move it must see is published"
     );
 
@@ -421,9 +410,13 @@ async fn a_room_held_by_one_node_is_played_without_pub_sub() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let version = play_here(&mut b, &mut a, &[4], version).await;
-    let quiet = spublish_calls(&redis);
+    let quiet = redis.command_calls("spublish");
     let version = play_here(&mut a, &mut b, &[2], version).await;
-    assert_eq!(spublish_calls(&redis), quiet, "one node's room again");
+    assert_eq!(
+        redis.command_calls("spublish"),
+        quiet,
+        "one node's room again"
+    );
 
     // Anyone else subscribed to the channel (a tool, a node about to join) hears moves.
     use fred::prelude::{

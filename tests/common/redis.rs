@@ -121,6 +121,18 @@ impl RedisServer {
             .unwrap_or_else(|| panic!("redis command {args:?} failed"))
     }
 
+    /// How many times Redis has run `command` (lowercase; calls made inside scripts
+    /// count too), from `INFO commandstats`.
+    pub fn command_calls(&self, command: &str) -> u64 {
+        let prefix = format!("cmdstat_{command}:calls=");
+        self.cmd(&["INFO", "commandstats"])
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+
     fn try_cmd(&self, args: &[&str]) -> Option<String> {
         resp_cmd(self.port, args)
     }

@@ -66,20 +66,18 @@ impl RoomStore for RedisStore {
         let now = now_ms();
         // Every member is here: deliver the change here rather than hear it back over
         // pub/sub, unless the hub cannot keep it in order (see `Hub::begin_local`).
-        let deadline = env
-            .local_only
-            .then(|| self.redis_clock.now())
-            .flatten()
-            .filter(|_| self.hub.begin_local(&doc.code, expected, doc.version))
-            .map(|now| now.saturating_add(self.local_budget_ms));
+        let deadline = match self.redis_clock.now() {
+            Some(now)
+                if env.local_only && self.hub.begin_local(&doc.code, expected, doc.version) =>
+            {
+                Some(now.saturating_add(self.local_budget_ms))
+            }
+            _ => None,
+        };
         // One connection for the script and, if its reply is lost, for looking for it: Redis
         // runs one connection's commands in order, so the look comes after the script.
         let client = self.pool.next();
-        let mut env = Some(env);
-        let local = deadline.and_then(|_| {
-            let env = env.take()?;
-            Some(LocalWrite::new(self, client, &doc.code, doc.version, env))
-        });
+        let local = deadline.map(|_| LocalWrite::new(self, client, &doc.code, doc.version, env));
         let reply: Vec<Value> = eval(&self.scripts.update, client, || {
             (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
