@@ -22,7 +22,9 @@
 #
 # Server CPU per action = the server's utime + stime in the steady-state window / (the load
 # tester's actions per second x the window): the same formula for every server, since the
-# Python server exports no counters.
+# Python server exports no counters. Its kernel part (stime alone) is shown beside it: on
+# loopback, a socket write also runs the receiver's TCP input and wakes it, all charged to
+# the writer, so this part is set by the traffic rather than by the server's code.
 
 SBS_ROOMS=50
 if [ "$QUICK" = 1 ]; then
@@ -135,6 +137,10 @@ floor_run() {
 floor_us() {
   sed -n 's/.*server_cpu_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
 }
+# floor_kernel_us NAME: the kernel part of it.
+floor_kernel_us() {
+  sed -n 's/.*server_kernel_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
+}
 
 sbs_stop() {
   local pid
@@ -180,6 +186,14 @@ cpu_us() {
   rate=$(jv "$1" '.actions_per_sec // 0')
   secs=$(wv "$1" window_s)
   cpu=$(wv "$1" server_cpu_s)
+  calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
+}
+# The kernel part of cpu_us (stime alone).
+kernel_us() {
+  local rate secs cpu
+  rate=$(jv "$1" '.actions_per_sec // 0')
+  secs=$(wv "$1" window_s)
+  cpu=$(wv "$1" server_kernel_s)
   calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
 }
 cmds_per_action() { # Redis commands per action, actions counted as in cpu_us
@@ -304,14 +318,15 @@ BLOCK=$WORK/side-by-side.md
   echo "Tic-tac-toe, closed loop, $SBS_ROOMS rooms (two players each), Redis store; ${WARMUP} s warm-up, ${DURATION} s"
   echo "measured. Server CPU per action = the server process's utime + stime in the steady-state"
   echo "window / (actions per second as the load tester counted them × the window); RSS at the"
-  echo "end of the window."
+  echo "end of the window. *Of which kernel* is the stime part: socket reads and writes, where on"
+  echo "loopback each write also runs the receiver's TCP input and wake-up."
   echo
-  echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | Redis commands / action | errors | RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| server | actions/s | server CPU per action | of which kernel | server cores busy | p50 ms | p99 ms | Redis commands / action | errors | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for s in "${SBS_RUNS[@]}"; do
     m=$(median_run sbs "$s")
-    printf '| %s | %s | %s µs | %s | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
+    printf '| %s | %s | %s µs | %s µs | %s | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
+      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(kernel_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
       "$(lat "$m" p50)" "$(lat "$m" p99)" "$(fmt "$(cmds_per_action "$m")" 2)" \
       "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
   done
@@ -329,19 +344,21 @@ BLOCK=$WORK/side-by-side.md
   echo
   echo "### Memory store, same load"
   echo
-  echo "| server | actions/s | server CPU per action | server cores busy | p50 ms | p99 ms | errors | RSS |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| server | actions/s | server CPU per action | of which kernel | server cores busy | p50 ms | p99 ms | errors | RSS |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for s in "${PARLORS[@]}"; do
     m=$(median_run mem "$s")
-    printf '| %s | %s | %s µs | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
+    printf '| %s | %s | %s µs | %s µs | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
+      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(kernel_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
       "$(lat "$m" p50)" "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
   done
   echo
   if [ -s "$RES/floor-r${ROUNDS[0]}.floor" ]; then
-    floors=(); gaps=()
+    floors=(); gaps=(); fkernels=(); pkernels=()
     for r in "${ROUNDS[@]}"; do
       floors+=("$(floor_us "floor-r$r")")
+      fkernels+=("$(floor_kernel_us "floor-r$r")")
+      pkernels+=("$(kernel_us "mem-parlor-r$r")")
       gaps+=("$(calc "$(cpu_us "mem-parlor-r$r") - $(floor_us "floor-r$r")")")
     done
     floor_list=$(for x in "${floors[@]}"; do printf '%s, ' "$(fmt "$x" 1)"; done)
@@ -350,6 +367,8 @@ BLOCK=$WORK/side-by-side.md
     echo "pinned and driven the same way, used **$(fmt "$(median_of "${floors[@]}")" 1) µs** per move (rounds: ${floor_list%, } µs)."
     echo "That much is kernel and runtime work any server pays for this traffic here; Parlor's"
     echo "memory store used $(fmt "$(median_of "${gaps[@]}")" 1) µs per move above it (median of the rounds)."
+    echo "In the kernel alone (stime), the floor used $(fmt "$(median_of "${fkernels[@]}")" 1) µs per move and Parlor's memory store"
+    echo "$(fmt "$(median_of "${pkernels[@]}")" 1) µs (medians of the rounds)."
     echo
   fi
   echo "### $SBS_IDLE idle WebSockets, Redis store"

@@ -129,11 +129,13 @@ async fn drive(port: u16, rooms: u64, secs: u64, pid: u64) {
     let moves = (moves1 - moves0) as f64;
     let secs = (t1 - t0).as_secs_f64();
     // CLK_TCK is 100 on Linux.
-    let cpu_s = (cpu1 - cpu0) as f64 / 100.0;
+    let cpu_s = (cpu1.total() - cpu0.total()) as f64 / 100.0;
+    let kernel_s = (cpu1.system - cpu0.system) as f64 / 100.0;
     println!(
-        "moves/s={:.0} server_cpu_per_move={:.2}us server_cores_busy={:.2}",
+        "moves/s={:.0} server_cpu_per_move={:.2}us server_kernel_per_move={:.2}us server_cores_busy={:.2}",
         moves / secs,
         cpu_s / moves * 1e6,
+        kernel_s / moves * 1e6,
         cpu_s / secs
     );
 }
@@ -169,8 +171,20 @@ impl Counter {
     }
 }
 
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: u64) -> u64 {
+/// A process's CPU time so far, in clock ticks.
+struct Ticks {
+    user: u64,
+    system: u64,
+}
+
+impl Ticks {
+    fn total(&self) -> u64 {
+        self.user + self.system
+    }
+}
+
+/// utime and stime of a process, in clock ticks.
+fn cpu_ticks(pid: u64) -> Ticks {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
@@ -182,5 +196,8 @@ fn cpu_ticks(pid: u64) -> u64 {
             .unwrap_or(0)
     };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    field(11) + field(12)
+    Ticks {
+        user: field(11),
+        system: field(12),
+    }
 }
