@@ -1,5 +1,6 @@
 //! Several Parlor nodes on one Redis (and on a Redis Cluster): rooms span nodes, events
-//! cross them exactly once and in version order, and concurrent writers lose nothing.
+//! cross them exactly once and in version order, and concurrent writers lose nothing; a
+//! node pipelines its commands over one pool connection while that one keeps up.
 
 mod common;
 
@@ -438,4 +439,50 @@ async fn a_room_held_by_one_node_is_played_without_pub_sub() {
         .expect("the change was published")
         .expect("a message");
     assert_eq!(msg.channel.to_string(), channel);
+}
+
+/// The node's pool connections as `CLIENT LIST` shows them, `(id, idle seconds)`: every
+/// client but subscribers (flag `P`) and the connection asking.
+fn pool_connections(redis: &RedisServer) -> Vec<(String, u64)> {
+    redis
+        .cmd(&["CLIENT", "LIST"])
+        .lines()
+        .filter(|l| !l.contains("cmd=client|list"))
+        .filter_map(|l| {
+            let field = |name: &str| {
+                l.split_whitespace()
+                    .find_map(|f| f.strip_prefix(name))
+                    .map(str::to_string)
+            };
+            if field("flags=")?.contains('P') {
+                return None;
+            }
+            Some((field("id=")?, field("idle=")?.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Decision 39: a node that keeps up sends its commands over its first pool connection
+/// (one pipeline: fewer socket writes and reads per command) rather than over each in
+/// turn; the other connections stand by.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_keeps_up_pipelines_over_one_pool_connection() {
+    let redis = RedisServer::start();
+    let node = TestServer::start(node_config(&redis.url(), "node-a")).await;
+    let mut a = node.client().await;
+    let mut b = node.client().await;
+    let room = a.create("tictactoe", "alice").await.room;
+    b.join(&room, "bob").await;
+    a.recv_type("player_joined").await;
+    let pool = pool_connections(&redis);
+    assert_eq!(pool.len(), 4, "the default pool: {pool:?}");
+
+    // Long enough for an idle connection to show 2 s or more; meanwhile the node's own
+    // polls (the turn clock's, every 250 ms, and the heartbeat) keep going.
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    let version = stored_version(&redis, &room);
+    play_here(&mut a, &mut b, &[0, 3, 1], version).await;
+    let pool = pool_connections(&redis);
+    let used: Vec<_> = pool.iter().filter(|(_, idle)| *idle < 2).collect();
+    assert_eq!(used.len(), 1, "connections used in the last 2 s: {pool:?}");
 }

@@ -8,8 +8,8 @@ use super::*;
 impl RedisStore {
     pub(super) async fn zadd_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
         let member = Keys::deadline_member(code, at);
-        self.pool
-            .next()
+        self.conns
+            .pick()
             .zadd::<(), _, _>(
                 self.keys.deadlines(),
                 None,
@@ -30,8 +30,8 @@ impl RedisStore {
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let members: Vec<String> = self
-            .pool
-            .next()
+            .conns
+            .pick()
             .zrangebyscore(self.keys.deadlines(), "-inf", now, false, Some((0, limit)))
             .await
             .map_err(store_err)?;
@@ -42,8 +42,8 @@ impl RedisStore {
     }
 
     pub(super) async fn zrem_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
-        self.pool
-            .next()
+        self.conns
+            .pick()
             .zrem::<(), _, _>(self.keys.deadlines(), Keys::deadline_member(code, at))
             .await
             .map_err(store_err)

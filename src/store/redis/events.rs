@@ -83,17 +83,17 @@ pub(super) fn restore_subscriptions(
 /// Each time it is asked (requests coalesce), re-read every room with local members and
 /// bring them up to date, retrying until Redis answers.
 pub(super) fn resync_rooms(
-    pool: &Pool,
+    conns: &Conns,
     keys: Keys,
     hub: Hub,
     resync: Arc<Notify>,
 ) -> JoinHandle<()> {
-    let pool = pool.clone();
+    let conns = conns.clone();
     tokio::spawn(async move {
         loop {
             resync.notified().await;
             let mut backoff = Duration::from_millis(50);
-            while let Err(e) = catch_up(&pool, &keys, &hub).await {
+            while let Err(e) = catch_up(&conns, &keys, &hub).await {
                 let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
                 tracing::warn!(error, retry_in_ms, "local rooms not re-read yet");
                 tokio::time::sleep(backoff).await;
@@ -115,9 +115,9 @@ pub(super) async fn resubscribe(subscriber: &SubscriberClient) -> Result<(), Fre
 /// Re-read every room with local members (one `HGET` per room, sent together) and hand
 /// each to [`Hub::resync`]. (The node's cache is no guide to what sockets were shown: a
 /// write of this node refreshes it even when the write's own event was lost.)
-pub(super) async fn catch_up(pool: &Pool, keys: &Keys, hub: &Hub) -> Result<(), FredError> {
+pub(super) async fn catch_up(conns: &Conns, keys: &Keys, hub: &Hub) -> Result<(), FredError> {
     let codes = hub.local_rooms();
-    let client = pool.next();
+    let client = conns.pick();
     let reads = codes
         .iter()
         .map(|code| client.hget::<Option<String>, _, _>(keys.room(code), "doc"));

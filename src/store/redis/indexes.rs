@@ -8,7 +8,6 @@
 //! did (`rooms` is ordered by code for the admin listing, so its dead codes are read from
 //! `expiry` first). No operator action and no listing is needed to keep the indexes small.
 
-use fred::clients::Pool;
 use fred::error::Error as FredError;
 use fred::interfaces::{KeysInterface, SortedSetsInterface};
 use fred::prelude::Client;
@@ -16,7 +15,7 @@ use fred::types::SetOptions;
 use futures_util::future::{join_all, BoxFuture};
 use tokio::task::JoinHandle;
 
-use super::{store_err, RedisStore};
+use super::{store_err, Conns, RedisStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::metrics as m;
@@ -40,7 +39,7 @@ impl RedisStore {
         due: bool,
     ) -> Result<(), StoreError> {
         let score = self.clock.score(now_ms());
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let mut writes: Vec<BoxFuture<'_, Result<(), FredError>>> = Vec::new();
         if due {
             writes.push(Box::pin(client.zadd(
@@ -83,7 +82,7 @@ impl RedisStore {
 
     /// Drop a room from every index (it was deleted or found gone).
     pub(super) async fn deindex(&self, code: &str) -> Result<(), StoreError> {
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let (a, b, c) = tokio::join!(
             client.zrem::<(), _, _>(self.keys.all_rooms(), code),
             client.zrem::<(), _, _>(self.keys.expiry(), code),
@@ -96,13 +95,13 @@ impl RedisStore {
 }
 
 /// Sweep the indexes every refresh period until aborted.
-pub(super) fn sweep_indexes(pool: &Pool, keys: Keys, clock: IndexClock) -> JoinHandle<()> {
-    let pool = pool.clone();
+pub(super) fn sweep_indexes(conns: &Conns, keys: Keys, clock: IndexClock) -> JoinHandle<()> {
+    let conns = conns.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(clock.refresh());
         loop {
             tick.tick().await;
-            if let Err(e) = sweep_once(pool.next(), &keys).await {
+            if let Err(e) = sweep_once(&conns.pick(), &keys).await {
                 let e = store_err(e);
                 m::store_error(m::StoreOp::SweepIndexes, e.kind());
                 tracing::debug!(error = %e, "index sweep failed; next period retries");
@@ -147,11 +146,11 @@ pub async fn sweep_once(client: &Client, keys: &Keys) -> Result<usize, FredError
 /// written (an upper bound: live rooms keep them fresh, dead ones are swept one TTL later).
 /// Idempotent, so nodes starting together may all run it.
 pub(super) async fn migrate_v1(
-    pool: &Pool,
+    conns: &Conns,
     keys: &Keys,
     clock: IndexClock,
 ) -> Result<(), FredError> {
-    let client = pool.next();
+    let client = conns.pick();
     let score = clock.score(now_ms());
     let mut start = 0;
     loop {

@@ -12,9 +12,9 @@ impl RedisStore {
         ttl: Duration,
         rooms: &[Arc<str>],
     ) -> Result<bool, StoreError> {
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let ttl_ms = ttl.as_millis().to_string();
-        let registered = eval::<i64, _, _>(&self.scripts.heartbeat, client, || {
+        let registered = eval::<i64, _, _>(&self.scripts.heartbeat, &client, || {
             (
                 vec![self.keys.nodes()],
                 vec![node.to_string(), ttl_ms.clone()],
@@ -36,8 +36,8 @@ impl RedisStore {
     }
 
     pub(super) async fn lapsed(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
-        let client = self.pool.next();
-        let dead: Vec<String> = eval(&self.scripts.dead_nodes, client, || {
+        let client = self.conns.pick();
+        let dead: Vec<String> = eval(&self.scripts.dead_nodes, &client, || {
             (vec![self.keys.nodes()], Vec::<String>::new())
         })
         .await
@@ -60,7 +60,7 @@ impl RedisStore {
     }
 
     pub(super) async fn forget(&self, node: &str) -> Result<(), StoreError> {
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let _: () = client
             .zrem(self.keys.nodes(), node)
             .await

@@ -26,11 +26,13 @@
 //! every write it takes meanwhile is lost when it resyncs from the new master. So the store
 //! also listens to each sentinel's `+switch-master` and moves such connections at once.
 //!
-//! The code is split by job: [`ops`] implements the store interface, [`events`] relays
-//! room events and restores subscriptions after a reconnect, [`sentinel`] follows a
-//! Sentinel failover, [`indexes`] keeps the room indexes bounded.
+//! The code is split by job: [`ops`] implements the store interface, [`conns`] picks the
+//! pool connection for each command, [`events`] relays room events and restores
+//! subscriptions after a reconnect, [`sentinel`] follows a Sentinel failover, [`indexes`]
+//! keeps the room indexes bounded.
 
 mod clock;
+mod conns;
 mod eval;
 mod events;
 pub mod indexes;
@@ -39,6 +41,7 @@ mod ops;
 mod redis_clock;
 mod sentinel;
 
+use conns::Conns;
 use eval::eval;
 use events::{relay_events, restore_subscriptions, resync_rooms};
 use sentinel::{follow_switch_master, sentinel_clients};
@@ -93,7 +96,8 @@ pub enum ConnectError {
 
 /// Rooms in Redis.
 pub struct RedisStore {
-    pool: Pool,
+    /// The command pool; [`Conns::pick`] chooses the connection for each command.
+    conns: Conns,
     subscriber: SubscriberClient,
     keys: Keys,
     ttl_secs: i64,
@@ -143,9 +147,12 @@ impl RedisStore {
             url: masked.clone(),
             reason: e.details().to_string(),
         };
-        let pool = builder
-            .build_pool(cfg.redis_pool_size as usize)
-            .map_err(bad)?;
+        let conns = Conns::new(
+            builder
+                .build_pool(cfg.redis_pool_size as usize)
+                .map_err(bad)?,
+        );
+        let pool = conns.pool();
         // Room events reach us through the subscriber's broadcast channel; a reader that
         // falls behind by more than its capacity loses events, so give that one client
         // room for bursts (~0.4 s at 20 000 events/s). Only the subscriber: fred
@@ -157,7 +164,7 @@ impl RedisStore {
         let subscriber = builder.build_subscriber_client().map_err(bad)?;
 
         let deadline = Instant::now() + Duration::from_millis(cfg.redis_connect_deadline_ms);
-        connect_until(&pool, &subscriber, deadline)
+        connect_until(pool, &subscriber, deadline)
             .await
             .map_err(|reason| ConnectError::Unreachable {
                 url: masked.clone(),
@@ -167,14 +174,14 @@ impl RedisStore {
 
         let keys = Keys::new(&cfg.key_prefix);
         let clock = IndexClock::new(cfg.room_ttl());
-        let found = check_schema(&pool, &keys)
+        let found = check_schema(&conns, &keys)
             .await
             .map_err(|found| ConnectError::Schema {
                 url: masked.clone(),
                 found,
             })?;
         if found == SCHEMA_V1 {
-            indexes::migrate_v1(&pool, &keys, clock)
+            indexes::migrate_v1(&conns, &keys, clock)
                 .await
                 .map_err(|e| ConnectError::Unreachable {
                     url: masked.clone(),
@@ -188,8 +195,8 @@ impl RedisStore {
         let mut tasks = vec![
             relay_events(&subscriber, keys.clone(), hub.clone(), resync.clone()),
             restore_subscriptions(&subscriber, resync.clone()),
-            resync_rooms(&pool, keys.clone(), hub.clone(), resync.clone()),
-            indexes::sweep_indexes(&pool, keys.clone(), clock),
+            resync_rooms(&conns, keys.clone(), hub.clone(), resync.clone()),
+            indexes::sweep_indexes(&conns, keys.clone(), clock),
         ];
         if let Some((service, _)) = sentinels.first() {
             let switched = Arc::new(std::sync::Mutex::new(String::new()));
@@ -198,7 +205,7 @@ impl RedisStore {
                     sentinel,
                     service.clone(),
                     switched.clone(),
-                    &pool,
+                    pool,
                     &subscriber,
                 ));
             }
@@ -214,7 +221,7 @@ impl RedisStore {
             }));
         }
         Ok(RedisStore {
-            pool,
+            conns,
             subscriber,
             keys,
             ttl_secs: cfg.room_ttl_secs as i64,
@@ -287,8 +294,8 @@ async fn connect_until(
 
 /// Write the layout marker if absent; refuse a layout we do not know. Returns the layout
 /// found (layout 1 is moved over by the caller).
-async fn check_schema(pool: &Pool, keys: &Keys) -> Result<String, String> {
-    let client = pool.next();
+async fn check_schema(conns: &Conns, keys: &Keys) -> Result<String, String> {
+    let client = conns.pick();
     let _: Option<String> = client
         .set(
             keys.schema(),

@@ -28,7 +28,7 @@ impl RoomStore for RedisStore {
         offer: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
         let now = now_ms();
-        eval(&self.scripts.claim, self.pool.next(), || {
+        eval(&self.scripts.claim, &self.conns.pick(), || {
             (
                 vec![self.keys.open(game)],
                 vec![
@@ -44,8 +44,8 @@ impl RoomStore for RedisStore {
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
         let doc: Option<String> = self
-            .pool
-            .next()
+            .conns
+            .pick()
             .hget(self.keys.room(code), "doc")
             .await
             .map_err(store_err)?;
@@ -76,9 +76,9 @@ impl RoomStore for RedisStore {
         };
         // One connection for the script and, if its reply is lost, for looking for it: Redis
         // runs one connection's commands in order, so the look comes after the script.
-        let client = self.pool.next();
-        let local = deadline.map(|_| LocalWrite::new(self, client, &doc.code, doc.version, env));
-        let reply: Vec<Value> = eval(&self.scripts.update, client, || {
+        let client = self.conns.pick();
+        let local = deadline.map(|_| LocalWrite::new(self, &client, &doc.code, doc.version, env));
+        let reply: Vec<Value> = eval(&self.scripts.update, &client, || {
             (
                 vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
                 vec![
@@ -129,8 +129,8 @@ impl RoomStore for RedisStore {
     }
 
     async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        let client = self.pool.next();
-        let deleted: i64 = eval(&self.scripts.delete, client, || {
+        let client = self.conns.pick();
+        let deleted: i64 = eval(&self.scripts.delete, &client, || {
             (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![env.encode()],
@@ -151,7 +151,7 @@ impl RoomStore for RedisStore {
         expected: u64,
         env: &Envelope,
     ) -> Result<CasOutcome, StoreError> {
-        let reply: Vec<Value> = eval(&self.scripts.delete_at, self.pool.next(), || {
+        let reply: Vec<Value> = eval(&self.scripts.delete_at, &self.conns.pick(), || {
             (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![expected.to_string(), env.encode()],
@@ -169,7 +169,7 @@ impl RoomStore for RedisStore {
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         let now = now_ms();
-        let done: i64 = eval(&self.scripts.publish, self.pool.next(), || {
+        let done: i64 = eval(&self.scripts.publish, &self.conns.pick(), || {
             (
                 vec![self.keys.room(code), self.keys.channel(code)],
                 vec![
@@ -200,7 +200,7 @@ impl RoomStore for RedisStore {
         limit: usize,
     ) -> Result<Vec<RoomDoc>, StoreError> {
         let games: Vec<GameKind> = game.map_or_else(GameKind::all, |g| vec![g]);
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let now = now_ms() as f64;
         let reads = games.iter().map(|g| {
             client.zrangebyscore::<Vec<String>, _, _, _>(
@@ -234,7 +234,7 @@ impl RoomStore for RedisStore {
     }
 
     async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError> {
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let min = cursor.map_or_else(|| "-".to_string(), |c| format!("({c}"));
         let codes: Vec<String> = client
             .zrangebylex(
@@ -280,7 +280,7 @@ impl RoomStore for RedisStore {
     async fn ping(&self) -> Result<(), StoreError> {
         // Ready means every request can be served: commands go round-robin over the whole
         // pool, so one connection still in its reconnect back-off fails every Nth request.
-        let clients = self.pool.clients();
+        let clients = self.conns.pool().clients();
         if let Some(down) = clients.iter().position(|c| !c.is_connected()) {
             let reason = format!("pool connection {down} of {} not connected", clients.len());
             return Err(StoreError::Connection(reason));
@@ -316,7 +316,7 @@ impl RoomStore for RedisStore {
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {
-        let clients = self.pool.clients();
+        let clients = self.conns.pool().clients();
         Some(PoolStats {
             size: clients.len(),
             connected: clients.iter().filter(|c| c.is_connected()).count(),
@@ -333,7 +333,7 @@ impl RoomStore for RedisStore {
             let _ = sentinel.quit().await;
         }
         let _ = self.subscriber.quit().await;
-        let _ = self.pool.quit().await;
+        let _ = self.conns.pool().quit().await;
         for t in &self.tasks {
             t.abort();
         }
@@ -359,9 +359,9 @@ impl RoomStore for RedisStore {
 impl RedisStore {
     async fn create_indexed(&self, doc: &RoomDoc, listed: bool) -> Result<bool, StoreError> {
         let json = Str::from(encode_doc(doc)?);
-        let client = self.pool.next();
+        let client = self.conns.pick();
         let now = now_ms();
-        let created: i64 = eval(&self.scripts.create, client, || {
+        let created: i64 = eval(&self.scripts.create, &client, || {
             (
                 vec![self.keys.room(&doc.code)],
                 vec![
