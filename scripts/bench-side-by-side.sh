@@ -180,22 +180,17 @@ sbs_play() {
   log "run $name: $(jv "$name" '"\(.actions_per_sec | floor) actions/s, p99 \(.latency_ms.p99) ms"'), $(fmt "$(cpu_us "$name")" 1) µs server CPU/action"
 }
 
-# Server CPU µs per action over the window, counting actions at the tester's rate.
-cpu_us() {
+# per_action_us NAME KEY: the window's KEY (CPU seconds) in µs per action, counting
+# actions at the tester's rate.
+per_action_us() {
   local rate secs cpu
   rate=$(jv "$1" '.actions_per_sec // 0')
   secs=$(wv "$1" window_s)
-  cpu=$(wv "$1" server_cpu_s)
+  cpu=$(wv "$1" "$2")
   calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
 }
-# The kernel part of cpu_us (stime alone).
-kernel_us() {
-  local rate secs cpu
-  rate=$(jv "$1" '.actions_per_sec // 0')
-  secs=$(wv "$1" window_s)
-  cpu=$(wv "$1" server_kernel_s)
-  calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
-}
+cpu_us() { per_action_us "$1" server_cpu_s; }       # server CPU (utime + stime)
+kernel_us() { per_action_us "$1" server_kernel_s; } # its kernel part (stime alone)
 cmds_per_action() { # Redis commands per action, actions counted as in cpu_us
   local rate secs
   rate=$(jv "$1" '.actions_per_sec // 0')
