@@ -39,25 +39,42 @@ impl RedisServer {
         server
     }
 
-    /// Start one with extra arguments (e.g. AOF on).
+    /// Start one with extra arguments (e.g. AOF on). A free port can be taken by another
+    /// process between being picked and being bound (a node's listener, an outgoing
+    /// connection); a server that exits at once is started again on another port.
     pub fn start_with(extra: &[&str]) -> RedisServer {
-        let dir = std::env::temp_dir().join(format!(
-            "parlor-test-redis-{}-{}",
-            std::process::id(),
-            super::free_port()
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let server = RedisServer {
-            port: super::free_port(),
-            dir,
-            child: std::sync::Mutex::new(None),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-        };
-        server.spawn();
-        server
+        let mut attempt = 1;
+        loop {
+            let dir = std::env::temp_dir().join(format!(
+                "parlor-test-redis-{}-{}",
+                std::process::id(),
+                super::free_port()
+            ));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            let server = RedisServer {
+                port: super::free_port(),
+                dir,
+                child: std::sync::Mutex::new(None),
+                extra: extra.iter().map(|s| s.to_string()).collect(),
+            };
+            match server.try_spawn() {
+                Ok(()) => return server,
+                Err(e) if attempt < 5 => eprintln!("{e}; trying another port"),
+                Err(e) => panic!("{e}"),
+            }
+            attempt += 1;
+        }
     }
 
     fn spawn(&self) {
+        if let Err(e) = self.try_spawn() {
+            panic!("{e}");
+        }
+    }
+
+    /// Start the process and wait until it answers; an error if it exits first or does
+    /// not answer within 10 s.
+    fn try_spawn(&self) -> Result<(), String> {
         let mut cmd = Command::new("redis-server");
         cmd.arg("--port")
             .arg(self.port.to_string())
@@ -75,18 +92,32 @@ impl RedisServer {
             )
         });
         *self.child.lock().expect("lock") = Some(child);
-        self.wait_ready();
+        self.wait_ready()
     }
 
-    fn wait_ready(&self) {
+    fn wait_ready(&self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.try_cmd(&["PING"]).is_some_and(|r| r == "PONG") {
-                return;
+                return Ok(());
+            }
+            let exited = match self.child.lock().expect("lock").as_mut() {
+                Some(child) => child.try_wait().ok().flatten(),
+                None => None,
+            };
+            if let Some(status) = exited {
+                self.child.lock().expect("lock").take();
+                return Err(format!(
+                    "redis-server on port {} exited at start ({status}); the port may be taken",
+                    self.port
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server on port {} did not become ready", self.port);
+        Err(format!(
+            "redis-server on port {} did not become ready",
+            self.port
+        ))
     }
 
     /// `redis://127.0.0.1:port`.
