@@ -101,17 +101,15 @@ impl RedisServer {
             if self.try_cmd(&["PING"]).is_some_and(|r| r == "PONG") {
                 return Ok(());
             }
-            let exited = match self.child.lock().expect("lock").as_mut() {
-                Some(child) => child.try_wait().ok().flatten(),
-                None => None,
-            };
-            if let Some(status) = exited {
-                self.child.lock().expect("lock").take();
+            let mut child = self.child.lock().expect("lock");
+            if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                child.take();
                 return Err(format!(
                     "redis-server on port {} exited at start ({status}); the port may be taken",
                     self.port
                 ));
             }
+            drop(child);
             std::thread::sleep(Duration::from_millis(20));
         }
         Err(format!(
