@@ -57,6 +57,11 @@ pub struct Config {
     #[arg(long, env = "PARLOR_REDIS_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub redis_timeout_ms: u64,
 
+    /// Room changes in progress on this node before the next one waits for a place (at
+    /// most half the Redis timeout; then it fails with `store_unavailable`, untried).
+    #[arg(long, env = "PARLOR_MAX_WRITES_IN_FLIGHT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_writes_in_flight: u32,
+
     /// How long to keep retrying the first Redis connection at start before giving up, in ms.
     #[arg(
         long,
@@ -216,6 +221,7 @@ impl Config {
             store: None,
             redis_pool_size: 4,
             redis_timeout_ms: 2000,
+            max_writes_in_flight: 64,
             redis_connect_deadline_ms: 10_000,
             key_prefix: "parlor:".into(),
             room_ttl_secs: 3600,

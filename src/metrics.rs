@@ -138,6 +138,10 @@ fn describe() {
         "parlor_pubsub_lagged_events_total",
         "Room events the relay skipped because it fell behind (each lag triggers a resync)"
     );
+    describe_counter!(
+        "parlor_room_writes_shed_total",
+        "Room changes refused with store_unavailable because the node had no place for them in time"
+    );
 }
 
 /// Why a connection or message is refused: the `reason` label of
@@ -306,6 +310,7 @@ fn zero_known_series() {
     }
     counter!("parlor_redis_reconnects_total").absolute(0);
     counter!("parlor_pubsub_lagged_events_total").absolute(0);
+    counter!("parlor_room_writes_shed_total").absolute(0);
 }
 
 /// Store connection figures sampled at scrape time (Redis only). Passed in, so this
@@ -480,6 +485,12 @@ pub fn pubsub_message(direction: &'static str) {
 /// rooms). Rare, so looked up per call.
 pub fn pubsub_lagged(missed: u64) {
     counter!("parlor_pubsub_lagged_events_total").increment(missed);
+}
+
+/// A room change was refused because the node's write gate stayed full. Rare (the node
+/// is past its capacity), so looked up per call.
+pub fn write_shed() {
+    counter!("parlor_room_writes_shed_total").increment(1);
 }
 
 /// Latency buckets for HTTP requests: health and metrics answer in microseconds, admin

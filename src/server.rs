@@ -17,6 +17,7 @@ use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
 use crate::guard::JoinGuard;
 use crate::hub::Hub;
+use crate::room::gate::Gate;
 use crate::room::Rooms;
 use crate::state::AppState;
 use crate::store::memory::MemoryStore;
@@ -130,7 +131,8 @@ impl Server {
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
         let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl())
             .with_games(games)
-            .with_node(node_id.clone());
+            .with_node(node_id.clone())
+            .with_gate(write_gate(&cfg));
         if !cfg.room_cache {
             rooms = rooms.without_cache();
         }
@@ -221,4 +223,10 @@ impl Server {
 
 fn random_node_id() -> String {
     format!("node-{}", hex::encode(rand::rng().random::<[u8; 3]>()))
+}
+
+/// The room-change gate: half the store timeout to wait for a place, so a change that
+/// waited and then timed out in the store still answers within one and a half timeouts.
+fn write_gate(cfg: &Config) -> Gate {
+    Gate::new(cfg.max_writes_in_flight as usize, cfg.redis_timeout() / 2)
 }

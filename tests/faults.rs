@@ -318,6 +318,61 @@ async fn slow_redis_times_out_within_bounds_and_the_game_goes_on() {
     assert_eq!(node.status("/readyz").await, 200);
 }
 
+/// A node at its cap of room changes in progress (`--max-writes-in-flight`) makes the next
+/// change wait for a place, and past half the op timeout refuses it with
+/// `store_unavailable` without sending it to Redis: unlike a timed-out write, a refused
+/// one is certain not to have happened, so retrying it exactly is safe. Decision 40.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_past_the_write_cap_is_refused_untried() {
+    let redis = RedisServer::start_with(&["--save", "", "--appendonly", "no"]);
+    let timeout = Duration::from_millis(1200);
+    let node = NodeProcess::spawn(
+        &redis.url(),
+        &["--redis-timeout-ms", "1200", "--max-writes-in-flight", "1"],
+    )
+    .await;
+    let (mut a, mut b) = (node.client().await, node.client().await);
+    let (mut c, mut d) = (node.client().await, node.client().await);
+    let one = a.create("tictactoe", "alice").await;
+    b.join(&one.room, "bob").await;
+    let two = c.create("tictactoe", "carol").await;
+    d.join(&two.room, "dave").await;
+    play(&mut a, &mut b, json!({"cell": 4}), 3).await;
+    play(&mut c, &mut d, json!({"cell": 4}), 3).await;
+    let shed = |text: &str| metric_sum(text, "parlor_room_writes_shed_total", &[]);
+    assert_eq!(shed(&node.metrics().await), 0.0);
+
+    // Bob's move takes the only place and waits on the paused Redis.
+    assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "3000", "WRITE"]), "OK");
+    b.act(json!({"cell": 0})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Dave's waits for a place, then is refused before Bob's write even times out.
+    let daves = json!({"type": "action", "action": {"cell": 0}, "expected_version": 3});
+    let (err, took) = request_timed(&mut d, daves.clone()).await;
+    assert_eq!(err["code"], "store_unavailable", "{err}");
+    assert!(took >= timeout / 2, "it waited for a place: {took:?}");
+    assert!(took < timeout, "refused before the op timeout: {took:?}");
+    assert_eq!(shed(&node.metrics().await), 1.0);
+    let bobs = b.recv_type("error").await;
+    assert_eq!(bobs["code"], "store_unavailable", "{bobs}");
+    d.assert_alive().await;
+    assert_eq!(redis.cmd(&["CLIENT", "UNPAUSE"]), "OK");
+
+    // Bob's write reached Redis and is applied; Dave's never did, so the exact retry
+    // (same expected version) is applied now instead of answering stale_version.
+    b.state_at(4).await;
+    a.state_at(4).await;
+    assert_eq!(
+        stored_room(redis.port, &two.room).0,
+        3,
+        "nothing written for Dave"
+    );
+    d.send(daves).await;
+    let retried = d.state_at(4).await;
+    assert_eq!(retried["action"], json!({"cell": 0}), "{retried}");
+    c.state_at(4).await;
+}
+
 /// Whether Redis on `port` answers PING within `limit`.
 fn redis_answers_within(port: u16, limit: Duration) -> bool {
     use std::io::{Read, Write};

@@ -8,6 +8,7 @@
 
 pub mod clock;
 mod events;
+pub mod gate;
 pub mod ids;
 mod liveness;
 mod operator;
@@ -29,6 +30,7 @@ use tokio::sync::{mpsc, Mutex as AsyncMutex};
 use tokio_util::sync::CancellationToken;
 
 pub use events::Event;
+use gate::Gate;
 pub use ops::Joined;
 use settle::Unsure;
 
@@ -147,6 +149,8 @@ pub struct Rooms {
     games: Arc<Games>,
     /// This node's id, recorded with the seats and spectators it holds (see `liveness`).
     node: Arc<str>,
+    /// Places for changes in progress (see [`gate`]).
+    gate: Gate,
 }
 
 impl Rooms {
@@ -161,7 +165,15 @@ impl Rooms {
             use_cache: true,
             games: Arc::new(Games::builtin()),
             node: Arc::from(""),
+            gate: Gate::default(),
         }
+    }
+
+    /// Admit room changes through `gate` (by default [`gate::PLACES`] places, a wait of
+    /// one second).
+    pub fn with_gate(mut self, gate: Gate) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// Play these games (the built-ins by default).
@@ -368,6 +380,9 @@ impl Rooms {
         use_cache: bool,
         mut rules: impl FnMut(&mut RoomDoc) -> Result<Plan, ProtoError>,
     ) -> Result<SharedDoc, ProtoError> {
+        // Held to the end, settling included: a change whose outcome is in doubt is
+        // still work in progress.
+        let _place = self.gate.enter().await?;
         let mut base = self.current(code, use_cache).await?;
         let mut cached = use_cache && self.use_cache;
         // Writes whose outcome is unknown (timed out): any of them may have applied.
