@@ -171,3 +171,53 @@ async fn sigterm_sends_server_shutdown_then_1001_and_exits_zero() {
     };
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+/// Sockets that connect together do not ping together: each one's first ping comes at a
+/// random point of the second half of the interval (decision 41). Without that, every
+/// socket of a reconnect wave pings in the same instant, every interval, for as long as
+/// it lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_that_connect_together_ping_at_different_moments() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let mut cfg = test_config();
+    cfg.ping_interval_secs = 2;
+    let srv = TestServer::start(cfg).await;
+    let mut sockets = Vec::new();
+    for _ in 0..16 {
+        let (ws, _) = tokio_tungstenite::connect_async(srv.ws_url())
+            .await
+            .expect("connect");
+        sockets.push(ws);
+    }
+    let connected = Instant::now();
+    let firsts = futures_util::future::join_all(sockets.into_iter().map(|mut ws| async move {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+                Ok(Some(Ok(Message::Ping(_)))) => return connected.elapsed(),
+                Ok(Some(Ok(_))) => continue,
+                other => panic!("no ping within 5 s: {other:?}"),
+            }
+        }
+    }))
+    .await;
+    let first = *firsts.iter().min().expect("16 sockets");
+    let last = *firsts.iter().max().expect("16 sockets");
+    // Each socket pings between half the interval and the interval after it connected.
+    assert!(
+        first >= Duration::from_millis(800),
+        "first ping after {first:?}"
+    );
+    assert!(
+        last <= Duration::from_millis(2300),
+        "last first ping after {last:?}"
+    );
+    // Spread over that second half, not in one instant (16 draws in one second all
+    // falling within 0.2 s of each other: about one chance in a billion).
+    assert!(
+        last - first >= Duration::from_millis(200),
+        "first pings within {:?} of each other: {firsts:?}",
+        last - first
+    );
+}

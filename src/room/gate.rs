@@ -43,11 +43,6 @@ impl Gate {
         }
     }
 
-    /// The longest a change waits for a place.
-    pub fn wait(&self) -> Duration {
-        self.wait
-    }
-
     /// Take a place, waiting up to [`Gate::wait`] for one; else `store_unavailable`.
     pub async fn enter(&self) -> Result<SemaphorePermit<'_>, ProtoError> {
         // The common case takes a place at once and arms no timer.

@@ -128,8 +128,7 @@ async fn serve(
     let shutdown = conn.state.shutdown.clone();
     let mut limiter = RateLimiter::new(cfg.rate_limit_per_sec, cfg.rate_limit_burst);
     let idle_limit = Duration::from_secs(cfg.idle_timeout_secs);
-    let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
-    ping.reset();
+    let mut ping = ping_timer(Duration::from_secs(cfg.ping_interval_secs));
     let mut last_heard = Instant::now();
     // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
     // leaves) the token's waiter list, under its lock, for every message. `kill` is a
@@ -214,6 +213,20 @@ async fn serve(
             }
         }
     }
+}
+
+/// Pings every `period`, the first one at a random point of the second half of the first
+/// period. Sockets that connected together (a load balancer's burst, every client of a
+/// restarted node reconnecting at once) would otherwise ping together for as long as they
+/// live: at 10 000 sockets a wave of 10 000 pings and pongs every period, enough to put a
+/// busy node behind by tens of milliseconds each time (decision 41).
+fn ping_timer(period: Duration) -> tokio::time::Interval {
+    use rand::RngExt;
+    let first = period.mul_f64(rand::rng().random_range(0.5..=1.0));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + first, period);
+    // A node that fell behind pings late rather than in a burst to catch up.
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping
 }
 
 /// Map a read error to a close: an oversized message gets 1009, anything else is a
