@@ -9,7 +9,7 @@
 //! The gate keeps the backlog in front of the store instead: a change waits for a place
 //! before its first store call, places are handed out first come first served, and the
 //! changes that hold one finish in store time. A change that cannot get a place within
-//! [`Gate::wait`] fails with `store_unavailable` without having touched the store, so its
+//! the gate's wait fails with `store_unavailable` without having touched the store, so its
 //! outcome is never in doubt.
 
 use std::sync::Arc;
@@ -43,7 +43,7 @@ impl Gate {
         }
     }
 
-    /// Take a place, waiting up to [`Gate::wait`] for one; else `store_unavailable`.
+    /// Take a place, waiting up to the gate's wait for one; else `store_unavailable`.
     pub async fn enter(&self) -> Result<SemaphorePermit<'_>, ProtoError> {
         // The common case takes a place at once and arms no timer.
         if let Ok(place) = self.places.try_acquire() {
