@@ -281,7 +281,7 @@ fn hub_fan_out(c: &mut Criterion) {
                 epoch: p.epoch,
                 seat: Some(p.seat),
                 tx,
-                kill: tokio_util::sync::CancellationToken::new(),
+                kill: parlor::hub::Kill::new(),
                 confirmed: true,
             },
         );

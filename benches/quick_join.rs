@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use parlor::game::GameKind;
 use parlor::hub::Hub;
@@ -41,7 +40,7 @@ impl Fixture {
         ConnHandle {
             id: self.next.fetch_add(1, Ordering::Relaxed),
             tx: self.tx.clone(),
-            kill: CancellationToken::new(),
+            kill: parlor::hub::Kill::new(),
         }
     }
 

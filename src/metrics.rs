@@ -4,8 +4,8 @@
 //! Labels only ever take values from fixed sets (message types, error codes, op names,
 //! game names); never a room code, player id or raw client input.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{OnceLock, RwLock};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
@@ -345,39 +345,67 @@ pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
 ///
 /// `counter!` and friends look the series up in the recorder's registry on every call
 /// (hashing the name and labels under a lock), which on the per-message paths cost more
-/// than the update itself. Label sets are small and fixed, so a short list scanned under
-/// a read lock finds the handle for less. Handles are kept only once the recorder is
-/// installed: one made before would point at no recorder forever.
+/// than the update itself. Label sets are small and fixed, so a short table scanned
+/// without a lock finds the handle for less: slots are filled once, in order, and never
+/// change, so a reader needs only the count of filled slots. Label values are nearly
+/// always the same `&'static str` (the same address) as when the handle was made, so the
+/// scan compares addresses first and text only if that finds nothing. Handles are kept
+/// only once the recorder is installed: one made before would point at no recorder
+/// forever.
 struct Handles<T> {
-    list: RwLock<Vec<(&'static str, &'static str, T)>>,
+    slots: [OnceLock<(&'static str, &'static str, T)>; HANDLE_SLOTS],
+    filled: AtomicUsize,
+    adding: Mutex<()>,
+}
+
+/// Label sets kept per metric; past this many, further ones are looked up per call.
+const HANDLE_SLOTS: usize = 128;
+
+/// The same `&'static str`: same address and length.
+fn same(x: &'static str, y: &'static str) -> bool {
+    std::ptr::eq(x.as_ptr(), y.as_ptr()) && x.len() == y.len()
 }
 
 impl<T: Clone> Handles<T> {
     const fn new() -> Self {
         Handles {
-            list: RwLock::new(Vec::new()),
+            slots: [const { OnceLock::new() }; HANDLE_SLOTS],
+            filled: AtomicUsize::new(0),
+            adding: Mutex::new(()),
         }
     }
 
-    fn get(&self, a: &'static str, b: &'static str, register: impl FnOnce() -> T) -> T {
-        let found = self
-            .list
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|(x, y, _)| *x == a && *y == b)
-            .map(|(_, _, h)| h.clone());
-        if let Some(handle) = found {
-            return handle;
+    fn kept(&self) -> impl Iterator<Item = &(&'static str, &'static str, T)> + Clone {
+        let n = self.filled.load(Ordering::Acquire);
+        self.slots[..n].iter().filter_map(OnceLock::get)
+    }
+
+    /// Run `f` on the handle for labels `a`, `b`, registering it first if needed.
+    fn with<R>(
+        &self,
+        a: &'static str,
+        b: &'static str,
+        register: impl FnOnce() -> T,
+        f: impl FnOnce(&T) -> R,
+    ) -> R {
+        let kept = self.kept();
+        let found = kept
+            .clone()
+            .find(|(x, y, _)| same(x, a) && same(y, b))
+            .or_else(|| kept.clone().find(|(x, y, _)| *x == a && *y == b));
+        if let Some((_, _, handle)) = found {
+            return f(handle);
         }
         let handle = register();
         if HANDLE.get().is_some() {
-            let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
-            if !list.iter().any(|(x, y, _)| *x == a && *y == b) {
-                list.push((a, b, handle.clone()));
+            let _adding = self.adding.lock().unwrap_or_else(|e| e.into_inner());
+            let n = self.filled.load(Ordering::Acquire);
+            let known = self.kept().any(|(x, y, _)| *x == a && *y == b);
+            if !known && n < HANDLE_SLOTS && self.slots[n].set((a, b, handle.clone())).is_ok() {
+                self.filled.store(n + 1, Ordering::Release);
             }
         }
-        handle
+        f(&handle)
     }
 }
 
@@ -392,13 +420,12 @@ static PUBSUB_MESSAGES: Handles<Counter> = Handles::new();
 /// Time one store operation.
 pub fn store_op(op: StoreOp, backend: &'static str, took: Duration) {
     let op = op.as_str();
-    STORE_OPS
-        .get(
-            op,
-            backend,
-            || histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend),
-        )
-        .record(took.as_secs_f64());
+    STORE_OPS.with(
+        op,
+        backend,
+        || histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend),
+        |h| h.record(took.as_secs_f64()),
+    );
 }
 
 /// Count one failed store operation.
@@ -413,27 +440,31 @@ pub fn gauge_add_in_flight(counter: &AtomicI64, delta: i64) -> i64 {
 
 /// The number of open WebSocket connections changed.
 pub fn ws_connections(delta: f64) {
-    WS_CONNECTIONS
-        .get("", "", || gauge!("parlor_ws_connections"))
-        .increment(delta);
+    WS_CONNECTIONS.with(
+        "",
+        "",
+        || gauge!("parlor_ws_connections"),
+        |g| g.increment(delta),
+    );
 }
 
 /// One WebSocket message in or out.
 pub fn ws_message(direction: &'static str, kind: &'static str) {
-    ws_messages(direction, kind).increment(1);
+    ws_messages(direction, kind, 1);
 }
 
 /// Several outbound messages of one type (a fan-out).
 pub fn ws_messages_out(kind: &'static str, n: u64) {
-    ws_messages("out", kind).increment(n);
+    ws_messages("out", kind, n);
 }
 
-fn ws_messages(direction: &'static str, kind: &'static str) -> Counter {
-    WS_MESSAGES.get(
+fn ws_messages(direction: &'static str, kind: &'static str, n: u64) {
+    WS_MESSAGES.with(
         direction,
         kind,
         || counter!("parlor_ws_messages_total", "direction" => direction, "type" => kind),
-    )
+        |c| c.increment(n),
+    );
 }
 
 /// A connection or message refused.
@@ -443,42 +474,42 @@ pub fn ws_rejected(reason: RejectReason) {
 
 /// Rooms with local members.
 pub fn rooms_active(n: usize) {
-    ROOMS_ACTIVE
-        .get("", "", || gauge!("parlor_rooms_active"))
-        .set(n as f64);
+    ROOMS_ACTIVE.with(
+        "",
+        "",
+        || gauge!("parlor_rooms_active"),
+        |g| g.set(n as f64),
+    );
 }
 
 /// One game action and how it ended (`ok` or an error code).
 pub fn game_action(game: &'static str, result: &'static str) {
-    GAME_ACTIONS
-        .get(
-            game,
-            result,
-            || counter!("parlor_game_actions_total", "game" => game, "result" => result),
-        )
-        .increment(1);
+    GAME_ACTIONS.with(
+        game,
+        result,
+        || counter!("parlor_game_actions_total", "game" => game, "result" => result),
+        |c| c.increment(1),
+    );
 }
 
 /// Time from an action frame arriving to its state event being published.
 pub fn action_duration(game: &'static str, took: Duration) {
-    ACTION_DURATIONS
-        .get(
-            game,
-            "",
-            || histogram!("parlor_action_duration_seconds", "game" => game),
-        )
-        .record(took.as_secs_f64());
+    ACTION_DURATIONS.with(
+        game,
+        "",
+        || histogram!("parlor_action_duration_seconds", "game" => game),
+        |h| h.record(took.as_secs_f64()),
+    );
 }
 
 /// One room event published (`out`) or received (`in`) over pub/sub.
 pub fn pubsub_message(direction: &'static str) {
-    PUBSUB_MESSAGES
-        .get(
-            direction,
-            "",
-            || counter!("parlor_pubsub_messages_total", "direction" => direction),
-        )
-        .increment(1);
+    PUBSUB_MESSAGES.with(
+        direction,
+        "",
+        || counter!("parlor_pubsub_messages_total", "direction" => direction),
+        |c| c.increment(1),
+    );
 }
 
 /// The room-event relay fell behind and skipped `missed` events (the node resyncs its

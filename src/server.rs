@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
 use crate::guard::JoinGuard;
-use crate::hub::Hub;
+use crate::hub::{Hub, Kills};
 use crate::room::gate::Gate;
 use crate::room::Rooms;
 use crate::state::AppState;
@@ -149,6 +149,7 @@ impl Server {
             node_id,
             started: Instant::now(),
             shutdown: CancellationToken::new(),
+            kills: Arc::new(Kills::new()),
             tracker: TaskTracker::new(),
             next_conn: Arc::new(AtomicU64::new(1)),
         };
@@ -186,6 +187,12 @@ impl Server {
         tokio::spawn(async move {
             shutdown.await;
             token.cancel();
+        });
+        // However shutdown starts, every connection hears of it through its own signal.
+        let (token, kills) = (state.shutdown.clone(), state.kills.clone());
+        tokio::spawn(async move {
+            token.cancelled().await;
+            kills.fire_all();
         });
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "listening");

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::hub::Kills;
 use crate::room::Rooms;
 use crate::store::RoomStore;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub conn_slots: Arc<Semaphore>,
     /// Cancelled when the server begins shutting down.
     pub shutdown: CancellationToken,
+    /// The drop signal of every live WebSocket connection (fired on shutdown).
+    pub kills: Arc<Kills>,
     /// Tracks WebSocket tasks and their clean-up so shutdown can wait for them.
     pub tracker: TaskTracker,
     /// Source of connection ids.

@@ -232,7 +232,6 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
     use parlor::hub::Hub;
     use parlor::room::{ConnHandle, Rooms};
     use parlor::store::redis::RedisStore;
-    use tokio_util::sync::CancellationToken;
 
     let redis = RedisServer::start();
     let cfg = redis.configure(test_config());
@@ -243,7 +242,7 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
     let rooms = Rooms::new(Arc::new(store), hub, cfg.room_ttl()).with_node(Arc::from("node-x"));
     let conn = |id| {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let kill = CancellationToken::new();
+        let kill = parlor::hub::Kill::new();
         (ConnHandle { id, tx, kill }, rx)
     };
     let (alice, mut alice_rx) = conn(1);

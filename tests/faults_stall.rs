@@ -19,7 +19,6 @@ use parlor::store::redis::RedisStore;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
 /// A peer that joins, then never reads again, behind a small receive buffer: once the
 /// kernel buffers and its outbound queue are full, the server drops it within the write
@@ -139,7 +138,7 @@ async fn a_leave_on_a_stale_node_does_not_delete_a_room_someone_joined() {
     let alice = ConnHandle {
         id: 1,
         tx,
-        kill: CancellationToken::new(),
+        kill: parlor::hub::Kill::new(),
     };
     let joined = node_x
         .create(&alice, GameKind::Tictactoe, "alice".into(), false)

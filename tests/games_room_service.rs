@@ -12,7 +12,6 @@ use parlor::room::{ConnHandle, Joined, Rooms};
 use parlor::store::memory::MemoryStore;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 const TTL: Duration = Duration::from_secs(60);
 
@@ -22,7 +21,7 @@ fn conn(id: u64) -> (ConnHandle, mpsc::Receiver<Outbound>) {
     let handle = ConnHandle {
         id,
         tx,
-        kill: CancellationToken::new(),
+        kill: parlor::hub::Kill::new(),
     };
     (handle, rx)
 }

@@ -2,7 +2,6 @@
 //! events it hears over pub/sub, whatever order they reach the hub in.
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::*;
 
@@ -20,7 +19,7 @@ fn hub_with_member() -> (Hub, mpsc::Receiver<Outbound>) {
             epoch: 1,
             seat: Some(0),
             tx,
-            kill: CancellationToken::new(),
+            kill: Kill::new(),
             confirmed: true,
         },
     );

@@ -11,10 +11,12 @@
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
 
+mod kill;
 #[cfg(test)]
 mod local_tests;
 mod resync;
 
+pub use kill::{Fired, Kill, Kills};
 pub use resync::{LostSeat, ResyncFrames};
 
 use std::collections::HashMap;
@@ -23,7 +25,6 @@ use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, Notify};
-use tokio_util::sync::CancellationToken;
 
 pub use crate::model::envelope::{Audience, Effect, Envelope};
 
@@ -70,8 +71,8 @@ pub struct Member {
     pub seat: Option<Seat>,
     /// The connection's outbound queue.
     pub tx: mpsc::Sender<Outbound>,
-    /// Cancelled when the connection cannot keep up and must be dropped.
-    pub kill: CancellationToken,
+    /// Fired when the connection cannot keep up and must be dropped.
+    pub kill: Kill,
     /// Whether the change admitting it has been written (see [`Hub::update_member`]);
     /// a catch-up leaves members still joining alone.
     pub confirmed: bool,

@@ -231,7 +231,11 @@ fn check_size(msg: ClientMsg) -> Result<ClientMsg, ProtoError> {
 }
 
 /// Whether `v` serialises to at most `max` bytes; stops writing as soon as it does not.
+/// A move is a few bytes, so its size is first bounded without writing it.
 fn fits(v: &Value, max: usize) -> bool {
+    if size_bound(v) <= max {
+        return true;
+    }
     struct Budget(usize);
     impl std::io::Write for Budget {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -246,6 +250,24 @@ fn fits(v: &Value, max: usize) -> bool {
         }
     }
     serde_json::to_writer(Budget(max), v).is_ok()
+}
+
+/// At least as many bytes as `v` serialises to: every string byte escaped as `\uXXXX`,
+/// every number at its longest. Recursion is bounded by the frame's nesting check.
+fn size_bound(v: &Value) -> usize {
+    const NUMBER: usize = 24; // "-1.7976931348623157e308" and the like
+    let string = |s: &str| s.len().saturating_mul(6).saturating_add(2);
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => NUMBER,
+        Value::String(s) => string(s),
+        Value::Array(items) => items
+            .iter()
+            .fold(2, |n: usize, x| n.saturating_add(size_bound(x) + 1)),
+        Value::Object(map) => map.iter().fold(2, |n: usize, (k, x)| {
+            n.saturating_add(string(k) + 2 + size_bound(x))
+        }),
+    }
 }
 
 /// Keep error messages short: serde may quote the client's input back.
@@ -350,6 +372,25 @@ mod tests {
         assert_eq!(code(&deep), ErrorCode::BadRequest);
         let in_string = r#"{"type":"chat","text":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}"#;
         assert!(parse_client_message(in_string).msg.is_ok());
+    }
+
+    #[test]
+    fn the_size_bound_is_never_below_the_serialised_size() {
+        let values = [
+            r#"{"cell":4}"#,
+            r#"{"n":1e15,"m":-1.7976931348623157e308,"k":18446744073709551615}"#,
+            r#"{"s":"\u0000\u001f\"\\ é 😀","a":[null,true,false,[],{}]}"#,
+            r#"[[[[1]]],{"":{"":""}}]"#,
+        ];
+        for text in values {
+            let v: Value = serde_json::from_str(text).expect("valid JSON");
+            let written = serde_json::to_string(&v).expect("serialises").len();
+            assert!(
+                size_bound(&v) >= written,
+                "{text}: {} < {written}",
+                size_bound(&v)
+            );
+        }
     }
 
     #[test]

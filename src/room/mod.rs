@@ -36,7 +36,7 @@ use settle::Unsure;
 
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::{GameKind, Games, Seat};
-use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Member, Outbound};
+use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Kill, Member, Outbound};
 use crate::model::{RoomDoc, SharedDoc};
 use crate::protocol::{encode, ServerMsg, CLOSE_REASON_EXPIRED};
 use crate::store::{CasOutcome, IndexChange, RoomStore};
@@ -54,8 +54,8 @@ pub struct ConnHandle {
     pub id: ConnId,
     /// Its outbound queue.
     pub tx: mpsc::Sender<Outbound>,
-    /// Cancelled to drop a connection that cannot keep up.
-    pub kill: CancellationToken,
+    /// Fired to drop a connection that cannot keep up.
+    pub kill: Kill,
 }
 
 /// Whether a member holds a seat or watches.

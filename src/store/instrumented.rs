@@ -42,8 +42,10 @@ impl Instrumented {
         m::gauge_add_in_flight(&self.in_flight, 1);
         let started = Instant::now();
         // The backend has its own per-command timeout; this one bounds operations made of
-        // several commands, so no caller ever waits longer than configured.
-        let result = match tokio::time::timeout(self.timeout, fut).await {
+        // several commands, so no caller ever waits longer than configured. Its deadline
+        // comes from `started`: `timeout` would read the clock once more per operation.
+        let deadline = tokio::time::Instant::from_std(started) + self.timeout;
+        let result = match tokio::time::timeout_at(deadline, fut).await {
             Ok(r) => r,
             Err(_) => Err(StoreError::Timeout),
         };

@@ -37,7 +37,11 @@ struct Shelf {
 impl Shelf {
     /// The live entry of a room (an expired one counts as absent).
     fn live(&mut self, code: &str) -> Option<&mut Entry> {
-        let now = Instant::now();
+        self.live_at(code, Instant::now())
+    }
+
+    /// Like [`Shelf::live`], as of `now`.
+    fn live_at(&mut self, code: &str, now: Instant) -> Option<&mut Entry> {
         self.rooms.get_mut(code).filter(|e| e.expires > now)
     }
 
@@ -249,14 +253,16 @@ impl RoomStore for MemoryStore {
         _index: IndexChange,
     ) -> Result<CasOutcome, StoreError> {
         let mut shelf = self.lock();
-        let Some(entry) = shelf.live(&doc.code) else {
+        // One clock read for both the liveness check and the new expiry.
+        let now = Instant::now();
+        let Some(entry) = shelf.live_at(&doc.code, now) else {
             return Ok(CasOutcome::Missing);
         };
         if entry.doc.version != expected {
             return Ok(CasOutcome::Conflict(Box::new(RoomDoc::clone(&entry.doc))));
         }
         entry.doc = doc.clone();
-        entry.expires = Instant::now() + self.ttl;
+        entry.expires = now + self.ttl;
         shelf.follow(&doc.code);
         self.hub.deliver(&doc.code, env);
         Ok(CasOutcome::Applied)

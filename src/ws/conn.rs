@@ -16,7 +16,6 @@ use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::handlers;
@@ -25,7 +24,7 @@ use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn};
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
-use crate::hub::{Outbound, RoomEvent};
+use crate::hub::{Kill, Outbound, RoomEvent};
 use crate::metrics as m;
 use crate::protocol::{frame_kind, ServerMsg};
 use crate::room::ConnHandle;
@@ -88,9 +87,14 @@ async fn serve_connection(
 ) {
     m::ws_connections(1.0);
     let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    // A child of the shutdown token, so the loop waits on one token for both (each wait
-    // takes the token's lock on every turn of the loop).
-    let kill = state.shutdown.child_token();
+    // One signal for both reasons to drop: the hub fires it when the outbound queue
+    // overflows, shutdown through `kills`. Registered before shutdown is checked, so a
+    // connection that arrives as shutdown begins is not missed.
+    let kill = Kill::new();
+    state.kills.insert(id, kill.clone());
+    if state.shutdown.is_cancelled() {
+        kill.cancel();
+    }
     let mut conn = Conn {
         handle: ConnHandle {
             id,
@@ -104,7 +108,8 @@ async fn serve_connection(
         write_timeout: state.cfg.ws_write_timeout(),
         state,
     };
-    let exit = serve(&mut conn, &mut stream, rx, kill, &span).await;
+    let exit = serve(&mut conn, &mut stream, rx, &kill, &span).await;
+    conn.state.kills.remove(id);
     finish(&mut conn, &mut stream, exit).await;
     if let Some(membership) = conn.membership.take() {
         // The seat is held; others see the player go offline.
@@ -121,7 +126,7 @@ async fn serve(
     conn: &mut Conn,
     stream: &mut SplitStream<WebSocket>,
     mut rx: mpsc::Receiver<Outbound>,
-    kill: CancellationToken,
+    kill: &Kill,
     span: &tracing::Span,
 ) -> Exit {
     let cfg = conn.state.cfg.clone();
@@ -130,11 +135,7 @@ async fn serve(
     let idle_limit = Duration::from_secs(cfg.idle_timeout_secs);
     let mut ping = ping_timer(Duration::from_secs(cfg.ping_interval_secs));
     let mut last_heard = Instant::now();
-    // Made once: a fresh `cancelled()` per turn of the loop registers with (and on drop
-    // leaves) the token's waiter list, under its lock, for every message. `kill` is a
-    // child of `shutdown`, so this one fires for both.
-    let killed = kill.cancelled_owned();
-    tokio::pin!(killed);
+    let mut killed = kill.fired();
     loop {
         tokio::select! {
             biased;
@@ -154,14 +155,17 @@ async fn serve(
                 }
             }
             frame = stream.next() => {
+                // One clock read per frame, for idleness, the rate limit and the
+                // action's latency.
                 last_heard = Instant::now();
                 match frame {
                     Some(Ok(Message::Text(text))) => {
-                        match limiter.check() {
+                        match limiter.check_at(last_heard) {
                             Verdict::Allow => {
                                 // Boxed: the handler's state is the largest part of this
                                 // loop's future, and an idle socket would carry it for nothing.
-                                if !Box::pin(handlers::handle(conn, text.as_str(), span)).await {
+                                let handled = handlers::handle(conn, text.as_str(), span, last_heard);
+                                if !Box::pin(handled).await {
                                     return Exit::Gone;
                                 }
                                 if conn.gate.should_close() {

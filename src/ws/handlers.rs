@@ -18,9 +18,13 @@ use crate::room::{Joined, Membership};
 /// Most rooms a `list_rooms` reply carries.
 const LIST_LIMIT: usize = 50;
 
-/// Handle one text frame.
-pub(super) async fn handle(conn: &mut Conn, text: &str, span: &tracing::Span) -> bool {
-    let started = Instant::now();
+/// Handle one text frame, which arrived at `started`.
+pub(super) async fn handle(
+    conn: &mut Conn,
+    text: &str,
+    span: &tracing::Span,
+    started: Instant,
+) -> bool {
     let incoming = parse_client_message(text);
     let req = incoming.req;
     let msg = match incoming.msg {

@@ -38,12 +38,8 @@ impl RateLimiter {
         }
     }
 
-    /// Judge one message arriving now.
-    pub fn check(&mut self) -> Verdict {
-        self.check_at(Instant::now())
-    }
-
-    /// Judge one message arriving at `now` (testable without sleeping).
+    /// Judge one message arriving at `now` (the caller has read the clock already;
+    /// tests pass their own).
     pub fn check_at(&mut self, now: Instant) -> Verdict {
         if self.rate <= 0.0 {
             return Verdict::Allow;
