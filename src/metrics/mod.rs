@@ -4,14 +4,19 @@
 //! Labels only ever take values from fixed sets (message types, error codes, op names,
 //! game names); never a room code, player id or raw client input.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+use metrics::{counter, gauge, histogram, Counter, Gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::StoreError;
+
+mod histogram;
+
+use histogram::Histogram as Buckets;
 
 /// Latency buckets for store operations: Redis answers in tens of microseconds locally.
 const STORE_BUCKETS: &[f64] = &[
@@ -24,6 +29,8 @@ const ACTION_BUCKETS: &[f64] = &[
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The `node` label as rendered, for the series rendered here rather than by the exporter.
+static NODE_LABEL: OnceLock<String> = OnceLock::new();
 static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 
 /// Install the global recorder once per process (later calls reuse it), labelling every
@@ -31,24 +38,13 @@ static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 pub fn install(node_id: &str) -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
+            let _ = NODE_LABEL.set(format!("node=\"{}\"", histogram::escape(node_id)));
             let builder = PrometheusBuilder::new()
                 .add_global_label("node", node_id)
                 .set_buckets_for_metric(
-                    Matcher::Full("parlor_store_op_duration_seconds".into()),
-                    STORE_BUCKETS,
-                )
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full("parlor_action_duration_seconds".into()),
-                        ACTION_BUCKETS,
-                    )
-                })
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full("parlor_http_request_duration_seconds".into()),
-                        HTTP_BUCKETS,
-                    )
-                });
+                    Matcher::Full("parlor_http_request_duration_seconds".into()),
+                    HTTP_BUCKETS,
+                );
             let recorder = match builder {
                 Ok(b) => b.build_recorder(),
                 Err(e) => {
@@ -78,9 +74,10 @@ const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 ///
 /// The exporter keeps every recorded histogram sample until something drains them, and a
 /// recorder built with `build_recorder` drains only when `/metrics` is rendered: a node
-/// nobody scrapes (or scrapes rarely) grew by 8 bytes per sample, three samples a move,
-/// without bound, and the first scrape after a long gap folded them all at once on the
-/// runtime. A plain thread keeps that work off the async workers.
+/// nobody scrapes (or scrapes rarely) grew by 8 bytes per sample without bound, and the
+/// first scrape after a long gap folded them all at once on the runtime. A plain thread
+/// keeps that work off the async workers. (Only the HTTP histogram is the exporter's
+/// now; the per-move ones are counted into their buckets directly, see `histogram`.)
 fn spawn_upkeep(handle: PrometheusHandle) {
     let spawned = std::thread::Builder::new()
         .name("parlor-upkeep".into())
@@ -94,12 +91,7 @@ fn spawn_upkeep(handle: PrometheusHandle) {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_histogram!(
-        "parlor_store_op_duration_seconds",
-        Unit::Seconds,
-        "Store operation latency"
-    );
+    use metrics::{describe_counter, describe_gauge};
     describe_counter!(
         "parlor_store_op_errors_total",
         "Failed store operations by kind"
@@ -124,11 +116,6 @@ fn describe() {
     describe_counter!(
         "parlor_game_actions_total",
         "Game actions by game and result"
-    );
-    describe_histogram!(
-        "parlor_action_duration_seconds",
-        Unit::Seconds,
-        "Action frame in to state event out"
     );
     describe_counter!(
         "parlor_pubsub_messages_total",
@@ -338,7 +325,56 @@ pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
         gauge!("parlor_redis_commands_in_flight").set(s.in_flight as f64);
         counter!("parlor_redis_reconnects_total").absolute(s.reconnects);
     }
-    handle.render()
+    let mut text = handle.render();
+    let node = NODE_LABEL.get().map_or("", String::as_str);
+    render_family(&mut text, node, &STORE_OPS_FAMILY, &STORE_OPS);
+    render_family(&mut text, node, &ACTION_FAMILY, &ACTION_DURATIONS);
+    text
+}
+
+/// A histogram rendered here: its name, help text and label names.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    labels: [&'static str; 2],
+}
+
+const STORE_OPS_FAMILY: Family = Family {
+    name: "parlor_store_op_duration_seconds",
+    help: "Store operation latency",
+    labels: ["op", "backend"],
+};
+
+const ACTION_FAMILY: Family = Family {
+    name: "parlor_action_duration_seconds",
+    help: "Action frame in to state event out",
+    labels: ["game", ""],
+};
+
+fn render_family(out: &mut String, node: &str, family: &Family, series: &Handles<Arc<Buckets>>) {
+    let mut kept = series.kept().peekable();
+    if kept.peek().is_none() {
+        return;
+    }
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    let name = family.name;
+    let _ = writeln!(out, "# HELP {name} {}", family.help);
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (a, b, h) in kept {
+        let mut labels = node.to_string();
+        for (key, value) in family.labels.iter().zip([a, b]) {
+            if key.is_empty() {
+                continue;
+            }
+            if !labels.is_empty() {
+                labels.push(',');
+            }
+            let _ = write!(labels, "{key}=\"{}\"", histogram::escape(value));
+        }
+        h.render_into(name, &labels, out);
+    }
 }
 
 /// Series handles already registered, found again by their label values.
@@ -356,6 +392,8 @@ struct Handles<T> {
     slots: [OnceLock<(&'static str, &'static str, T)>; HANDLE_SLOTS],
     filled: AtomicUsize,
     adding: Mutex<()>,
+    /// Keep handles made before the recorder is installed too (series rendered here).
+    always: bool,
 }
 
 /// Label sets kept per metric; past this many, further ones are looked up per call.
@@ -368,10 +406,20 @@ fn same(x: &'static str, y: &'static str) -> bool {
 
 impl<T: Clone> Handles<T> {
     const fn new() -> Self {
+        Self::keeping(false)
+    }
+
+    /// A table for series this module renders itself: nothing depends on the recorder.
+    const fn own() -> Self {
+        Self::keeping(true)
+    }
+
+    const fn keeping(always: bool) -> Self {
         Handles {
             slots: [const { OnceLock::new() }; HANDLE_SLOTS],
             filled: AtomicUsize::new(0),
             adding: Mutex::new(()),
+            always,
         }
     }
 
@@ -397,7 +445,7 @@ impl<T: Clone> Handles<T> {
             return f(handle);
         }
         let handle = register();
-        if HANDLE.get().is_some() {
+        if self.always || HANDLE.get().is_some() {
             let _adding = self.adding.lock().unwrap_or_else(|e| e.into_inner());
             let n = self.filled.load(Ordering::Acquire);
             let known = self.kept().any(|(x, y, _)| *x == a && *y == b);
@@ -409,12 +457,12 @@ impl<T: Clone> Handles<T> {
     }
 }
 
-static STORE_OPS: Handles<Histogram> = Handles::new();
+static STORE_OPS: Handles<Arc<Buckets>> = Handles::own();
 static WS_MESSAGES: Handles<Counter> = Handles::new();
 static WS_CONNECTIONS: Handles<Gauge> = Handles::new();
 static ROOMS_ACTIVE: Handles<Gauge> = Handles::new();
 static GAME_ACTIONS: Handles<Counter> = Handles::new();
-static ACTION_DURATIONS: Handles<Histogram> = Handles::new();
+static ACTION_DURATIONS: Handles<Arc<Buckets>> = Handles::own();
 static PUBSUB_MESSAGES: Handles<Counter> = Handles::new();
 
 /// Time one store operation.
@@ -423,8 +471,8 @@ pub fn store_op(op: StoreOp, backend: &'static str, took: Duration) {
     STORE_OPS.with(
         op,
         backend,
-        || histogram!("parlor_store_op_duration_seconds", "op" => op, "backend" => backend),
-        |h| h.record(took.as_secs_f64()),
+        || Arc::new(Buckets::new(STORE_BUCKETS)),
+        |h| h.record(took),
     );
 }
 
@@ -497,8 +545,8 @@ pub fn action_duration(game: &'static str, took: Duration) {
     ACTION_DURATIONS.with(
         game,
         "",
-        || histogram!("parlor_action_duration_seconds", "game" => game),
-        |h| h.record(took.as_secs_f64()),
+        || Arc::new(Buckets::new(ACTION_BUCKETS)),
+        |h| h.record(took),
     );
 }
 
