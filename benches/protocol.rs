@@ -272,7 +272,7 @@ fn hub_fan_out(c: &mut Criterion) {
     let hub = Hub::new();
     let mut queues = Vec::new();
     for (conn, p) in doc.players.iter().enumerate() {
-        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let (tx, rx) = parlor::hub::outbox(8);
         hub.attach(
             &doc.code,
             Member {
@@ -281,7 +281,6 @@ fn hub_fan_out(c: &mut Criterion) {
                 epoch: p.epoch,
                 seat: Some(p.seat),
                 tx,
-                kill: parlor::hub::Kill::new(),
                 confirmed: true,
             },
         );

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
 
 use parlor::game::GameKind;
 use parlor::hub::Hub;
@@ -31,8 +30,8 @@ const TTL: Duration = Duration::from_secs(3_600);
 struct Fixture {
     rooms: Rooms,
     next: AtomicU64,
-    tx: mpsc::Sender<parlor::hub::Outbound>,
-    _rx: mpsc::Receiver<parlor::hub::Outbound>,
+    tx: parlor::hub::Outbox,
+    _rx: parlor::hub::OutboxRx,
 }
 
 impl Fixture {
@@ -40,14 +39,13 @@ impl Fixture {
         ConnHandle {
             id: self.next.fetch_add(1, Ordering::Relaxed),
             tx: self.tx.clone(),
-            kill: parlor::hub::Kill::new(),
         }
     }
 
     async fn with_waiting_rooms(n: usize) -> Fixture {
         let hub = Hub::new();
         let store: Arc<dyn RoomStore> = Arc::new(MemoryStore::new(TTL, hub.clone()));
-        let (tx, rx) = mpsc::channel(1);
+        let (tx, rx) = parlor::hub::outbox(1);
         let f = Fixture {
             rooms: Rooms::new(store, hub, TTL),
             next: AtomicU64::new(1),

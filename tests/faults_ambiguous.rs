@@ -199,10 +199,7 @@ async fn ready_means_the_first_request_succeeds() {
 
 /// Wait (up to 5 s) until `member` has been sent an event at `version`, reading its
 /// queue as events arrive.
-async fn wait_for_version(
-    member: &mut tokio::sync::mpsc::Receiver<parlor::hub::Outbound>,
-    version: u64,
-) {
+async fn wait_for_version(member: &mut parlor::hub::OutboxRx, version: u64) {
     let wait = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         while let Some(parlor::hub::Outbound::Event(e)) = member.recv().await {
             if e.version == Some(version) {
@@ -241,9 +238,8 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
         .expect("connects");
     let rooms = Rooms::new(Arc::new(store), hub, cfg.room_ttl()).with_node(Arc::from("node-x"));
     let conn = |id| {
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let kill = parlor::hub::Kill::new();
-        (ConnHandle { id, tx, kill }, rx)
+        let (tx, rx) = parlor::hub::outbox(64);
+        (ConnHandle { id, tx }, rx)
     };
     let (alice, mut alice_rx) = conn(1);
     let (bob, mut bob_rx) = conn(2);

@@ -17,7 +17,6 @@ use parlor::hub::Hub;
 use parlor::room::{ConnHandle, Rooms};
 use parlor::store::redis::RedisStore;
 use serde_json::json;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 /// A peer that joins, then never reads again, behind a small receive buffer: once the
@@ -134,12 +133,8 @@ async fn a_leave_on_a_stale_node_does_not_delete_a_room_someone_joined() {
         .await
         .expect("stale node connects");
     let node_x = Rooms::new(Arc::new(store), Hub::new(), cfg.room_ttl());
-    let (tx, _rx) = mpsc::channel(16);
-    let alice = ConnHandle {
-        id: 1,
-        tx,
-        kill: parlor::hub::Kill::new(),
-    };
+    let (tx, _rx) = parlor::hub::outbox(16);
+    let alice = ConnHandle { id: 1, tx };
     let joined = node_x
         .create(&alice, GameKind::Tictactoe, "alice".into(), false)
         .await

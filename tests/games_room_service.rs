@@ -6,30 +6,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parlor::game::GameKind;
-use parlor::hub::{Hub, Outbound};
+use parlor::hub::{outbox, Hub, Outbound, OutboxRx};
 use parlor::model::Status;
 use parlor::room::{ConnHandle, Joined, Rooms};
 use parlor::store::memory::MemoryStore;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
 const TTL: Duration = Duration::from_secs(60);
 
 /// A fake connection: its handle and the queue the hub fills.
-fn conn(id: u64) -> (ConnHandle, mpsc::Receiver<Outbound>) {
-    let (tx, rx) = mpsc::channel(64);
-    let handle = ConnHandle {
-        id,
-        tx,
-        kill: parlor::hub::Kill::new(),
-    };
-    (handle, rx)
+fn conn(id: u64) -> (ConnHandle, OutboxRx) {
+    let (tx, rx) = outbox(64);
+    (ConnHandle { id, tx }, rx)
 }
 
 /// Every frame queued so far, parsed.
-fn drain(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Value> {
+fn drain(rx: &mut OutboxRx) -> Vec<Value> {
     let mut out = Vec::new();
-    while let Ok(Outbound::Event(event)) = rx.try_recv() {
+    while let Some(Outbound::Event(event)) = rx.try_recv() {
         for f in event.frames.iter() {
             out.push(serde_json::from_str(f.as_str()).expect("frame is JSON"));
         }
@@ -43,11 +37,7 @@ fn service() -> (Rooms, Arc<MemoryStore>) {
     (Rooms::new(store.clone(), hub, TTL), store)
 }
 
-async fn seated(
-    rooms: &Rooms,
-    game: GameKind,
-    turn_secs: Option<u32>,
-) -> [(Joined, mpsc::Receiver<Outbound>); 2] {
+async fn seated(rooms: &Rooms, game: GameKind, turn_secs: Option<u32>) -> [(Joined, OutboxRx); 2] {
     let (c0, rx0) = conn(1);
     let (c1, rx1) = conn(2);
     let j0 = rooms

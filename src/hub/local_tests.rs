@@ -1,16 +1,14 @@
 //! Changes a node delivers itself ([`Hub::begin_local`]) stay in version order with the
 //! events it hears over pub/sub, whatever order they reach the hub in.
 
-use tokio::sync::mpsc;
-
 use super::*;
 
 const ROOM: &str = "ABCDEF";
 
 /// A hub with one confirmed member in `ROOM`, and that member's queue.
-fn hub_with_member() -> (Hub, mpsc::Receiver<Outbound>) {
+fn hub_with_member() -> (Hub, OutboxRx) {
     let hub = Hub::new();
-    let (tx, rx) = mpsc::channel(32);
+    let (tx, rx) = outbox(32);
     hub.attach(
         ROOM,
         Member {
@@ -19,7 +17,6 @@ fn hub_with_member() -> (Hub, mpsc::Receiver<Outbound>) {
             epoch: 1,
             seat: Some(0),
             tx,
-            kill: Kill::new(),
             confirmed: true,
         },
     );
@@ -31,9 +28,9 @@ fn event(version: u64) -> Envelope {
 }
 
 /// The versions the member was sent, in order.
-fn received(rx: &mut mpsc::Receiver<Outbound>) -> Vec<u64> {
+fn received(rx: &mut OutboxRx) -> Vec<u64> {
     let mut out = Vec::new();
-    while let Ok(Outbound::Event(e)) = rx.try_recv() {
+    while let Some(Outbound::Event(e)) = rx.try_recv() {
         out.push(e.version.unwrap_or(0));
     }
     out

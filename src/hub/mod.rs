@@ -11,12 +11,12 @@
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
 
-mod kill;
 #[cfg(test)]
 mod local_tests;
+mod outbox;
 mod resync;
 
-pub use kill::{Fired, Kill, Kills};
+pub use outbox::{outbox, Kills, Offer, Outbox, OutboxRx};
 pub use resync::{LostSeat, ResyncFrames};
 
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 pub use crate::model::envelope::{Audience, Effect, Envelope};
 
@@ -69,10 +69,8 @@ pub struct Member {
     /// The seat it holds, once known (per-viewer frames go by it; unknown counts as a
     /// spectator, who is shown least).
     pub seat: Option<Seat>,
-    /// The connection's outbound queue.
-    pub tx: mpsc::Sender<Outbound>,
-    /// Fired when the connection cannot keep up and must be dropped.
-    pub kill: Kill,
+    /// The connection's outbound queue (a full one drops the connection).
+    pub tx: Outbox,
     /// Whether the change admitting it has been written (see [`Hub::update_member`]);
     /// a catch-up leaves members still joining alone.
     pub confirmed: bool,
@@ -415,15 +413,10 @@ fn deliver_in(rooms: &mut HashMap<Arc<str>, LocalRoom>, code: &str, env: Envelop
                 .clone(),
             None => make(),
         };
-        match member.tx.try_send(Outbound::Event(event)) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                // A socket that cannot keep up would otherwise make the whole room
-                // wait for it; drop it instead (the player can resume).
-                member.kill.cancel();
-                dropped.push(member.conn);
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(member.conn),
+        // A socket that cannot keep up is told to drop rather than make its whole
+        // room wait (the player can resume).
+        if member.tx.offer(Outbound::Event(event)) != Offer::Queued {
+            dropped.push(member.conn);
         }
         if detach {
             dropped.push(member.conn);

@@ -5,9 +5,8 @@
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
-use tokio::sync::mpsc;
 
-use super::{Hub, Member, Outbound, RoomEvent};
+use super::{Hub, Member, Offer, Outbound, RoomEvent};
 use crate::game::{Seat, Viewer};
 use crate::metrics as m;
 use crate::model::RoomDoc;
@@ -132,12 +131,5 @@ fn lost_seat(doc: &RoomDoc, member: &Member) -> Option<LostSeat> {
 /// Queue an event for a member without waiting; `false` when it must be dropped (its
 /// queue is full, so it cannot keep up, or its connection is gone).
 pub(super) fn offer(member: &Member, out: Outbound) -> bool {
-    match member.tx.try_send(out) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            member.kill.cancel();
-            false
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
-    }
+    member.tx.offer(out) == Offer::Queued
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, Mutex as AsyncMutex};
+use tokio::sync::Mutex as AsyncMutex;
 use tokio_util::sync::CancellationToken;
 
 pub use events::Event;
@@ -36,7 +36,7 @@ use settle::Unsure;
 
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::{GameKind, Games, Seat};
-use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Kill, Member, Outbound};
+use crate::hub::{Audience, ConnId, Effect, Envelope, Hub, Member, Outbox};
 use crate::model::{RoomDoc, SharedDoc};
 use crate::protocol::{encode, ServerMsg, CLOSE_REASON_EXPIRED};
 use crate::store::{CasOutcome, IndexChange, RoomStore};
@@ -52,10 +52,8 @@ type Subscription = Arc<AsyncMutex<bool>>;
 pub struct ConnHandle {
     /// The connection id.
     pub id: ConnId,
-    /// Its outbound queue.
-    pub tx: mpsc::Sender<Outbound>,
-    /// Fired to drop a connection that cannot keep up.
-    pub kill: Kill,
+    /// Its outbound queue (a full one drops the connection).
+    pub tx: Outbox,
 }
 
 /// Whether a member holds a seat or watches.
@@ -233,7 +231,6 @@ impl Rooms {
                 epoch,
                 seat,
                 tx: conn.tx.clone(),
-                kill: conn.kill.clone(),
                 confirmed: false,
             },
         );

@@ -1,5 +1,5 @@
-//! One WebSocket connection: a loop that `select!`s over shutdown, its outbound room
-//! events, the socket and the keep-alive timer. Client messages are handled inline, one at
+//! One WebSocket connection: a loop that `select!`s over its outbound queue (room events,
+//! and the signal to drop: overflow or shutdown), the socket and the keep-alive timer. Client messages are handled inline, one at
 //! a time, so replies keep the order of requests.
 //!
 //! Every write to the socket is bounded by the write timeout: a peer that stops reading
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 use super::handlers;
@@ -24,7 +24,7 @@ use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn};
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
-use crate::hub::{Kill, Outbound, RoomEvent};
+use crate::hub::{outbox, Outbound, OutboxRx, RoomEvent};
 use crate::metrics as m;
 use crate::protocol::{frame_kind, ServerMsg};
 use crate::room::ConnHandle;
@@ -86,21 +86,16 @@ async fn serve_connection(
     span: tracing::Span,
 ) {
     m::ws_connections(1.0);
-    let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
-    // One signal for both reasons to drop: the hub fires it when the outbound queue
+    // The queue also carries the signal to drop: the hub gives it when the queue
     // overflows, shutdown through `kills`. Registered before shutdown is checked, so a
     // connection that arrives as shutdown begins is not missed.
-    let kill = Kill::new();
-    state.kills.insert(id, kill.clone());
+    let (tx, rx) = outbox(OUTBOUND_QUEUE);
+    state.kills.insert(id, tx.clone());
     if state.shutdown.is_cancelled() {
-        kill.cancel();
+        tx.kill();
     }
     let mut conn = Conn {
-        handle: ConnHandle {
-            id,
-            tx,
-            kill: kill.clone(),
-        },
+        handle: ConnHandle { id, tx },
         membership: None,
         seen_version: 0,
         gate: JoinGate::new(&state.cfg, state.join_guard.clone(), ip),
@@ -108,7 +103,7 @@ async fn serve_connection(
         write_timeout: state.cfg.ws_write_timeout(),
         state,
     };
-    let exit = serve(&mut conn, &mut stream, rx, &kill, &span).await;
+    let exit = serve(&mut conn, &mut stream, rx, &span).await;
     conn.state.kills.remove(id);
     finish(&mut conn, &mut stream, exit).await;
     if let Some(membership) = conn.membership.take() {
@@ -125,8 +120,7 @@ async fn serve_connection(
 async fn serve(
     conn: &mut Conn,
     stream: &mut SplitStream<WebSocket>,
-    mut rx: mpsc::Receiver<Outbound>,
-    kill: &Kill,
+    mut rx: OutboxRx,
     span: &tracing::Span,
 ) -> Exit {
     let cfg = conn.state.cfg.clone();
@@ -135,21 +129,21 @@ async fn serve(
     let idle_limit = Duration::from_secs(cfg.idle_timeout_secs);
     let mut ping = ping_timer(Duration::from_secs(cfg.ping_interval_secs));
     let mut last_heard = Instant::now();
-    let mut killed = kill.fired();
     loop {
         tokio::select! {
             biased;
-            _ = &mut killed => {
-                if shutdown.is_cancelled() {
-                    return Exit::Shutdown;
-                }
-                // Its outbound queue overflowed: it is not reading, so a close frame would
-                // only stall too. Drop it.
-                m::ws_rejected(m::RejectReason::SlowConsumer);
-                tracing::info!("dropping a connection whose outbound queue overflowed");
-                return Exit::Gone;
-            }
-            Some(out) = rx.recv() => {
+            out = rx.recv() => {
+                let Some(out) = out else {
+                    // Told to drop (the queue never closes while `conn` holds a sender).
+                    if shutdown.is_cancelled() {
+                        return Exit::Shutdown;
+                    }
+                    // Its outbound queue overflowed: it is not reading, so a close frame
+                    // would only stall too. Drop it.
+                    m::ws_rejected(m::RejectReason::SlowConsumer);
+                    tracing::info!("dropping a connection whose outbound queue overflowed");
+                    return Exit::Gone;
+                };
                 if !deliver_queued(conn, &mut rx, out).await {
                     return Exit::Gone;
                 }
@@ -252,16 +246,12 @@ const WRITE_BATCH: usize = 32;
 
 /// Write `first` and whatever else is already queued (up to [`WRITE_BATCH`]), then flush
 /// once: several events waiting go out in one socket write.
-async fn deliver_queued(
-    conn: &mut Conn,
-    rx: &mut mpsc::Receiver<Outbound>,
-    first: Outbound,
-) -> bool {
+async fn deliver_queued(conn: &mut Conn, rx: &mut OutboxRx, first: Outbound) -> bool {
     if !deliver(conn, first).await {
         return false;
     }
     for _ in 1..WRITE_BATCH {
-        let Ok(out) = rx.try_recv() else { break };
+        let Some(out) = rx.try_recv() else { break };
         if !deliver(conn, out).await {
             return false;
         }
