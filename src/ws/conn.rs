@@ -12,8 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
+use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
@@ -21,7 +20,7 @@ use tracing::Instrument;
 use super::handlers;
 use super::per_ip::PerIpSlot;
 use super::ratelimit::{RateLimiter, Verdict};
-use super::session::{within, Conn};
+use super::session::{within, Conn, Socket};
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
 use crate::hub::{outbox, Outbound, OutboxRx, RoomEvent};
@@ -45,11 +44,6 @@ enum Exit {
     Shutdown,
 }
 
-/// The two halves of an upgraded socket. Split before any future is made: a `WebSocket`
-/// is several hundred bytes, and every async layer it passed through as an argument kept
-/// room for it in its state (about 2 KiB of each idle connection's task).
-pub(super) type Halves = (SplitSink<WebSocket, Message>, SplitStream<WebSocket>);
-
 /// What a connection holds until it ends: its place under `--max-connections` and
 /// under `--max-connections-per-ip`.
 pub(super) struct Slots {
@@ -61,7 +55,7 @@ pub(super) struct Slots {
 /// `async fn`: each async layer keeps its own room for the arguments it moves on, and an
 /// idle connection is mostly this future.
 pub(super) fn run(
-    (sink, stream): Halves,
+    socket: Socket,
     state: AppState,
     slots: Slots,
     ip: Option<IpAddr>,
@@ -73,12 +67,11 @@ pub(super) fn run(
         room = tracing::field::Empty,
         player = tracing::field::Empty
     );
-    serve_connection(sink, stream, state, slots, ip, id, span.clone()).instrument(span)
+    serve_connection(socket, state, slots, ip, id, span.clone()).instrument(span)
 }
 
 async fn serve_connection(
-    sink: SplitSink<WebSocket, Message>,
-    mut stream: SplitStream<WebSocket>,
+    socket: Socket,
     state: AppState,
     slots: Slots,
     ip: Option<IpAddr>,
@@ -99,13 +92,13 @@ async fn serve_connection(
         membership: None,
         seen_version: 0,
         gate: JoinGate::new(&state.cfg, state.join_guard.clone(), ip),
-        sink,
+        socket,
         write_timeout: state.cfg.ws_write_timeout(),
         state,
     };
-    let exit = serve(&mut conn, &mut stream, rx, &span).await;
+    let exit = serve(&mut conn, rx, &span).await;
     conn.state.kills.remove(id);
-    finish(&mut conn, &mut stream, exit).await;
+    finish(&mut conn, exit).await;
     if let Some(membership) = conn.membership.take() {
         // The seat is held; others see the player go offline.
         let rooms = conn.state.rooms.clone();
@@ -117,12 +110,7 @@ async fn serve_connection(
     drop(slots);
 }
 
-async fn serve(
-    conn: &mut Conn,
-    stream: &mut SplitStream<WebSocket>,
-    mut rx: OutboxRx,
-    span: &tracing::Span,
-) -> Exit {
+async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit {
     let cfg = conn.state.cfg.clone();
     let shutdown = conn.state.shutdown.clone();
     let mut limiter = RateLimiter::new(cfg.rate_limit_per_sec, cfg.rate_limit_burst);
@@ -148,7 +136,7 @@ async fn serve(
                     return Exit::Gone;
                 }
             }
-            frame = stream.next() => {
+            frame = conn.socket.next() => {
                 // One clock read per frame, for idleness, the rate limit and the
                 // action's latency.
                 last_heard = Instant::now();
@@ -204,7 +192,7 @@ async fn serve(
                     m::ws_rejected(m::RejectReason::Idle);
                     return Exit::Close(close_code::AWAY, "no traffic for too long");
                 }
-                let ping = conn.sink.send(Message::Ping(Default::default()));
+                let ping = conn.socket.send(Message::Ping(Default::default()));
                 if !within(conn.write_timeout, ping).await {
                     return Exit::Gone;
                 }
@@ -256,7 +244,7 @@ async fn deliver_queued(conn: &mut Conn, rx: &mut OutboxRx, first: Outbound) -> 
             return false;
         }
     }
-    within(conn.write_timeout, conn.sink.flush()).await
+    within(conn.write_timeout, conn.socket.flush()).await
 }
 
 /// Queue a room event on this socket unless it is stale or for a room it has left; the
@@ -287,7 +275,7 @@ async fn deliver(conn: &mut Conn, out: Outbound) -> bool {
             continue;
         }
         m::ws_message("out", kind);
-        let feed = conn.sink.feed(Message::Text(frame.clone()));
+        let feed = conn.socket.feed(Message::Text(frame.clone()));
         if !within(conn.write_timeout, feed).await {
             return false;
         }
@@ -308,7 +296,7 @@ fn should_send(fresh: bool, detach: bool, kind: &str) -> bool {
     fresh || (detach && matches!(kind, "room_closed" | "kicked"))
 }
 
-async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit) {
+async fn finish(conn: &mut Conn, exit: Exit) {
     let close = match exit {
         Exit::Gone => return,
         Exit::Close(code, reason) => (code, reason),
@@ -331,7 +319,7 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
     };
     if !within(
         conn.write_timeout,
-        conn.sink.send(Message::Close(Some(frame))),
+        conn.socket.send(Message::Close(Some(frame))),
     )
     .await
     {
@@ -342,14 +330,14 @@ async fn finish(conn: &mut Conn, stream: &mut SplitStream<WebSocket>, exit: Exit
     // which can destroy our close frame before the peer reads it — a flooding or
     // oversending client would then see 1006 instead of the code that says why.
     let drain = async {
-        while let Some(Ok(msg)) = stream.next().await {
+        while let Some(Ok(msg)) = conn.socket.next().await {
             if matches!(msg, Message::Close(_)) {
                 break;
             }
         }
     };
     let _ = tokio::time::timeout(CLOSE_DRAIN, drain).await;
-    let _ = tokio::time::timeout(conn.write_timeout, conn.sink.close()).await;
+    let _ = tokio::time::timeout(conn.write_timeout, conn.socket.close()).await;
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::StreamExt;
 
 use crate::config::Config;
 use crate::metrics as m;
@@ -81,7 +80,7 @@ pub async fn upgrade(
                 _permit: permit,
                 _per_ip: ip_slot,
             };
-            tracker.track_future(conn::run(socket.split(), state, slots, ip))
+            tracker.track_future(conn::run(Box::new(socket), state, slots, ip))
         })
 }
 
