@@ -35,8 +35,8 @@ use crate::model::{RoomDoc, SharedDoc};
 /// Identifies one WebSocket connection on this node.
 pub type ConnId = u64;
 
-/// What a connection's outbound queue carries. One pointer on purpose: a queue allocates
-/// room for 32 of these up front, idle or not.
+/// What a connection's outbound queue carries. One pointer on purpose: a busy queue holds
+/// up to 256 of these.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// Frames of one room change, shared by every member they go to.

@@ -2,48 +2,61 @@
 //! fixed number of them, and the signal that tells it to drop. [`Kills`] keeps every live
 //! connection's queue so that shutdown can signal them all.
 //!
-//! A bounded `mpsc` channel took a lock each time the socket took an event off it (to
-//! hand back its place), and a drop signal of its own (a `CancellationToken`) took two
-//! more each turn of the connection's loop: together about 2 % of a node's CPU per move.
-//! Here the bound is one counter beside an unbounded channel, and the drop signal is a
-//! flag plus one item on the same channel, so the loop waits on one thing and a wake-up
-//! is the channel's own.
+//! Why not a tokio channel. A bounded `mpsc` took a lock each time the socket took an
+//! event off it, and a drop signal of its own (a `CancellationToken`) took two more each
+//! turn of the connection's loop. And any channel wakes its receiver on every send: the
+//! player who moves gets the move's own event while its connection is still handling
+//! the move, so the wake-up only made the runtime poll that connection once more, for
+//! nothing. Here a connection says when it is busy ([`OutboxRx::hold`]: it will look at
+//! the queue before it waits again), and only a connection that found its queue empty
+//! and is waiting is woken. Together these were about 4 % of a node's CPU per move.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
-use tokio::sync::mpsc;
+use futures_util::task::AtomicWaker;
 
 use super::{ConnId, Outbound};
 
-/// What goes through the channel: an event, or the drop signal (which only wakes the
-/// socket; the flag says it).
-#[derive(Debug)]
-enum Item {
-    Event(Outbound),
-    Kill,
-}
-
 #[derive(Debug)]
 struct Shared {
-    /// Events queued and not yet taken.
-    queued: AtomicUsize,
+    queue: Mutex<Queue>,
+    /// The connection's task, once it has waited for an event.
+    waker: AtomicWaker,
     capacity: usize,
     killed: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    items: VecDeque<Outbound>,
+    /// The connection found the queue empty and waits: the next event must wake it.
+    waiting: bool,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        // Plain data: a panic elsewhere mid-update leaves it usable.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
 }
 
 /// The sending side: the hub's handle on a connection. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Outbox {
-    tx: mpsc::UnboundedSender<Item>,
     shared: Arc<Shared>,
 }
 
 /// The connection's side.
 #[derive(Debug)]
 pub struct OutboxRx {
-    rx: mpsc::UnboundedReceiver<Item>,
     shared: Arc<Shared>,
 }
 
@@ -60,18 +73,17 @@ pub enum Offer {
 
 /// A queue of at most `capacity` events.
 pub fn outbox(capacity: usize) -> (Outbox, OutboxRx) {
-    let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        queued: AtomicUsize::new(0),
+        queue: Mutex::new(Queue::default()),
+        waker: AtomicWaker::new(),
         capacity: capacity.max(1),
         killed: AtomicBool::new(false),
     });
     (
         Outbox {
-            tx,
             shared: shared.clone(),
         },
-        OutboxRx { rx, shared },
+        OutboxRx { shared },
     )
 }
 
@@ -83,45 +95,57 @@ impl Outbox {
         if self.is_killed() {
             return Offer::Closed;
         }
-        if self.shared.queued.fetch_add(1, Ordering::AcqRel) >= self.shared.capacity {
-            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+        let mut queue = self.shared.queue();
+        if queue.items.len() >= self.shared.capacity {
+            drop(queue);
             self.kill();
             return Offer::Full;
         }
-        match self.tx.send(Item::Event(out)) {
-            Ok(()) => Offer::Queued,
-            Err(_) => {
-                self.shared.queued.fetch_sub(1, Ordering::AcqRel);
-                Offer::Closed
-            }
+        queue.items.push_back(out);
+        let wake = std::mem::take(&mut queue.waiting);
+        drop(queue);
+        if wake {
+            self.shared.waker.wake();
         }
+        Offer::Queued
     }
 
     /// Tell the connection to drop (again is harmless). Events still queued are not sent.
     pub fn kill(&self) {
         if !self.shared.killed.swap(true, Ordering::AcqRel) {
-            // Wakes a connection waiting for its next event; it finds the flag set.
-            let _ = self.tx.send(Item::Kill);
+            self.shared.waker.wake();
         }
     }
 
-    /// Whether it has been told to drop.
+    /// Whether it has been told to drop, or is gone.
     pub fn is_killed(&self) -> bool {
-        self.shared.killed.load(Ordering::Acquire)
+        self.shared.is_killed()
     }
 }
 
 impl OutboxRx {
-    /// The next event; `None` once the connection has been told to drop (or, which
-    /// cannot happen while it holds its own [`Outbox`], every sender is gone).
+    /// The next event; `None` once the connection has been told to drop.
     pub async fn recv(&mut self) -> Option<Outbound> {
-        if self.is_killed() {
-            return None;
-        }
-        match self.rx.recv().await {
-            Some(Item::Event(out)) if !self.is_killed() => Some(self.taken(out)),
-            _ => None,
-        }
+        poll_fn(|cx| {
+            if self.is_killed() {
+                return Poll::Ready(None);
+            }
+            let mut queue = self.shared.queue();
+            if let Some(out) = queue.items.pop_front() {
+                return Poll::Ready(Some(out));
+            }
+            // Registered before `waiting` is seen, so a sender that sees it wakes this
+            // waker; under the lock, so no event slips in between the check and this.
+            self.shared.waker.register(cx.waker());
+            queue.waiting = true;
+            drop(queue);
+            // Told to drop after the first check: that wake may have found no waker.
+            if self.is_killed() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await
     }
 
     /// The next event if one is queued now.
@@ -129,20 +153,26 @@ impl OutboxRx {
         if self.is_killed() {
             return None;
         }
-        match self.rx.try_recv() {
-            Ok(Item::Event(out)) => Some(self.taken(out)),
-            _ => None,
-        }
+        self.shared.queue().items.pop_front()
+    }
+
+    /// The connection is busy and will look at the queue before it waits again: events
+    /// queued until then need not wake it.
+    pub fn hold(&mut self) {
+        self.shared.queue().waiting = false;
     }
 
     /// Whether the connection has been told to drop.
     pub fn is_killed(&self) -> bool {
-        self.shared.killed.load(Ordering::Acquire)
+        self.shared.is_killed()
     }
+}
 
-    fn taken(&self, out: Outbound) -> Outbound {
-        self.shared.queued.fetch_sub(1, Ordering::AcqRel);
-        out
+impl Drop for OutboxRx {
+    /// The connection is gone: later offers are refused (`Closed`) rather than queued for
+    /// nobody.
+    fn drop(&mut self) {
+        self.shared.killed.store(true, Ordering::Release);
     }
 }
 
@@ -194,6 +224,7 @@ impl Kills {
 
 #[cfg(test)]
 mod tests {
+    use std::future::Future;
     use std::time::Duration;
 
     use super::*;
@@ -248,6 +279,48 @@ mod tests {
             .expect("woken")
             .expect("joined");
         assert!(woke);
+    }
+
+    /// A waker that counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn only_a_waiting_connection_is_woken() {
+        let count = Arc::new(Count(Default::default()));
+        let waker = std::task::Waker::from(count.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let (tx, mut rx) = outbox(8);
+        let wakes = || count.0.load(Ordering::SeqCst);
+        {
+            let recv = std::pin::pin!(rx.recv());
+            assert!(recv.poll(&mut cx).is_pending());
+        }
+        // Waiting: the first event wakes it, the next (before it looked again) does not.
+        assert_eq!(tx.offer(event(1)), Offer::Queued);
+        assert_eq!(tx.offer(event(2)), Offer::Queued);
+        assert_eq!(wakes(), 1);
+        // Busy handling a frame: its own events do not wake it; it finds them after.
+        rx.hold();
+        assert_eq!(tx.offer(event(3)), Offer::Queued);
+        assert_eq!(wakes(), 1);
+        let got: Vec<_> = std::iter::from_fn(|| rx.try_recv())
+            .filter_map(version)
+            .collect();
+        assert_eq!(got, vec![1, 2, 3]);
+        // Told to drop: a waiting connection is woken, and then sees it.
+        {
+            let recv = std::pin::pin!(rx.recv());
+            assert!(recv.poll(&mut cx).is_pending());
+        }
+        tx.kill();
+        assert_eq!(wakes(), 2);
+        let recv = std::pin::pin!(rx.recv());
+        assert_eq!(recv.poll(&mut cx).map(|o| o.is_none()), Poll::Ready(true));
     }
 
     #[test]

@@ -142,6 +142,9 @@ async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit 
                 last_heard = Instant::now();
                 match frame {
                     Some(Ok(Message::Text(text))) => {
+                        // The loop looks at the queue before it waits again, so the
+                        // events this frame causes for this socket need not wake it.
+                        rx.hold();
                         match limiter.check_at(last_heard) {
                             Verdict::Allow => {
                                 // Boxed: the handler's state is the largest part of this
