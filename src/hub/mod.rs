@@ -270,7 +270,10 @@ impl Hub {
     /// local members: the cache exists to serve them).
     pub fn remember(&self, doc: SharedDoc) {
         if let Some(room) = self.lock().get_mut(doc.code.as_str()) {
-            room.touched = Some(Instant::now());
+            // A change already delivered here touched the room then (no second clock read).
+            if room.delivered < doc.version {
+                room.touched = Some(Instant::now());
+            }
             if room.cache.as_ref().is_none_or(|c| c.older_than(&doc)) {
                 room.cache = Some(Cached::Doc(doc));
             }

@@ -2,6 +2,8 @@
 //! is known: a `state` event once for everyone, or once per viewer for games that hide
 //! something.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::game::Viewer;
@@ -16,8 +18,8 @@ use crate::protocol::{
 pub enum Event {
     /// The game state (after an action, rematch or status change).
     State {
-        /// The acting player, if any.
-        by: Option<String>,
+        /// The acting player, if any (shared with the mover's membership).
+        by: Option<Arc<str>>,
         /// The action applied, if any.
         action: Option<Value>,
     },

@@ -48,9 +48,23 @@ pub fn session_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Now, RFC 3339 with seconds (room timestamps).
+/// Now, RFC 3339 with seconds (room timestamps). Every write stamps its room, so each
+/// thread formats a second once and copies it for the writes within that second.
 pub fn now_secs() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    }
+    let now = chrono::Utc::now();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != now.timestamp() || last.1.is_empty() {
+            *last = (
+                now.timestamp(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            );
+        }
+        last.1.clone()
+    })
 }
 
 /// Now, RFC 3339 with milliseconds (chat timestamps).
@@ -73,6 +87,21 @@ mod tests {
         assert_eq!(session_room(&format!("{code}!!")), None);
         assert_eq!(session_room(&token.to_lowercase()), None);
         assert_eq!(session_hash(&token).len(), 64);
+    }
+
+    #[test]
+    fn room_timestamps_are_the_current_second() {
+        let before = chrono::Utc::now().timestamp();
+        let stamp = now_secs();
+        let parsed = chrono::DateTime::parse_from_rfc3339(&stamp).expect("RFC 3339");
+        assert!(stamp.ends_with('Z') && stamp.len() == 20, "{stamp}");
+        assert!(
+            (before..=before + 1).contains(&parsed.timestamp()),
+            "{stamp}"
+        );
+        // The copy kept for the second is the same text.
+        let again = now_secs();
+        assert!(again >= stamp, "{again} after {stamp}");
     }
 
     #[test]

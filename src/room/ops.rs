@@ -399,7 +399,7 @@ pub(super) fn plan_departure(
     }
 }
 
-pub(super) fn state_event(by: Option<String>, action: Option<Value>) -> Event {
+pub(super) fn state_event(by: Option<Arc<str>>, action: Option<Value>) -> Event {
     Event::State { by, action }
 }
 

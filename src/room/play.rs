@@ -69,7 +69,7 @@ impl Rooms {
             }
             Ok(Plan::update(vec![(
                 Audience::All,
-                state_event(Some(m.player_id.to_string()), applied.action),
+                state_event(Some(m.player_id.clone()), applied.action),
             )]))
         })
         .await
@@ -92,7 +92,7 @@ impl Rooms {
             doc.status = Status::Playing;
             Ok(Plan::update(vec![(
                 Audience::All,
-                state_event(Some(m.player_id.to_string()), None),
+                state_event(Some(m.player_id.clone()), None),
             )]))
         })
         .await
