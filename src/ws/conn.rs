@@ -1,6 +1,7 @@
 //! One WebSocket connection: a loop that `select!`s over its outbound queue (room events,
-//! and the signal to drop: overflow or shutdown), the socket and the keep-alive timer. Client messages are handled inline, one at
-//! a time, so replies keep the order of requests.
+//! and the signal to drop: overflow or shutdown), the socket and the keep-alive timer.
+//! Client messages are handled inline, one at a time, so replies keep the order of
+//! requests.
 //!
 //! Every write to the socket is bounded by the write timeout: a peer that stops reading
 //! (a frozen tab, a zero TCP window) would otherwise hold this task inside a write for
