@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram, Counter, Gauge};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::StoreError;
 
@@ -38,7 +38,10 @@ static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 pub fn install(node_id: &str) -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let _ = NODE_LABEL.set(format!("node=\"{}\"", histogram::escape(node_id)));
+            let _ = NODE_LABEL.set(format!(
+                "node=\"{}\"",
+                formatting::sanitize_label_value(node_id)
+            ));
             let builder = PrometheusBuilder::new()
                 .add_global_label("node", node_id)
                 .set_buckets_for_metric(
@@ -360,8 +363,8 @@ fn render_family(out: &mut String, node: &str, family: &Family, series: &Handles
         out.push('\n');
     }
     let name = family.name;
-    let _ = writeln!(out, "# HELP {name} {}", family.help);
-    let _ = writeln!(out, "# TYPE {name} histogram");
+    formatting::write_help_line(out, name, None, None, family.help);
+    formatting::write_type_line(out, name, None, None, "histogram");
     for (a, b, h) in kept {
         let mut labels = node.to_string();
         for (key, value) in family.labels.iter().zip([a, b]) {
@@ -371,7 +374,11 @@ fn render_family(out: &mut String, node: &str, family: &Family, series: &Handles
             if !labels.is_empty() {
                 labels.push(',');
             }
-            let _ = write!(labels, "{key}=\"{}\"", histogram::escape(value));
+            let _ = write!(
+                labels,
+                "{key}=\"{}\"",
+                formatting::sanitize_label_value(value)
+            );
         }
         h.render_into(name, &labels, out);
     }
