@@ -20,6 +20,11 @@
 #   4. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
 #      (before and after).
 #
+# After the rounds, when `perf` can count syscall tracepoints here, one more memory-store
+# run of Parlor and one of the floor count the socket calls each server makes per action
+# (`perf stat -e syscalls:sys_enter_sendto,...`). Counting costs a little CPU per call, so
+# these runs are kept apart and their CPU figures are not used.
+#
 # Server CPU per action = the server's utime + stime in the steady-state window / (the load
 # tester's actions per second x the window): the same formula for every server, since the
 # Python server exports no counters. Its kernel part (stime alone) is shown beside it: on
@@ -128,8 +133,14 @@ floor_run() {
     log "run $name: the relay floor did not start (left out)"
     return 0
   fi
+  COUNTER=""
+  if [ "${COUNT_CALLS:-0}" = 1 ]; then
+    # The driver warms up for 2 s, then measures DURATION s.
+    count_calls "$pid" "$((DURATION - 2))" "$RES/$name.calls" 3
+  fi
   "${LT_WRAP[@]}" "$FLOOR" drive "$port" "$SBS_ROOMS" "$DURATION" "$pid" >"$RES/$name.floor" 2>"$RES/$name.err" ||
     log "run $name: the floor driver exited with status $?"
+  if [ -n "$COUNTER" ]; then wait "$COUNTER" || true; fi
   stop_pid "$pid" 5
   log "run $name: $(cat "$RES/$name.floor")"
 }
@@ -140,6 +151,31 @@ floor_us() {
 # floor_kernel_us NAME: the kernel part of it.
 floor_kernel_us() {
   sed -n 's/.*server_kernel_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
+}
+
+# Socket calls counted per server under test, when perf can (see can_count_calls).
+CALL_EVENTS=syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait
+can_count_calls() {
+  command -v perf >/dev/null 2>&1 &&
+    perf stat -x, -e "$CALL_EVENTS" -o /dev/null -- true >/dev/null 2>&1
+}
+# count_calls PID SECS FILE [DELAY]: after DELAY seconds, count PID's socket calls for SECS
+# seconds into FILE ("event count" lines), in the background; COUNTER is its pid.
+COUNTER=""
+count_calls() {
+  local pid=$1 secs=$2 file=$3 delay=${4:-0}
+  (
+    sleep "$delay"
+    perf stat -x, -e "$CALL_EVENTS" -p "$pid" -o "$file.raw" -- sleep "$secs"
+    awk -F, '$3 ~ /sys_enter_/ { sub(/.*sys_enter_/, "", $3); print $3, $1 }' "$file.raw" >"$file"
+  ) >/dev/null 2>&1 &
+  COUNTER=$!
+}
+# calls_per NAME EVENT RATE SECS: NAME's count of EVENT per action at RATE over SECS.
+calls_per() {
+  local n
+  n=$(awk -v e="$2" '$1 == e { print $2 }' "$RES/$1.calls" 2>/dev/null | grep . || echo 0)
+  calc "($3 > 0 && $4 > 0) ? $n / ($3 * $4) : 0"
 }
 
 sbs_stop() {
@@ -172,8 +208,13 @@ sbs_play() {
   ramped=$(date +%s.%N)
   sleep_until "$(calc "$ramped + $WARMUP + 0.5")"
   snapshot "$RES/$name.before"
+  COUNTER=""
+  if [ "${COUNT_CALLS:-0}" = 1 ]; then
+    count_calls "${SERVER_PIDS[0]}" "$((DURATION - 2))" "$RES/$name.calls"
+  fi
   sleep_until "$(calc "$ramped + $WARMUP + $DURATION - 1.5")"
   snapshot "$RES/$name.after"
+  if [ -n "$COUNTER" ]; then wait "$COUNTER" || true; fi
   wait "$lt_pid" || log "run $name: load tester exited with status $?"
   LT_PID=""
   window "$name"
@@ -257,6 +298,20 @@ for s in "${PARLORS[@]}"; do
   idle "idle-$s" "$SBS_IDLE" "$IDLE_HOLD"
   sbs_stop
 done
+
+# 5. socket calls per action (memory store and floor), in runs of their own
+CALLS=0
+if can_count_calls; then
+  CALLS=1
+  COUNT_CALLS=1
+  sbs_start parlor memory
+  sbs_play calls-parlor "$SBS_ROOMS"
+  sbs_stop
+  if [ -x "$FLOOR" ]; then floor_run calls-floor; fi
+  COUNT_CALLS=0
+else
+  log "perf cannot count syscall tracepoints here: socket calls per action left out"
+fi
 
 SBS_ELAPSED=$(( $(date +%s) - SBS_START ))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -364,6 +419,34 @@ BLOCK=$WORK/side-by-side.md
     echo "memory store used $(fmt "$(median_of "${gaps[@]}")" 1) µs per move above it (median of the rounds)."
     echo "In the kernel alone (stime), the floor used $(fmt "$(median_of "${fkernels[@]}")" 1) µs per move and Parlor's memory store"
     echo "$(fmt "$(median_of "${pkernels[@]}")" 1) µs (medians of the rounds)."
+    echo
+  fi
+  if [ "$CALLS" = 1 ] && [ -s "$RES/calls-parlor.calls" ]; then
+    prate=$(jv calls-parlor '.actions_per_sec // 0')
+    psecs=$((DURATION - 2))
+    p_rd=$(calls_per calls-parlor recvfrom "$prate" "$psecs")
+    p_wr=$(calls_per calls-parlor sendto "$prate" "$psecs")
+    p_ep=$(calls_per calls-parlor epoll_wait "$prate" "$psecs")
+    p_games=$(jv calls-parlor '(.games_finished // 0) / ((.actions // 0) | if . == 0 then 1 else . end)')
+    echo "Socket calls per action, counted by \`perf stat\` in a separate run of each (counting"
+    echo "costs a little CPU per call, so these runs' CPU figures are not used):"
+    echo
+    echo "| server | reads (\`recvfrom\`) | writes (\`sendto\`) | \`epoll_wait\` |"
+    echo "|---|---|---|---|"
+    printf '| Parlor %s, memory store | %s | %s | %s |\n' "$COMMIT" "$(fmt "$p_rd" 2)" "$(fmt "$p_wr" 2)" "$(fmt "$p_ep" 3)"
+    if [ -s "$RES/calls-floor.calls" ]; then
+      frate=$(sed -n 's/.*moves\/s=\([0-9.]*\).*/\1/p' "$RES/calls-floor.floor" | grep . || echo 0)
+      printf '| the relay floor | %s | %s | %s |\n' "$(fmt "$(calls_per calls-floor recvfrom "$frate" "$psecs")" 2)" \
+        "$(fmt "$(calls_per calls-floor sendto "$frate" "$psecs")" 2)" "$(fmt "$(calls_per calls-floor epoll_wait "$frate" "$psecs")" 3)"
+    fi
+    echo
+    echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then asked for a"
+    echo "rematch, so per action Parlor reads the move plus a share of rematch requests and writes"
+    echo "each resulting frame once to each of the two players: one call per client message and"
+    echo "one per recipient, the fewest this traffic allows. Divided over them, the kernel time"
+    mkernels=()
+    for r in "${ROUNDS[@]}"; do mkernels+=("$(kernel_us "mem-parlor-r$r")"); done
+    echo "of the memory store's rounds (median) is $(fmt "$(calc "($p_rd + $p_wr) > 0 ? $(median_of "${mkernels[@]}") / ($p_rd + $p_wr) : 0")" 1) µs per socket call."
     echo
   fi
   echo "### $SBS_IDLE idle WebSockets, Redis store"
