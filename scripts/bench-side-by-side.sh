@@ -489,6 +489,16 @@ BLOCK=$WORK/side-by-side.md
     list=$(for r in "${ROUNDS[@]}"; do printf '%s ms, ' "$(lat "open10k-$s-r$r" p99)"; done)
     echo "p99 of $(sbs_label "$s") round by round: ${list%, }."
   done
+  echo
+  echo "Seconds of the window whose own p99 was over $P99_LIMIT ms (the load tester's timeline), round"
+  echo "by round: a tail spread over most seconds is a node short of CPU; one in a few seconds is a stall."
+  echo
+  for s in "${PARLORS[@]}"; do
+    list=$(for r in "${ROUNDS[@]}"; do
+      printf '%s, ' "$(jv "open10k-$s-r$r" "\"\([.timeline[] | select(.p99_ms > $P99_LIMIT)] | length) of \(.timeline | length)\"")"
+    done)
+    echo "- $(sbs_label "$s"): ${list%, }"
+  done
   echo "<!-- side-by-side:end -->"
 } >"$BLOCK"
 

@@ -29,8 +29,8 @@
 //! Modules: [`cli`] flags · [`conn`] one socket · [`protocol`] wire frames · [`game`]
 //! boards and random moves · [`setup`] ramp-up · [`brain`] a player's state machine ·
 //! [`player`] a player's task · [`pacer`] open-loop tokens · [`stats`] counters ·
-//! [`progress`] the live line · [`report`] the final report · [`play`] and [`idle`] the
-//! two modes.
+//! [`timeline`] latency per second · [`progress`] the live line · [`report`] the final
+//! report · [`play`] and [`idle`] the two modes.
 
 mod brain;
 mod cli;
@@ -45,6 +45,7 @@ mod protocol;
 mod report;
 mod setup;
 mod stats;
+mod timeline;
 
 use std::process::ExitCode;
 

@@ -170,6 +170,7 @@ fn build_report(
         target_rate: args.rate,
         latency_ms: stats.latency_summary(),
         opponent_latency_ms: stats.opponent_latency_summary(),
+        timeline: stats.timeline(),
         games_finished: stats.games_finished.load(Relaxed),
         errors: stats.errors(),
         errors_after_stop: stats.errors_after_stop(),

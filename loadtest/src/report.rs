@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::stats::LatencySummary;
+use crate::timeline::Second;
 
 /// The result of a play run (`--rooms`).
 #[derive(Debug, Serialize)]
@@ -39,6 +40,9 @@ pub struct PlayReport {
     /// Send-to-`state` latency of the same actions as the *other* player of the room
     /// saw them (the fan-out path alone).
     pub opponent_latency_ms: Option<LatencySummary>,
+    /// The mover's latency second by second over the measured time (by send time; the
+    /// first hour at most), to tell a steady tail from a few bad seconds.
+    pub timeline: Vec<Second>,
     /// Games that ended in the measured time.
     pub games_finished: u64,
     /// `error` frames by code, from the start of the run to the stop.
@@ -142,6 +146,17 @@ impl PlayReport {
             "  opponent sees ms   {}",
             quantiles(self.opponent_latency_ms)
         );
+        if let Some(worst) = self
+            .timeline
+            .iter()
+            .max_by(|a, b| a.p99_ms.total_cmp(&b.p99_ms))
+        {
+            let _ = writeln!(
+                out,
+                "  slowest second     {} s in: p99 {:.3} ms, max {:.3} ms, {} actions",
+                worst.second, worst.p99_ms, worst.max_ms, worst.actions
+            );
+        }
         let _ = writeln!(out, "  games finished     {}", self.games_finished);
         let _ = writeln!(out, "  errors             {}", counts(&self.errors));
         let _ = writeln!(

@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
+use crate::timeline::{Second, Timeline};
+
 /// Highest latency the histogram tells apart, in microseconds; above it values saturate.
 const MAX_LATENCY_US: u64 = 60_000_000;
 
@@ -58,6 +60,7 @@ pub struct Stats {
     stopped: AtomicBool,
     latency: Mutex<Histogram<u64>>,
     opponent_latency: Mutex<Histogram<u64>>,
+    timeline: Timeline,
     errors: Mutex<BTreeMap<String, u64>>,
     errors_after_stop: Mutex<BTreeMap<String, u64>>,
     connect_failures: Mutex<BTreeMap<String, u64>>,
@@ -85,6 +88,7 @@ impl Stats {
             stopped: AtomicBool::new(false),
             opponent_latency: Mutex::new(histogram.clone()),
             latency: Mutex::new(histogram),
+            timeline: Timeline::new(),
             errors: Mutex::new(BTreeMap::new()),
             errors_after_stop: Mutex::new(BTreeMap::new()),
             connect_failures: Mutex::new(BTreeMap::new()),
@@ -101,6 +105,10 @@ impl Stats {
         }
         self.applied.fetch_add(1, Relaxed);
         record(&self.latency, sent_at, now);
+        self.timeline.record(
+            sent_at.duration_since(window.start),
+            now.duration_since(sent_at),
+        );
     }
 
     /// Records the other player's view of an action sent at `sent_at`: when the `state`
@@ -160,6 +168,11 @@ impl Stats {
     /// p50, p90, p99, p99.9 and max of the mover's latency, in milliseconds.
     pub fn latency_summary(&self) -> Option<LatencySummary> {
         summary(&lock(&self.latency))
+    }
+
+    /// The mover's latency second by second over the window.
+    pub fn timeline(&self) -> Vec<Second> {
+        self.timeline.seconds()
     }
 
     /// The same for the opponent's latency.
