@@ -11,10 +11,7 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-use crate::timeline::{Second, Timeline};
-
-/// Highest latency the histogram tells apart, in microseconds; above it values saturate.
-const MAX_LATENCY_US: u64 = 60_000_000;
+use crate::timeline::{Second, Timeline, MAX_LATENCY_US};
 
 /// The measured part of the run: actions sent in `[start, end)` count.
 #[derive(Debug, Clone, Copy)]

@@ -16,8 +16,9 @@ use hdrhistogram::Histogram;
 
 /// Seconds of a window that are kept (one hour).
 pub const MAX_SECONDS: usize = 3600;
-/// Highest latency told apart, in microseconds (as for the run's own histogram).
-const MAX_LATENCY_US: u64 = 60_000_000;
+/// Highest latency any of the load tester's histograms tells apart, in microseconds;
+/// above it values saturate.
+pub const MAX_LATENCY_US: u64 = 60_000_000;
 
 /// Per-second histograms, grown as the window goes on.
 pub struct Timeline {
