@@ -21,6 +21,7 @@ pub const MAX_SECONDS: usize = 3600;
 pub const MAX_LATENCY_US: u64 = 60_000_000;
 
 /// Per-second histograms, grown as the window goes on.
+#[derive(Default)]
 pub struct Timeline {
     seconds: Mutex<Vec<Histogram<u32>>>,
 }
@@ -41,9 +42,7 @@ pub struct Second {
 impl Timeline {
     /// Empty.
     pub fn new() -> Self {
-        Self {
-            seconds: Mutex::new(Vec::new()),
-        }
+        Self::default()
     }
 
     /// Count an action sent `offset` after the window started that took `latency`.
@@ -74,23 +73,20 @@ impl Timeline {
         seconds
             .iter()
             .enumerate()
-            .map(|(i, h)| Second {
-                second: i as u64,
-                actions: h.len(),
-                p99_ms: if h.is_empty() {
-                    0.0
+            .map(|(i, h)| {
+                let (p99_ms, max_ms) = if h.is_empty() {
+                    (0.0, 0.0)
                 } else {
-                    ms(h.value_at_quantile(0.99))
-                },
-                max_ms: if h.is_empty() { 0.0 } else { ms(h.max()) },
+                    (ms(h.value_at_quantile(0.99)), ms(h.max()))
+                };
+                Second {
+                    second: i as u64,
+                    actions: h.len(),
+                    p99_ms,
+                    max_ms,
+                }
             })
             .collect()
-    }
-}
-
-impl Default for Timeline {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -57,7 +57,8 @@ pub fn now_secs() -> String {
     let now = chrono::Utc::now();
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if last.0 != now.timestamp() || last.1.is_empty() {
+        // The initial (0, "") never matches: no write is stamped in 1970.
+        if last.0 != now.timestamp() {
             *last = (
                 now.timestamp(),
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
