@@ -263,7 +263,11 @@ impl RoomStore for MemoryStore {
         }
         entry.doc = doc.clone();
         entry.expires = now + self.ttl;
-        shelf.follow(&doc.code);
+        // Most writes (moves) leave a room on or off the open index as it was; only a
+        // change looks the room up again to list or unlist it.
+        if offered(doc) != entry.listed.is_some() {
+            shelf.follow(&doc.code);
+        }
         self.hub.deliver(&doc.code, env);
         Ok(CasOutcome::Applied)
     }
