@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the CPU work on the hot path of one action, without any I/O:
 //! parsing client frames, encoding server frames, the pub/sub envelope, the game rules,
 //! the room document's JSON round trip (what the store reads and writes), the hub's
-//! fan-out of one event to a room's sockets, and the per-message metric updates.
+//! fan-out of one event to a room's sockets, a write to the memory store, and the
+//! per-message metric updates.
 //!
 //! Quick run (about a minute):
 //!
@@ -303,6 +304,48 @@ fn hub_fan_out(c: &mut Criterion) {
     group.finish();
 }
 
+/// One move's write to the memory store (compare-and-set, expiry, open index, hand-off
+/// to the hub), in a store holding 5000 rooms as the 10 000-player run does.
+fn memory_store_update(c: &mut Criterion) {
+    use parlor::store::memory::MemoryStore;
+    use parlor::store::{CasOutcome, IndexChange, RoomStore};
+    use std::sync::Arc;
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let store = rt.block_on(async {
+        let store = MemoryStore::new(Duration::from_secs(3600), Hub::new());
+        for n in 0..5000 {
+            let mut doc = room_doc();
+            doc.code = format!("R{n:05}");
+            assert!(store.create(&doc).await.expect("create"));
+        }
+        store
+    });
+    let mut doc = room_doc();
+    doc.code = "R02500".into();
+    let mut current = Arc::new(doc);
+    let mut group = c.benchmark_group("store");
+    group.bench_function("memory_update_of_5000", |b| {
+        b.iter(|| {
+            let mut next = RoomDoc::clone(&current);
+            next.version += 1;
+            let next = Arc::new(next);
+            let outcome = rt.block_on(store.update(
+                current.version,
+                &next,
+                Envelope::default(),
+                IndexChange::Keep,
+            ));
+            assert!(matches!(outcome, Ok(CasOutcome::Applied)));
+            current = next;
+        })
+    });
+    group.finish();
+}
+
 /// The metric updates every message makes, with the recorder installed as in the server.
 fn metric_updates(c: &mut Criterion) {
     let _handle = parlor::metrics::install("bench");
@@ -334,6 +377,6 @@ criterion_group! {
     name = benches;
     // No plots: rendering them takes longer than the quick run itself on a small machine.
     config = Criterion::default().without_plots();
-    targets = parse, encode_frames, envelope, rules, room_doc_serde, hub_fan_out, metric_updates
+    targets = parse, encode_frames, envelope, rules, room_doc_serde, hub_fan_out, memory_store_update, metric_updates
 }
 criterion_main!(benches);
