@@ -1,6 +1,7 @@
 //! The memory store's open index: quick play takes the oldest offered room, never the
-//! caller's own, lists the caller's room when there is none, and a room leaves the index
-//! when it fills or its players all drop.
+//! caller's own, lists the caller's room when there is none, a room leaves the index
+//! when it fills or its players all drop, and a write that keeps it offered keeps its
+//! place in line.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,5 +113,28 @@ async fn a_room_leaves_the_index_when_its_players_drop_and_comes_back() {
     assert_eq!(
         store.claim_open(game, None).await.ok().flatten().as_deref(),
         Some("DDDDDD")
+    );
+}
+
+#[tokio::test]
+async fn a_write_that_keeps_a_room_offered_keeps_its_place_in_line() {
+    let store = MemoryStore::new(Duration::from_secs(60), Hub::new());
+    let first = waiting("EEEEEE");
+    for room in [&first, &waiting("FFFFFF")] {
+        assert!(store.create(room).await.unwrap_or(false));
+    }
+    // A write that changes nothing about being offered (a rename, a spectator) must
+    // neither move the room to the back of the line nor take it off.
+    write(&store, &first, |d| {
+        d.players_mut()[0].name = "renamed".into()
+    })
+    .await;
+    let game = GameKind::Tictactoe;
+    let listed = store.open_rooms(Some(game), 10).await.unwrap_or_default();
+    let codes: Vec<&str> = listed.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["EEEEEE", "FFFFFF"]);
+    assert_eq!(
+        listed[0].players[0].name, "renamed",
+        "the listing shows the new document"
     );
 }
