@@ -75,12 +75,16 @@ impl Shelf {
         }
     }
 
-    /// Listed exactly when it may be offered (after a write).
+    /// Listed exactly when it may be offered (after a write). Most writes (moves) leave
+    /// that as it was: then the room is looked up once and nothing else is touched.
     fn follow(&mut self, code: &str) {
-        match self.rooms.get(code).map(|e| offered(&e.doc)) {
-            Some(true) => self.list(code),
-            Some(false) => self.unlist(code),
-            None => {}
+        let Some(entry) = self.rooms.get(code) else {
+            return;
+        };
+        match (offered(&entry.doc), entry.listed.is_some()) {
+            (true, false) => self.list(code),
+            (false, true) => self.unlist(code),
+            _ => {}
         }
     }
 
@@ -263,11 +267,7 @@ impl RoomStore for MemoryStore {
         }
         entry.doc = doc.clone();
         entry.expires = now + self.ttl;
-        // Most writes (moves) leave a room on or off the open index as it was; only a
-        // change looks the room up again to list or unlist it.
-        if offered(doc) != entry.listed.is_some() {
-            shelf.follow(&doc.code);
-        }
+        shelf.follow(&doc.code);
         self.hub.deliver(&doc.code, env);
         Ok(CasOutcome::Applied)
     }
