@@ -85,7 +85,7 @@ impl Stats {
             stopped: AtomicBool::new(false),
             opponent_latency: Mutex::new(histogram.clone()),
             latency: Mutex::new(histogram),
-            timeline: Timeline::new(),
+            timeline: Timeline::default(),
             errors: Mutex::new(BTreeMap::new()),
             errors_after_stop: Mutex::new(BTreeMap::new()),
             connect_failures: Mutex::new(BTreeMap::new()),

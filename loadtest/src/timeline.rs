@@ -40,11 +40,6 @@ pub struct Second {
 }
 
 impl Timeline {
-    /// Empty.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Count an action sent `offset` after the window started that took `latency`.
     pub fn record(&self, offset: Duration, latency: Duration) {
         let Ok(second) = usize::try_from(offset.as_secs()) else {
@@ -100,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_slow_second_stands_out_from_its_neighbours() {
-        let timeline = Timeline::new();
+        let timeline = Timeline::default();
         for i in 0..100 {
             timeline.record(ms(i * 10), ms(2)); // second 0: all 2 ms
             timeline.record(ms(2000 + i * 10), ms(2)); // second 2: all 2 ms ...
@@ -123,7 +118,7 @@ mod tests {
 
     #[test]
     fn seconds_past_the_cap_are_not_kept() {
-        let timeline = Timeline::new();
+        let timeline = Timeline::default();
         timeline.record(Duration::from_secs(MAX_SECONDS as u64), ms(1));
         assert!(timeline.seconds().is_empty());
         timeline.record(Duration::from_secs(MAX_SECONDS as u64 - 1), ms(1));
