@@ -19,7 +19,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use serde_json::{json, Value};
 
 use parlor::game::{GameKind, GameState, Outcome};
-use parlor::hub::{Audience, Effect, Envelope, Hub, Member};
+use parlor::hub::{Hub, Member};
+use parlor::model::{Audience, Effect, Envelope};
 use parlor::model::{PlayerRec, RoomDoc, Status};
 use parlor::protocol::{encode, parse_client_message, ServerMsg};
 

@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
-use crate::guard::JoinGuard;
+use crate::guard::{JoinGuard, PerIpSlots};
 use crate::hub::{Hub, Kills};
 use crate::room::gate::Gate;
 use crate::room::Rooms;
@@ -23,7 +23,6 @@ use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
-use crate::ws::per_ip::PerIpSlots;
 use crate::{http, metrics, serve};
 
 /// Why a server could not start.

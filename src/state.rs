@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::guard::{JoinGuard, PerIpSlots};
 use crate::hub::Kills;
 use crate::room::Rooms;
 use crate::store::RoomStore;
@@ -42,9 +43,9 @@ pub struct AppState {
     /// Source of connection ids.
     pub next_conn: Arc<AtomicU64>,
     /// Failed-join limits per client address, shared by this node's connections.
-    pub join_guard: Arc<crate::guard::JoinGuard>,
+    pub join_guard: Arc<JoinGuard>,
     /// WebSocket connections per client address (`--max-connections-per-ip`).
-    pub per_ip: Arc<crate::ws::per_ip::PerIpSlots>,
+    pub per_ip: Arc<PerIpSlots>,
 }
 
 impl AppState {

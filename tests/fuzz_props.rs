@@ -6,7 +6,7 @@
 
 use parlor::error::ErrorCode;
 use parlor::game::{GameKind, GameState, MoveError, Outcome};
-use parlor::hub::Envelope;
+use parlor::model::Envelope;
 use parlor::protocol::{parse_client_message, ClientMsg, CLIENT_TYPES, MAX_ACTION_BYTES};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use parlor::hub::Envelope;
+use parlor::model::Envelope;
 
 fuzz_target!(|text: &str| {
     if let Some(env) = Envelope::decode(text) {

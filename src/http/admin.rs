@@ -14,7 +14,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::params::{self, ListQuery, PlayerPath, RoomPath};
 use crate::model::RoomDoc;
-use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::state::AppState;
 
 /// A page of rooms.

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 
 use super::admin::{self, PlayerList, RoomList, Stats};
 use super::error::{ErrorBody, ErrorDetail};
-use crate::protocol::{PlayerInfo, RoomSnapshot, RoomSummary};
+use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 
 /// The OpenAPI document of `/api/v1`.
 #[derive(OpenApi)]

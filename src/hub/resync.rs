@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::{Hub, Member, Offer, Outbound, RoomEvent};
+use super::{drop_members, Hub, Member, Offer, Outbound, RoomEvent};
 use crate::game::{Seat, Viewer};
-use crate::metrics as m;
 use crate::model::RoomDoc;
 
 /// Why a local player no longer holds the seat the stored room shows.
@@ -103,11 +102,7 @@ impl Hub {
                 dropped.push(member.conn);
             }
         }
-        room.members.retain(|m| !dropped.contains(&m.conn));
-        if room.members.is_empty() {
-            rooms.remove(code);
-            m::rooms_active(rooms.len());
-        }
+        drop_members(&mut rooms, code, &dropped);
     }
 }
 

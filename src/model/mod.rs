@@ -1,13 +1,13 @@
 //! The bottom layer: the data every other layer shares.
 //!
-//! The stored room document ([`room::RoomDoc`]) and the unit of fan-out
-//! ([`envelope::Envelope`]) live here so that `store/` and `hub/` can depend on them
+//! The stored room document ([`RoomDoc`]) and the unit of fan-out
+//! ([`Envelope`]) live here so that `store/` and `hub/` can depend on them
 //! without depending on the room service above them, and the wire views of a room
-//! ([`view`]) beside the document they show.
+//! ([`RoomSnapshot`] and the like) beside the document they show.
 
-pub mod envelope;
-pub mod room;
-pub mod view;
+mod envelope;
+mod room;
+mod view;
 
 pub use envelope::{Audience, Effect, Envelope};
 pub use room::{PlayerRec, Presence, RoomDoc, SharedDoc, Status};

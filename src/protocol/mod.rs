@@ -10,8 +10,8 @@ pub use client::{
 };
 pub use server::CLOSE_REASON_GONE;
 pub use server::{
-    encode, frame_kind, PlayerInfo, RoomSnapshot, RoomSummary, ServerMsg, You, CLOSE_REASON_EMPTY,
-    CLOSE_REASON_EXPIRED, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+    encode, frame_kind, ServerMsg, You, CLOSE_REASON_EMPTY, CLOSE_REASON_EXPIRED,
+    CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
 };
 pub use validate::{
     normalize_code, validate_chat, validate_name, validate_turn_secs, CODE_ALPHABET, CODE_LEN,

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::error::ErrorCode;
 use crate::game::{GameState, Seat};
-pub use crate::model::view::{PlayerInfo, RoomSnapshot, RoomSummary};
+use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 
 /// `room_closed.reason` when an operator deleted the room.
 pub const CLOSE_REASON_OPERATOR: &str = "closed_by_operator";

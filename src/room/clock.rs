@@ -17,10 +17,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
-use super::ops::state_event;
-use super::{Plan, Rooms};
+use super::plan::{state_event, Plan};
+use super::Rooms;
 use crate::error::{ErrorCode, ProtoError};
-use crate::hub::Audience;
+use crate::model::Audience;
 use crate::model::{RoomDoc, Status};
 
 /// How often every node looks for due deadlines (a deadline fires at most this late,

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::game::Viewer;
-use crate::hub::{Audience, LostSeat, ResyncFrames};
-use crate::model::RoomDoc;
+use crate::hub::{LostSeat, ResyncFrames};
+use crate::model::{Audience, PlayerInfo, RoomDoc};
 use crate::protocol::{
-    encode, PlayerInfo, ServerMsg, CLOSE_REASON_GONE, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+    encode, ServerMsg, CLOSE_REASON_GONE, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
 };
 
 /// One event a room change produces.

@@ -18,10 +18,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::events::Event;
-use super::model::RoomDoc;
-use super::{Plan, Rooms, Write};
+use super::plan::{Plan, Write};
+use super::Rooms;
 use crate::error::ErrorCode;
-use crate::hub::{Audience, Effect};
+use crate::model::RoomDoc;
+use crate::model::{Audience, Effect};
 use crate::protocol::CLOSE_REASON_EMPTY;
 
 impl Rooms {

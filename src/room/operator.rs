@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use super::ops::plan_departure;
-use super::{Membership, Role, Rooms};
+use super::leave::plan_departure;
+use super::{Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
-use crate::hub::{Audience, Effect, Envelope};
-use crate::model::RoomDoc;
-use crate::protocol::{
-    encode, RoomSummary, ServerMsg, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR,
-};
+use crate::model::{Audience, Effect, Envelope};
+use crate::model::{RoomDoc, RoomSummary};
+use crate::protocol::{encode, ServerMsg, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR};
 use crate::store::RoomPage;
 
 impl Rooms {
@@ -59,17 +57,8 @@ impl Rooms {
         let Some(doc) = self.snapshot(code).await? else {
             return Err(ErrorCode::RoomNotFound.into());
         };
-        let Some(p) = doc.player(player_id) else {
+        let Some(target) = Membership::seated(Arc::from(code), &doc, player_id) else {
             return Ok(false);
-        };
-        let target = Membership {
-            code: Arc::from(code),
-            player_id: Arc::from(player_id),
-            name: p.name.clone(),
-            role: Role::Player,
-            seat: Some(p.seat),
-            epoch: p.epoch,
-            game: doc.game.name(),
         };
         let result = self
             .mutate(code, |doc| {

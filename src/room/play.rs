@@ -6,12 +6,12 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::ids;
-use super::ops::state_event;
-use super::{Membership, Plan, Role, Rooms};
+use super::plan::{state_event, Plan};
+use super::{Membership, Role, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::MoveError;
-use crate::hub::{Audience, Envelope};
 use crate::metrics as m;
+use crate::model::{Audience, Envelope};
 use crate::model::{SharedDoc, Status};
 use crate::protocol::{encode, ServerMsg};
 

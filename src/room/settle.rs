@@ -16,10 +16,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::model::RoomDoc;
-use super::ops::plan_departure;
-use super::{Membership, Plan, Role, Rooms, Write};
+use super::leave::plan_departure;
+use super::plan::{Plan, Write};
+use super::{Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError, StoreError};
+use crate::model::RoomDoc;
 use crate::store::CasOutcome;
 
 /// Writes of unknown outcome one operation makes before it gives up: the retry that
@@ -119,17 +120,8 @@ impl Rooms {
 /// Give up `player_id`'s seat if the room has it; otherwise change nothing but the
 /// version, which fences off a write still in flight against an older one.
 fn plan_undo(doc: &mut RoomDoc, player_id: &str) -> Plan {
-    let Some(p) = doc.player(player_id) else {
+    let Some(m) = Membership::seated(Arc::from(doc.code.as_str()), doc, player_id) else {
         return Plan::update(Vec::new());
-    };
-    let m = Membership {
-        code: Arc::from(doc.code.as_str()),
-        player_id: Arc::from(player_id),
-        name: p.name.clone(),
-        role: Role::Player,
-        seat: Some(p.seat),
-        epoch: p.epoch,
-        game: doc.game.name(),
     };
     let node = doc
         .presence

@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::Envelope;
 use crate::metrics::{self as m, StoreOp};
+use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 
 /// A store that records metrics around another one and enforces the op timeout.

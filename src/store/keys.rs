@@ -6,7 +6,7 @@
 //! | key | type | holds |
 //! |---|---|---|
 //! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes), `ix` (ms of the last index refresh) |
-//! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::hub::Envelope)s |
+//! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::model::Envelope)s |
 //! | `{prefix}open:{game}` | sorted set | codes of rooms offered to players, scored by index expiry ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
 //! | `{prefix}expiry` | sorted set | every room code, scored by index expiry ms |

@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use super::{offered, CasOutcome, IndexChange, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::{Envelope, Hub};
+use crate::hub::Hub;
+use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 
 struct Entry {

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::MemoryStore;
 use crate::game::GameKind;
-use crate::hub::{Envelope, Hub};
+use crate::hub::Hub;
+use crate::model::Envelope;
 use crate::model::{PlayerRec, RoomDoc, Status};
 use crate::store::{offered, IndexChange, RoomStore};
 

@@ -22,7 +22,7 @@ pub use instrumented::Instrumented;
 
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::Envelope;
+use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 
 /// The result of a compare-and-set write.

@@ -19,11 +19,11 @@ use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
 use super::handlers;
-use super::per_ip::PerIpSlot;
 use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn, Socket};
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
+use crate::guard::PerIpSlot;
 use crate::hub::{outbox, Outbound, OutboxRx, RoomEvent};
 use crate::metrics as m;
 use crate::protocol::{frame_kind, ServerMsg};

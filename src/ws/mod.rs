@@ -1,14 +1,10 @@
 //! The WebSocket endpoint: admission (origin, connection cap, client address) and the
 //! upgrade. One connection's life is in [`conn`]; what each client message does is in
-//! [`handlers`], over the connection state in [`session`]; the limits on failed joins
-//! (room-code guessing) are in [`guard`]; the cap on connections per client address in
-//! [`per_ip`].
+//! [`handlers`], over the connection state in [`session`]. The limits on failed joins and
+//! on connections per client address are in [`crate::guard`].
 
 mod conn;
-/// The join limits, now in [`crate::guard`]; kept here for older paths.
-pub use crate::guard;
 mod handlers;
-pub mod per_ip;
 pub mod ratelimit;
 mod session;
 

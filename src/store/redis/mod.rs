@@ -69,8 +69,9 @@ use super::{now_ms, offered, CasOutcome, IndexChange, IndexClock, PoolStats, Roo
 use crate::config::{mask_url, Config};
 use crate::error::StoreError;
 use crate::game::GameKind;
-use crate::hub::{Envelope, Hub};
+use crate::hub::Hub;
 use crate::metrics as m;
+use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 
 /// Room events the subscriber buffers before a slow reader starts losing them.

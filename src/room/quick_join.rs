@@ -1,7 +1,7 @@
 //! Quick play: pairing players through the store's open index. See
 //! [`Rooms::quick_join`].
 
-use super::ops::plan_departure;
+use super::leave::plan_departure;
 use super::{ConnHandle, Joined, Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use super::guard::key;
+use super::address::key;
 
 /// Open WebSocket connections per client address.
 #[derive(Debug, Default)]
