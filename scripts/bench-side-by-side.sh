@@ -1,6 +1,9 @@
 # shellcheck shell=bash
 # The side-by-side suite of scripts/bench (`--python-server FILE`), sourced by it after its
-# helpers are defined; not meant to run on its own.
+# helpers are defined; not meant to run on its own. It measures, then writes the block
+# between `<!-- side-by-side:begin -->` and `<!-- side-by-side:end -->` of $OUT
+# (docs/performance.md unless BENCH_OUT says otherwise) through
+# scripts/bench-side-by-side-report.sh, and leaves the rest of that file as it is.
 #
 # Each server runs pinned to core 0 (`taskset -c 0`); redis-server and the load tester run
 # on core 1; every server gets a fresh redis-server. The question is what each server does
@@ -16,20 +19,26 @@
 #      WebSocket server that only relays (loadtest/examples/loopback_floor.rs: one read
 #      and two writes per move, no game, no store), the least any server pays for this
 #      traffic on this machine;
-#   3. 10 000 idle WebSockets on the Redis store (before and after);
-#   4. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
+#   3. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
 #      (before and after).
 #
-# After the rounds, when `perf` can count syscall tracepoints here, one more memory-store
-# run of Parlor and one of the floor count the socket calls each server makes per action
-# (`perf stat -e syscalls:sys_enter_sendto,...`). Counting costs a little CPU per call, so
-# these runs are kept apart and their CPU figures are not used.
+# After the rounds: 10 000 idle WebSockets on the Redis store (before and after; memory,
+# not CPU, so once is enough), and, when `perf` can count syscall tracepoints here, one
+# more memory-store run of Parlor and one of the floor that count the socket calls each
+# makes per action (`perf stat -e syscalls:sys_enter_sendto,...`). Counting costs a little
+# CPU per call, so these runs are kept apart and their CPU figures are not used.
 #
 # Server CPU per action = the server's utime + stime in the steady-state window / (the load
 # tester's actions per second x the window): the same formula for every server, since the
 # Python server exports no counters. Its kernel part (stime alone) is shown beside it: on
 # loopback, a socket write also runs the receiver's TCP input and wakes it, all charged to
 # the writer, so this part is set by the traffic rather than by the server's code.
+#
+# The block states each target against this run's own figures (the relay floor, the
+# Python async server, the fixed memory and latency limits) with a verdict, and with
+# --before the ratio of Parlor's CPU per action to the older binary's round by round.
+# The facts of the run are saved in results/run.env, so that with BENCH_KEEP=1 the block
+# can be written again from the kept results (`scripts/bench --report-from DIR`).
 
 SBS_ROOMS=50
 if [ "$QUICK" = 1 ]; then
@@ -39,6 +48,8 @@ else
 fi
 ROUNDS=()
 for ((r = 1; r <= SBS_ROUNDS; r++)); do ROUNDS+=("$r"); done
+# shellcheck source=scripts/bench-side-by-side-report.sh
+source "$ROOT/scripts/bench-side-by-side-report.sh"
 SBS_START=$(date +%s)
 PYTHON=${PYTHON:-python3}
 [ -r "$PYTHON_SERVER" ] || { echo "bench: $PYTHON_SERVER is not readable" >&2; exit 1; }
@@ -144,15 +155,6 @@ floor_run() {
   stop_pid "$pid" 5
   log "run $name: $(cat "$RES/$name.floor")"
 }
-# floor_us NAME: the floor's server CPU per move (µs), 0 if it did not run.
-floor_us() {
-  sed -n 's/.*server_cpu_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
-}
-# floor_kernel_us NAME: the kernel part of it.
-floor_kernel_us() {
-  sed -n 's/.*server_kernel_per_move=\([0-9.]*\)us.*/\1/p' "$RES/$1.floor" 2>/dev/null | grep . || echo 0
-}
-
 # Socket calls counted per server under test, when perf can (see can_count_calls).
 CALL_EVENTS=syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait
 can_count_calls() {
@@ -171,13 +173,6 @@ count_calls() {
   ) >/dev/null 2>&1 &
   COUNTER=$!
 }
-# calls_per NAME EVENT RATE SECS: NAME's count of EVENT per action at RATE over SECS.
-calls_per() {
-  local n
-  n=$(awk -v e="$2" '$1 == e { print $2 }' "$RES/$1.calls" 2>/dev/null | grep . || echo 0)
-  calc "($3 > 0 && $4 > 0) ? $n / ($3 * $4) : 0"
-}
-
 sbs_stop() {
   local pid
   for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid" 15; done
@@ -221,37 +216,6 @@ sbs_play() {
   log "run $name: $(jv "$name" '"\(.actions_per_sec | floor) actions/s, p99 \(.latency_ms.p99) ms"'), $(fmt "$(cpu_us "$name")" 1) µs server CPU/action"
 }
 
-# per_action_us NAME KEY: the window's KEY (CPU seconds) in µs per action, counting
-# actions at the tester's rate.
-per_action_us() {
-  local rate secs cpu
-  rate=$(jv "$1" '.actions_per_sec // 0')
-  secs=$(wv "$1" window_s)
-  cpu=$(wv "$1" "$2")
-  calc "($rate > 0 && $secs > 0) ? $cpu / ($rate * $secs) * 1000000 : 0"
-}
-cpu_us() { per_action_us "$1" server_cpu_s; }       # server CPU (utime + stime)
-kernel_us() { per_action_us "$1" server_kernel_s; } # its kernel part (stime alone)
-cmds_per_action() { # Redis commands per action, actions counted as in cpu_us
-  local rate secs
-  rate=$(jv "$1" '.actions_per_sec // 0')
-  secs=$(wv "$1" window_s)
-  calc "($rate > 0 && $secs > 0) ? $(wv "$1" commands) / ($rate * $secs) : 0"
-}
-rss_mib() { fmt "$(calc "$(kib "$1") / 1024")" 1; }
-
-# Servers in the order they run: name, label, how to start.
-SBS_RUNS=(py-blocking py-async)
-[ -n "$BEFORE_BIN" ] && SBS_RUNS+=(parlor-before)
-SBS_RUNS+=(parlor)
-sbs_label() {
-  case $1 in
-    py-blocking) echo "Python server, \`--mode blocking\`" ;;
-    py-async) echo "Python server, \`--mode async\`" ;;
-    parlor-before) echo "Parlor $BEFORE_LABEL (\`RUST_LOG=warn\`)" ;;
-    parlor) echo "Parlor $COMMIT (\`RUST_LOG=warn\`)" ;;
-  esac
-}
 sbs_start() { # name store
   case $1 in
     py-blocking) sbs_python "$1" blocking ;;
@@ -260,8 +224,6 @@ sbs_start() { # name store
     parlor) sbs_parlor "$1-$2" "$PARLOR" "$2" ;;
   esac
 }
-PARLORS=(parlor)
-[ -n "$BEFORE_BIN" ] && PARLORS=(parlor-before parlor)
 
 # ---------------------------------------------------------------- the rounds
 for r in "${ROUNDS[@]}"; do
@@ -317,203 +279,9 @@ SBS_ELAPSED=$(( $(date +%s) - SBS_START ))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
-# median_of VALUES...: the middle value (the lower middle for an even count).
-median_of() { # the mean of the two middle values for an even count
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# median_run PREFIX SERVER [METRIC]: the round whose METRIC (a function of a run name,
-# cpu_us by default) is the median of SERVER's rounds; prints that run's name.
-median_run() {
-  local prefix=$1 server=$2 metric=${3:-cpu_us} r lines=()
-  for r in "${ROUNDS[@]}"; do lines+=("$($metric "$prefix-$server-r$r") $prefix-$server-r$r"); done
-  printf '%s\n' "${lines[@]}" | sort -g | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }'
-}
-p99_of() { jv "$1" '.latency_ms.p99 // 0'; }
-per_player() { # run -> KiB of RSS per player over the node at rest
-  calc "($(kib "$1.after.rss") - $(kib "$1.rss_rest")) / $SBS_PLAYERS"
-}
-ratios=()
-for r in "${ROUNDS[@]}"; do
-  ratios+=("$(calc "$(cpu_us "sbs-parlor-r$r") > 0 ? $(cpu_us "sbs-py-async-r$r") / $(cpu_us "sbs-parlor-r$r") : 0")")
-done
-ratio=$(median_of "${ratios[@]}")
-ratio_list=$(for x in "${ratios[@]}"; do printf '1/%s, ' "$(fmt "$x" 1)"; done)
-ratio_list=${ratio_list%, }
-if [ -n "$BEFORE_BIN" ]; then
-  cuts=()
-  for r in "${ROUNDS[@]}"; do
-    cuts+=("$(calc "$(cpu_us "sbs-parlor-before-r$r") > 0 ? (1 - $(cpu_us "sbs-parlor-r$r") / $(cpu_us "sbs-parlor-before-r$r")) * 100 : 0")")
-  done
-  cut_pct=$(median_of "${cuts[@]}")
-fi
-
-BLOCK=$WORK/side-by-side.md
-{
-  echo "<!-- side-by-side:begin -->"
-  echo "## Side by side with the Python server"
-  echo
-  if [ "$QUICK" = 1 ]; then
-    echo "> **Quick run (\`BENCH_QUICK=1\`)**: ${DURATION} s runs; these figures only show that the script works."
-    echo
-  fi
-  echo "Measured by \`scripts/bench --python-server $(basename "$PYTHON_SERVER")\`"
-  echo "on $DATE at commit \`$COMMIT\`, in one run of $SBS_ELAPSED s; $PINNING;"
-  echo "a fresh \`redis-server\` for each server. Machine: $CPU_MODEL, $NPROC cores, $MEM_TOTAL,"
-  echo "$KERNEL, $RUSTC, redis-server $REDIS_VERSION; load average before / after: $LOAD_BEFORE / $LOAD_AFTER."
-  echo
-  echo "$SBS_ROUNDS rounds, each running every server once in turn. Each row is that server's median"
-  echo "round (by CPU per action; by p99 for the open loop); ratios are taken within a round, where"
-  echo "the servers ran minutes apart at most, and their median is reported."
-  echo
-  echo "Tic-tac-toe, closed loop, $SBS_ROOMS rooms (two players each), Redis store; ${WARMUP} s warm-up, ${DURATION} s"
-  echo "measured. Server CPU per action = the server process's utime + stime in the steady-state"
-  echo "window / (actions per second as the load tester counted them × the window); RSS at the"
-  echo "end of the window. *Of which kernel* is the stime part: socket reads and writes, where on"
-  echo "loopback each write also runs the receiver's TCP input and wake-up."
-  echo
-  echo "| server | actions/s | server CPU per action | of which kernel | server cores busy | p50 ms | p99 ms | Redis commands / action | errors | RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  for s in "${SBS_RUNS[@]}"; do
-    m=$(median_run sbs "$s")
-    printf '| %s | %s | %s µs | %s µs | %s | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(kernel_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
-      "$(lat "$m" p50)" "$(lat "$m" p99)" "$(fmt "$(cmds_per_action "$m")" 2)" \
-      "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
-  done
-  echo
-  echo "Parlor used **1/$(fmt "$ratio" 1)** of the Python async server's CPU per action (median of"
-  echo "the rounds; round by round: $ratio_list)."
-  if [ -n "$BEFORE_BIN" ]; then
-    if lt 0 "$cut_pct"; then change="$(fmt "$cut_pct" 0) % less"; else change="$(fmt "$(calc "0 - $cut_pct")" 0) % more"; fi
-    cut_list=$(for x in "${cuts[@]}"; do printf '%s %%, ' "$(fmt "$x" 0)"; done)
-    echo "Against Parlor $BEFORE_LABEL in the same rounds, CPU per action was $change (median of the"
-    echo "rounds' cuts: ${cut_list%, })."
-  fi
-  echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$(median_run sbs parlor)" evalsha_per_write)" 3)"
-  echo "(one Redis round trip per write)."
-  echo
-  echo "### Memory store, same load"
-  echo
-  echo "| server | actions/s | server CPU per action | of which kernel | server cores busy | p50 ms | p99 ms | errors | RSS |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  for s in "${PARLORS[@]}"; do
-    m=$(median_run mem "$s")
-    printf '| %s | %s | %s µs | %s µs | %s | %s | %s | %s | %s MiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(fmt "$(kernel_us "$m")" 1)" "$(fmt "$(wv "$m" server_cpu_util)" 2)" \
-      "$(lat "$m" p50)" "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
-  done
-  echo
-  if [ -s "$RES/floor-r${ROUNDS[0]}.floor" ]; then
-    floors=(); gaps=(); fkernels=(); pkernels=()
-    for r in "${ROUNDS[@]}"; do
-      floors+=("$(floor_us "floor-r$r")")
-      fkernels+=("$(floor_kernel_us "floor-r$r")")
-      pkernels+=("$(kernel_us "mem-parlor-r$r")")
-      gaps+=("$(calc "$(cpu_us "mem-parlor-r$r") - $(floor_us "floor-r$r")")")
-    done
-    floor_list=$(for x in "${floors[@]}"; do printf '%s, ' "$(fmt "$x" 1)"; done)
-    echo "The relay floor, in the same rounds: \`loadtest/examples/loopback_floor.rs\`, a WebSocket server"
-    echo "that only relays (one read and two writes per move, no game, no store, no JSON),"
-    echo "pinned and driven the same way, used **$(fmt "$(median_of "${floors[@]}")" 1) µs** per move (rounds: ${floor_list%, } µs)."
-    gap=$(median_of "${gaps[@]}")
-    if lt "$gap" 0; then
-      echo "Parlor's memory store used $(fmt "$(calc "0 - $gap")" 1) µs per action *less* than the floor (median of the rounds):"
-      echo "the floor is driven by its own client rather than \`parlor-loadtest\`, and on loopback a write's"
-      echo "cost depends on whether it wakes a sleeping reader, so the two are close but not the same traffic."
-    else
-      echo "That much is kernel and runtime work any server pays for this traffic here; Parlor's"
-      echo "memory store used $(fmt "$gap" 1) µs per move above it (median of the rounds)."
-    fi
-    echo "In the kernel alone (stime), the floor used $(fmt "$(median_of "${fkernels[@]}")" 1) µs per move and Parlor's memory store"
-    echo "$(fmt "$(median_of "${pkernels[@]}")" 1) µs (medians of the rounds)."
-    echo
-  fi
-  if [ "$CALLS" = 1 ] && [ -s "$RES/calls-parlor.calls" ]; then
-    prate=$(jv calls-parlor '.actions_per_sec // 0')
-    psecs=$((DURATION - 2))
-    p_rd=$(calls_per calls-parlor recvfrom "$prate" "$psecs")
-    p_wr=$(calls_per calls-parlor sendto "$prate" "$psecs")
-    p_ep=$(calls_per calls-parlor epoll_wait "$prate" "$psecs")
-    p_games=$(jv calls-parlor '(.games_finished // 0) / ((.actions // 0) | if . == 0 then 1 else . end)')
-    echo "Socket calls per action, counted by \`perf stat\` in a separate run of each (counting"
-    echo "costs a little CPU per call, so these runs' CPU figures are not used):"
-    echo
-    echo "| server | reads (\`recvfrom\`) | writes (\`sendto\`) | \`epoll_wait\` |"
-    echo "|---|---|---|---|"
-    printf '| Parlor %s, memory store | %s | %s | %s |\n' "$COMMIT" "$(fmt "$p_rd" 2)" "$(fmt "$p_wr" 2)" "$(fmt "$p_ep" 3)"
-    if [ -s "$RES/calls-floor.calls" ]; then
-      frate=$(sed -n 's/.*moves\/s=\([0-9.]*\).*/\1/p' "$RES/calls-floor.floor" | grep . || echo 0)
-      f_rd=$(calls_per calls-floor recvfrom "$frate" "$psecs")
-      f_wr=$(calls_per calls-floor sendto "$frate" "$psecs")
-      printf '| the relay floor | %s | %s | %s |\n' "$(fmt "$f_rd" 2)" "$(fmt "$f_wr" 2)" \
-        "$(fmt "$(calls_per calls-floor epoll_wait "$frate" "$psecs")" 3)"
-    fi
-    echo
-    echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then asked for a"
-    echo "rematch, so per action Parlor reads the move plus a share of rematch requests and writes"
-    echo "each resulting frame once to each of the two players: one call per client message and"
-    echo "one per recipient, the fewest this traffic allows. Divided over them, the kernel time"
-    mkernels=()
-    for r in "${ROUNDS[@]}"; do mkernels+=("$(kernel_us "mem-parlor-r$r")"); done
-    echo "of the memory store's rounds (median) is $(fmt "$(calc "($p_rd + $p_wr) > 0 ? $(median_of "${mkernels[@]}") / ($p_rd + $p_wr) : 0")" 1) µs per socket call."
-    echo
-  fi
-  echo "### $SBS_IDLE idle WebSockets, Redis store"
-  echo
-  echo "Each socket sent one \`ping\` and got its \`pong\`; RSS read once the node counts them all."
-  echo
-  echo "| server | connected | connect failures | RSS at rest | RSS held | RSS per socket |"
-  echo "|---|---|---|---|---|---|"
-  for s in "${PARLORS[@]}"; do
-    printf '| %s | %s | %s | %s MiB | %s MiB | %s KiB |\n' "$(sbs_label "$s")" \
-      "$(kib "idle-$s.conns_held")" "$(jv "idle-$s" '.connect_failures')" \
-      "$(mib "idle-$s.rss_before")" "$(mib "idle-$s.rss_held")" "$(fmt "$(idle_rss_per_conn "idle-$s")" 1)"
-  done
-  echo
-  echo "### $SBS_PLAYERS players at one action per second each, Redis store"
-  echo
-  echo "$((SBS_PLAYERS / 2)) rooms, open loop at $SBS_PLAYERS actions/s offered. RSS per player = (RSS at the end of"
-  echo "the window − RSS at rest) / $SBS_PLAYERS."
-  echo
-  echo "| server | actions/s | server CPU per action | p50 ms | p99 ms | errors | RSS at rest | RSS under load | RSS per player |"
-  echo "|---|---|---|---|---|---|---|---|---|"
-  for s in "${PARLORS[@]}"; do
-    m=$(median_run open10k "$s" p99_of)
-    printf '| %s | %s | %s µs | %s | %s | %s | %s MiB | %s MiB | %s KiB |\n' "$(sbs_label "$s")" \
-      "$(rate_of "$m")" "$(fmt "$(cpu_us "$m")" 1)" "$(lat "$m" p50)" \
-      "$(lat "$m" p99)" "$(errors_of "$m")" "$(rss_mib "$m.rss_rest")" \
-      "$(rss_mib "$m.after.rss")" "$(fmt "$(per_player "$m")" 1)"
-  done
-  echo
-  for s in "${PARLORS[@]}"; do
-    list=$(for r in "${ROUNDS[@]}"; do printf '%s ms, ' "$(lat "open10k-$s-r$r" p99)"; done)
-    echo "p99 of $(sbs_label "$s") round by round: ${list%, }."
-  done
-  echo
-  echo "Seconds of the window whose own p99 was over $P99_LIMIT ms (the load tester's timeline), round"
-  echo "by round: a tail spread over most seconds is a node short of CPU; one in a few seconds is a stall."
-  echo
-  for s in "${PARLORS[@]}"; do
-    list=$(for r in "${ROUNDS[@]}"; do
-      printf '%s, ' "$(jv "open10k-$s-r$r" "\"\([.timeline[] | select(.p99_ms > $P99_LIMIT)] | length) of \(.timeline | length)\"")"
-    done)
-    echo "- $(sbs_label "$s"): ${list%, }"
-  done
-  echo "<!-- side-by-side:end -->"
-} >"$BLOCK"
-
-# Replace the block in place, or put it right under the title.
-mkdir -p "$(dirname "$OUT")"
-[ -f "$OUT" ] || printf '# Performance\n' >"$OUT"
-if grep -q '^<!-- side-by-side:begin -->$' "$OUT"; then
-  awk -v block="$BLOCK" '
-    /^<!-- side-by-side:begin -->$/ { while ((getline line < block) > 0) print line; skip = 1; next }
-    /^<!-- side-by-side:end -->$/ { skip = 0; next }
-    !skip' "$OUT" >"$WORK/out.md"
-else
-  awk -v block="$BLOCK" '
-    NR == 1 { print; print ""; while ((getline line < block) > 0) print line; next }
-    { print }' "$OUT" >"$WORK/out.md"
-fi
-cp "$WORK/out.md" "$OUT"
-log "wrote the side-by-side block of $OUT (${SBS_ELAPSED}s)"
+# The facts of this run, for the report now and for `scripts/bench --report-from` later.
+declare -p DATE COMMIT SBS_ELAPSED PINNING CPU_MODEL NPROC MEM_TOTAL KERNEL RUSTC REDIS_VERSION \
+  LOAD_BEFORE LOAD_AFTER QUICK DURATION WARMUP P99_LIMIT SBS_ROUNDS ROUNDS SBS_ROOMS SBS_IDLE \
+  SBS_PLAYERS PYTHON_SERVER BEFORE_BIN BEFORE_LABEL CALLS >"$RES/run.env"
+sbs_report
+log "side-by-side suite done (${SBS_ELAPSED}s)"
