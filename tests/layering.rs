@@ -201,7 +201,7 @@ fn parse(src: &str) -> Parsed {
     let toks = lex(src);
     let text = |i: usize| toks.get(i).map_or("", |t| t.text.as_str());
     let mut parsed = Parsed::default();
-    let mut depth = 0;
+    let mut depth: usize = 0;
     let mut inline: Vec<(String, usize)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -214,7 +214,7 @@ fn parse(src: &str) -> Parsed {
         match text(i) {
             "{" => depth += 1,
             "}" => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 while inline.last().is_some_and(|(_, d)| *d > depth) {
                     inline.pop();
                 }
@@ -235,7 +235,7 @@ fn parse(src: &str) -> Parsed {
             "crate" | "$crate" | "self" | "super"
                 if text(i + 1) == "::"
                     && i.checked_sub(1)
-                        .map_or(true, |p| !matches!(text(p), "::" | "in")) =>
+                        .is_none_or(|p| !matches!(text(p), "::" | "in")) =>
             {
                 let mut found = Vec::new();
                 i = parse_tree(&toks, i, Vec::new(), &mut found);
@@ -433,6 +433,15 @@ impl Tree {
         Some(abs)
     }
 
+    /// The top-level modules.
+    fn top(&self) -> BTreeSet<String> {
+        self.files
+            .keys()
+            .filter(|m| m.len() == 1)
+            .map(|m| m[0].clone())
+            .collect()
+    }
+
     /// The file module holding `path`: its longest prefix that is a file.
     fn file_of(&self, path: &[String]) -> ModPath {
         (0..=path.len())
@@ -513,50 +522,64 @@ fn check(sources: &BTreeMap<String, String>, doc: &str) -> Vec<String> {
             }
         }
     }
-    let top: BTreeSet<String> = tree
-        .files
-        .keys()
-        .filter(|m| m.len() == 1)
-        .map(|m| m[0].clone())
-        .collect();
+    offences.extend(placement(sources, &tree, &layer_of));
+    let (upward, inside) = edges(&tree, &layer_of);
+    offences.extend(upward);
+    offences.extend(cycles(&tree, &inside));
+    offences
+}
+
+/// Every top-level module is in the order, the order names only modules, every file is in
+/// the crate.
+fn placement(
+    sources: &BTreeMap<String, String>,
+    tree: &Tree,
+    layer_of: &BTreeMap<String, usize>,
+) -> Vec<String> {
+    let mut offences = Vec::new();
+    let top = tree.top();
     for name in layer_of.keys().filter(|n| !top.contains(*n)) {
         offences.push(format!(
             "docs/architecture.md: the layer order names `{name}`, which is no module of the crate"
         ));
     }
     for name in top.iter().filter(|n| !layer_of.contains_key(*n)) {
-        offences.push(format!(
-            "{}: module `{name}` is not in the layer order",
-            tree.files[&vec![name.clone()]]
-        ));
+        let file = &tree.files[&vec![name.clone()]];
+        offences.push(format!("{file}: module `{name}` is not in the layer order"));
     }
     let reached: BTreeSet<&String> = tree.files.values().collect();
-    for file in sources
-        .keys()
-        .filter(|f| f.ends_with(".rs") && *f != "src/main.rs" && !reached.contains(f))
-    {
-        offences.push(format!(
-            "{file}: no `mod` declares this file, so it is not part of the crate"
-        ));
+    for file in sources.keys() {
+        if file.ends_with(".rs") && file != "src/main.rs" && !reached.contains(file) {
+            offences.push(format!(
+                "{file}: no `mod` declares this file, so it is not part of the crate"
+            ));
+        }
     }
+    offences
+}
 
-    // (folder, from child, to child) → where
-    let mut inside: BTreeMap<(ModPath, String, String), Vec<String>> = BTreeMap::new();
+/// Edges within one folder: (folder, from child, to child) → where each is written.
+type Inside = BTreeMap<(ModPath, String, String), Vec<String>>;
+
+/// Every path that runs up (or across) the layer order, and the edges inside each folder.
+fn edges(tree: &Tree, layer_of: &BTreeMap<String, usize>) -> (Vec<String>, Inside) {
+    let top = tree.top();
+    let mut offences = Vec::new();
+    let mut inside = Inside::new();
     for (from, line, written, target) in tree.edges() {
         let at = format!("{}:{line}", tree.files[&from]);
-        let Some(to_top) = target.first() else {
+        let from_top = &from[0];
+        let Some(to_top) = target.first().filter(|t| top.contains(*t)) else {
             offences.push(format!(
                 "{at}: `{written}` goes through the crate root; name the module"
             ));
             continue;
         };
-        let from_top = &from[0];
         if to_top != from_top {
             match (layer_of.get(from_top), layer_of.get(to_top)) {
-                (_, None) if !top.contains(to_top) => {
-                    offences.push(format!("{at}: `{written}` goes through the crate root; name the module"));
-                }
-                (_, None) => offences.push(format!("{at}: `{written}`: module `{to_top}` is not in the layer order")),
+                (_, None) => offences.push(format!(
+                    "{at}: `{written}`: module `{to_top}` is not in the layer order"
+                )),
                 (Some(f), Some(t)) if t >= f => offences.push(format!(
                     "{at}: {from_top} (layer {f}) uses {to_top} (layer {t}), which is not below it: `{written}`"
                 )),
@@ -578,12 +601,11 @@ fn check(sources: &BTreeMap<String, String>, doc: &str) -> Vec<String> {
                 .push(format!("{at}: `{written}`"));
         }
     }
-    offences.extend(cycles(&tree, &inside));
-    offences
+    (offences, inside)
 }
 
 /// Every cycle among the children of one folder, with the lines that make it.
-fn cycles(tree: &Tree, inside: &BTreeMap<(ModPath, String, String), Vec<String>>) -> Vec<String> {
+fn cycles(tree: &Tree, inside: &Inside) -> Vec<String> {
     let folders: BTreeSet<&ModPath> = inside.keys().map(|(folder, _, _)| folder).collect();
     let mut out = Vec::new();
     for folder in folders {
