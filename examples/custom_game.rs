@@ -109,9 +109,14 @@ impl Game for Nim {
     }
 }
 
-/// A server playing Nim beside tic-tac-toe.
+/// A server playing Nim beside tic-tac-toe (and none of the other built-in games).
 pub async fn server(cfg: Config) -> Result<Server, StartError> {
-    Server::builder(cfg).game(Nim).game(TicTacToe).build().await
+    Server::builder(cfg)
+        .without_builtin_games()
+        .game(Nim)
+        .game(TicTacToe)
+        .build()
+        .await
 }
 
 #[tokio::main]

@@ -1,39 +1,53 @@
-//! Parlor: a multiplayer game-room server.
+//! Parlor: a multiplayer game-room server, as a library with a thin binary.
 //!
 //! Browsers play over a WebSocket (`/ws`), operators manage rooms over REST (`/api/v1`),
-//! and rooms live in a [`store`]: Redis, so any node can serve any room, or an embedded
-//! in-memory store for a single node. The layout:
+//! and rooms live in a store: Redis, so any node can serve any room, or an embedded
+//! in-memory store for a single node ([`Config::store`], [`StoreKind`]).
 //!
-//! - [`config`]: flags and environment.
-//! - [`protocol`]: every wire message, and validation of client strings.
-//! - [`model`]: the stored room document and the fan-out envelope, shared by all layers.
-//! - [`game`]: the rules of each game behind one trait.
-//! - [`room`]: the room service — every operation as a compare-and-set change.
-//! - [`store`]: the storage interface and its memory and Redis backends.
-//! - [`hub`]: who is connected where on this node, and the fan-out of room events.
-//! - [`guard`]: the limits on failed joins (room-code and session guessing).
-//! - [`ws`]: one WebSocket connection's loop and message handlers.
-//! - [`http`]: health, metrics, the admin API and the embedded web client.
-//! - [`metrics`]: Prometheus names and recording.
-//! - [`server`]: assembling it all and the shutdown sequence.
-//! - `serve`: the HTTP accept loop (header timeout, upgrades, admin deadline).
+//! The public API is what an embedder needs and nothing more:
+//!
+//! - [`Server`] and its [`ServerBuilder`]: build a server from a [`Config`] and the games
+//!   it plays, then [`Server::run`] it on a listener until a shutdown future resolves.
+//! - [`Config`]: every setting, as the `parlor` binary's flags and environment variables.
+//! - [`game`]: the [`Game`] trait a studio implements for its own game, the types it uses,
+//!   and the built-in games.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = parlor::Server::builder(parlor::Config::defaults()).build().await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8765").await?;
+//! server.run(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Everything else is internal. Its layout (lowest layer first; docs/architecture.md
+//! holds the order, and a test holds the code to it): `config`, `error`, `game`;
+//! `metrics`, `model`; `guard`, `hub`, `protocol`; `store`; `room`; `state`; `ws`; `http`;
+//! `serve`; `server`. The `internals` feature (off by default) makes those modules
+//! public, hidden from the docs and with no stability promise, for the crate's own
+//! integration tests, benchmarks and fuzz targets.
 
-pub mod config;
-pub mod error;
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+/// Declares modules that are private, or public (hidden from the docs) with the
+/// `internals` feature.
+macro_rules! internal {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            pub mod $name;
+            #[cfg(not(feature = "internals"))]
+            mod $name;
+        )*
+    };
+}
+
+internal!(config, error, guard, http, hub, metrics, model, protocol, room, serve, server, state, store, ws);
+
 pub mod game;
-pub mod guard;
-pub mod http;
-pub mod hub;
-pub mod metrics;
-pub mod model;
-pub mod protocol;
-pub mod room;
-mod serve;
-pub mod server;
-pub mod state;
-pub mod store;
-pub mod ws;
 
-pub use config::Config;
-pub use game::{Game, Games};
+pub use config::{Config, LogFormat, StoreKind};
+pub use game::Game;
 pub use server::{Server, ServerBuilder, StartError};

@@ -3,9 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use parlor::config::LogFormat;
-use parlor::game::{connect4::Connect4, rps::Rps, tictactoe::TicTacToe};
-use parlor::{Config, Server};
+use parlor::{Config, LogFormat, Server};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: the hot path allocates many small, short-lived buffers (frames, documents).
@@ -19,13 +17,8 @@ async fn main() -> ExitCode {
     let cfg = Config::parse();
     init_tracing(cfg.log_format);
     let listen = cfg.listen;
-    // The built-in games, registered through the same API a studio's own games use.
-    let built = Server::builder(cfg)
-        .game(TicTacToe)
-        .game(Connect4)
-        .game(Rps)
-        .build()
-        .await;
+    // The built-in games: every server plays them unless its builder says otherwise.
+    let built = Server::build(cfg).await;
     let server = match built {
         Ok(s) => s,
         Err(e) => {

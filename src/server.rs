@@ -44,14 +44,18 @@ pub enum StartError {
 
 /// Configures a [`Server`]: its settings and the games it plays.
 ///
+/// A builder starts with the built-in games (tictactoe, connect4, rps), like every other
+/// way of making a server; [`game`](Self::game) adds one of yours, and
+/// [`without_builtin_games`](Self::without_builtin_games) starts from none.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), parlor::StartError> {
-/// use parlor::game::{connect4::Connect4, rps::Rps, tictactoe::TicTacToe};
+/// use parlor::game::tictactoe::TicTacToe;
 /// let cfg = parlor::Config::defaults();
+/// // Only tictactoe: drop the built-ins, then add back the one wanted.
 /// let server = parlor::Server::builder(cfg)
+///     .without_builtin_games()
 ///     .game(TicTacToe)
-///     .game(Connect4)
-///     .game(Rps)
 ///     .build()
 ///     .await?;
 /// # let _ = server; Ok(()) }
@@ -63,6 +67,12 @@ pub struct ServerBuilder {
 }
 
 impl ServerBuilder {
+    /// Play none of the built-in games: only those added with [`game`](Self::game).
+    pub fn without_builtin_games(mut self) -> Self {
+        self.games = Games::new();
+        self
+    }
+
     /// Play `game` (in registration order, which the game picker shows).
     pub fn game<G: Game>(mut self, game: G) -> Self {
         if let Err(e) = self.games.register(game) {
@@ -90,18 +100,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with settings `cfg` and no games yet.
+    /// A builder for a server with settings `cfg`, playing the built-in games.
     pub fn builder(cfg: Config) -> ServerBuilder {
         ServerBuilder {
             cfg,
-            games: Games::new(),
+            games: Games::builtin(),
             refused: None,
         }
     }
 
-    /// Connect the store and assemble a server playing the built-in games.
+    /// Connect the store and assemble a server playing the built-in games
+    /// (`Server::builder(cfg).build()`).
     pub async fn build(cfg: Config) -> Result<Server, StartError> {
-        Self::assemble(cfg, Games::builtin()).await
+        Self::builder(cfg).build().await
     }
 
     async fn assemble(cfg: Config, games: Games) -> Result<Server, StartError> {
@@ -156,11 +167,6 @@ impl Server {
             state,
             sweeper_stop: CancellationToken::new(),
         })
-    }
-
-    /// The application state (tests use it to reach the token and the store).
-    pub fn state(&self) -> &AppState {
-        &self.state
     }
 
     /// Serve on `listener` until `shutdown` resolves, then shut down cleanly: stop

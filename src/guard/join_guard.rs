@@ -92,7 +92,8 @@ impl JoinGuard {
         );
     }
 
-    /// Addresses currently tracked (for tests and diagnostics).
+    /// Addresses currently tracked.
+    #[cfg(test)]
     pub fn tracked(&self) -> usize {
         let map = self.lock();
         map.current.len() + map.previous.len()

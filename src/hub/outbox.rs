@@ -212,13 +212,9 @@ impl Kills {
     }
 
     /// Connections registered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
         self.live().len()
-    }
-
-    /// Whether none is registered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -336,6 +332,6 @@ mod tests {
         kills.fire_all();
         assert!(a.is_killed() && b.is_killed());
         assert!(!gone.is_killed());
-        assert_eq!(kills.len(), 2);
+        assert_eq!(kills.count(), 2);
     }
 }

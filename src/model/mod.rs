@@ -10,5 +10,5 @@ mod room;
 mod view;
 
 pub use envelope::{Audience, Effect, Envelope};
-pub use room::{PlayerRec, Presence, RoomDoc, SharedDoc, Status};
+pub use room::{PlayerRec, RoomDoc, SharedDoc, Status};
 pub use view::{PlayerInfo, RoomSnapshot, RoomSummary};

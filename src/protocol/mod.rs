@@ -5,6 +5,8 @@ mod client;
 mod server;
 mod validate;
 
+// The limits are used here by the tests and fuzz targets (the `internals` feature).
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use client::{
     parse_client_message, ClientMsg, Incoming, CLIENT_TYPES, MAX_ACTION_BYTES, MAX_DEPTH,
 };

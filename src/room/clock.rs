@@ -28,8 +28,6 @@ use crate::model::{RoomDoc, Status};
 const POLL: Duration = Duration::from_millis(250);
 /// Most due entries handled per poll.
 const DUE_BATCH: usize = 64;
-/// Shortest and longest turn a room may set (the contract's `turn_secs`).
-pub const TURN_SECS: std::ops::RangeInclusive<u64> = 5..=600;
 
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> u64 {

@@ -13,7 +13,8 @@ use crate::model::{RoomDoc, Status};
 const CODE_ATTEMPTS: usize = 8;
 
 impl Rooms {
-    /// Open a room and seat the creator.
+    /// Open a room and seat the creator (with no turn clock).
+    #[cfg(feature = "internals")]
     pub async fn create(
         &self,
         conn: &ConnHandle,

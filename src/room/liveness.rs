@@ -4,7 +4,7 @@
 //!
 //! Each node renews a heartbeat in the store (with the rooms it has members in) every
 //! quarter of `--node-liveness-ms`; every seat and spectator count in a room records the
-//! node that holds its socket ([`Presence`](super::model::Presence)). A node that sees
+//! node that holds its socket (the room document's `presence`). A node that sees
 //! another's heartbeat lapse changes each of that node's rooms by compare-and-set: its
 //! players go `connected:false` (members get `player_connection`), its spectators leave
 //! the count, and a room left with nobody is deleted. The rules change nothing the second

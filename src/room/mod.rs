@@ -48,7 +48,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use events::Event;
 use gate::Gate;
 pub use member::{ConnHandle, Joined, Membership, Role};
 use subscribe::Subscription;
@@ -134,11 +133,6 @@ impl Rooms {
     pub fn without_cache(mut self) -> Self {
         self.use_cache = false;
         self
-    }
-
-    /// The store behind the service.
-    pub fn store(&self) -> &Arc<dyn RoomStore> {
-        &self.store
     }
 
     /// Rooms with members on this node.
