@@ -2,14 +2,16 @@
 //! codes, names and chat text. Nothing here touches the network or the store.
 
 mod client;
+mod limits;
 mod server;
 mod validate;
 
-// The limits are used here by the tests and fuzz targets (the `internals` feature).
+// `Incoming` and `CLIENT_TYPES` are named outside only by the tests and fuzz targets, and
+// the limits only by them (the `internals` feature).
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
-pub use client::{
-    parse_client_message, ClientMsg, Incoming, CLIENT_TYPES, MAX_ACTION_BYTES, MAX_DEPTH,
-};
+pub use client::{parse_client_message, ClientMsg, Incoming, CLIENT_TYPES};
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
+pub use limits::{MAX_ACTION_BYTES, MAX_DEPTH};
 pub use server::CLOSE_REASON_GONE;
 pub use server::{
     encode, frame_kind, ServerMsg, You, CLOSE_REASON_EMPTY, CLOSE_REASON_EXPIRED,
