@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
 use super::params::{self, ListQuery, PlayerPath, RoomPath};
+use super::responses::{RoomErrors, StoreErrors, Unauthorized};
 use crate::model::RoomDoc;
 use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::state::AppState;
@@ -55,9 +56,7 @@ pub struct Stats {
     responses(
         (status = 200, description = "A page of rooms", body = RoomList),
         (status = 400, description = "A parameter is outside its schema", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
-        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
+        StoreErrors))]
 pub async fn list_rooms(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
@@ -105,11 +104,7 @@ async fn load_room(state: &AppState, code: &str) -> Result<RoomDoc, ApiError> {
 #[utoipa::path(get, path = "/api/v1/rooms/{code}", params(RoomPath),
     responses(
         (status = 200, description = "The room", body = RoomSnapshot),
-        (status = 400, description = "The code is not a room code", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
-        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
-        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
+        RoomErrors))]
 pub async fn get_room(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<RoomPath>,
@@ -122,11 +117,7 @@ pub async fn get_room(
 #[utoipa::path(get, path = "/api/v1/rooms/{code}/players", params(RoomPath),
     responses(
         (status = 200, description = "The room's players", body = PlayerList),
-        (status = 400, description = "The code is not a room code", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
-        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
-        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
+        RoomErrors))]
 pub async fn get_players(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<RoomPath>,
@@ -141,11 +132,7 @@ pub async fn get_players(
 #[utoipa::path(delete, path = "/api/v1/rooms/{code}", params(RoomPath),
     responses(
         (status = 204, description = "Closed"),
-        (status = 400, description = "The code is not a room code", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 404, description = "`room_not_found`", body = ErrorBody),
-        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
-        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
+        RoomErrors))]
 pub async fn delete_room(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<RoomPath>,
@@ -164,10 +151,8 @@ pub async fn delete_room(
     responses(
         (status = 204, description = "Kicked"),
         (status = 400, description = "The code or the player id is malformed", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
         (status = 404, description = "`room_not_found` or `player_not_found`", body = ErrorBody),
-        (status = 500, description = "Internal error (details in the server log)", body = ErrorBody),
-        (status = 503, description = "The room store is unavailable", body = ErrorBody)))]
+        StoreErrors))]
 pub async fn kick_player(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<PlayerPath>,
@@ -186,7 +171,7 @@ pub async fn kick_player(
 #[utoipa::path(get, path = "/api/v1/stats",
     responses(
         (status = 200, description = "This node's figures", body = Stats),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody)))]
+        Unauthorized))]
 pub async fn stats(State(state): State<AppState>) -> Json<Stats> {
     Json(Stats {
         node_id: state.node_id.to_string(),

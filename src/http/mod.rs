@@ -12,6 +12,7 @@ mod health;
 mod observe;
 pub mod openapi;
 pub mod params;
+mod responses;
 mod web;
 
 use axum::http::{HeaderValue, Method};
