@@ -44,7 +44,10 @@ macro_rules! internal {
     };
 }
 
-internal!(config, error, guard, http, hub, metrics, model, protocol, room, serve, server, state, store, ws);
+internal!(
+    config, error, guard, http, hub, metrics, model, protocol, room, serve, server, state, store,
+    ws
+);
 
 pub mod game;
 

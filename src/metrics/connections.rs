@@ -108,20 +108,11 @@ pub fn ws_connections(delta: f64) {
 
 /// One WebSocket message in or out.
 pub fn ws_message(direction: &'static str, kind: &'static str) {
-    ws_messages(direction, kind, 1);
-}
-
-/// Several outbound messages of one type (a fan-out).
-pub fn ws_messages_out(kind: &'static str, n: u64) {
-    ws_messages("out", kind, n);
-}
-
-fn ws_messages(direction: &'static str, kind: &'static str, n: u64) {
     WS_MESSAGES.with(
         direction,
         kind,
         || counter!("parlor_ws_messages_total", "direction" => direction, "type" => kind),
-        |c| c.increment(n),
+        |c| c.increment(1),
     );
 }
 

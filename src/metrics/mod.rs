@@ -21,7 +21,7 @@ mod recorder;
 mod rooms;
 mod store;
 
-pub use connections::{ws_connections, ws_message, ws_messages_out, ws_rejected, RejectReason};
+pub use connections::{ws_connections, ws_message, ws_rejected, RejectReason};
 pub use exposition::render;
 pub use http::{http_init, http_request};
 pub use pubsub::{pubsub_lagged, pubsub_message};
