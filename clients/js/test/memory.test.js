@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { ParlorClient, ParlorError } from "../src/index.js";
-import { connected, eventually, sleep, startParlor, TapSocket, viewWhere } from "./helpers.js";
+import { connected, eventually, startParlor, TapSocket, viewWhere } from "./helpers.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -231,5 +231,4 @@ test("requests reject with local codes: offline before connect, closed after clo
   client.close();
   await assert.rejects(attempt, { code: "closed" });
   await assert.rejects(client.ping(), { code: "closed" });
-  await sleep(0);
 });
