@@ -1,4 +1,4 @@
-//! Writes whose outcome is unknown (issue 10, part 4): Redis holds writes back
+//! Writes whose outcome is unknown: Redis holds writes back
 //! (`CLIENT PAUSE … WRITE`) past the operation timeout, then runs them. A join is either
 //! completed for the client or undone; a retried spectator leave counts down once.
 

@@ -1,4 +1,4 @@
-//! A node that dies without a clean shutdown (issue 10, part 5): the other nodes notice
+//! A node that dies without a clean shutdown: the other nodes notice
 //! its heartbeat lapse, mark its players offline and stop counting its spectators, once;
 //! a node that was only frozen takes its members back. Real nodes, real `redis-server`.
 

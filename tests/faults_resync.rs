@@ -1,4 +1,4 @@
-//! A node that misses room events catches its members up (issue 10, part 2): when its
+//! A node that misses room events catches its members up: when its
 //! pub/sub relay falls behind, and when its subscriber reconnects after events it never
 //! received (a move, an operator's delete). Real `redis-server` and real nodes.
 

@@ -1,6 +1,5 @@
 //! Faults that stall or race one member while the others play on: a peer that stops
-//! reading (issue 10, part 1), and races between leaving, joining and resuming (parts 3
-//! and "also"). Every test runs against real `redis-server` processes.
+//! reading, and races between leaving, joining and resuming. Every test runs against real `redis-server` processes.
 
 mod common;
 
