@@ -219,6 +219,23 @@ fn parse(src: &str) -> Parsed {
                     inline.pop();
                 }
             }
+            // `src/lib.rs` declares its modules through its `internal!` macro: private,
+            // or public with the `internals` feature. Each name in the call is a module.
+            "internal" if text(i + 1) == "!" && text(i + 2) == "(" => {
+                i += 3;
+                while i < toks.len() && text(i) != ")" {
+                    if toks[i].kind == Kind::Ident {
+                        parsed.mods.push(ModDecl {
+                            name: text(i).to_string(),
+                            path_attr: None,
+                            scope: scope(),
+                        });
+                    }
+                    i += 1;
+                }
+            }
+            // A macro's `mod $name;` is a template, not a module.
+            "mod" if text(i + 1).starts_with('$') => {}
             "mod" if toks.get(i + 1).is_some_and(|t| t.kind == Kind::Ident) => {
                 let name = text(i + 1).to_string();
                 if text(i + 2) == "{" {
@@ -918,6 +935,20 @@ fn path_attributes_and_inline_modules_are_followed() {
         &["src/guard_tests.rs:1: guard (layer 1) uses ws (layer 2)"],
     );
     assert_eq!(found.len(), 1, "{found:#?}");
+}
+
+#[test]
+fn modules_declared_through_the_internal_macro_are_followed() {
+    let lib = "macro_rules! internal {\n    ($($name:ident),*) => { $(mod $name;)* };\n}\ninternal!(low, high);\n";
+    let found = offences(
+        &[
+            ("lib.rs", lib),
+            ("low.rs", "use crate::high::X;"),
+            ("high.rs", ""),
+        ],
+        "low\nhigh",
+    );
+    assert_flags(&found, &["src/low.rs:1: low (layer 1) uses high (layer 2)"]);
 }
 
 #[test]

@@ -8,17 +8,18 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::{formatting, PrometheusHandle};
 
 use super::handles::Handles;
-use super::histogram::Histogram as Buckets;
-use super::{recorder, rooms, store, StoreSample};
+use super::global;
+use super::histogram::{Family, Histogram as Buckets};
+use super::{rooms, store, StoreSample};
 
 /// Render the exposition text, refreshing the gauges that are sampled rather than pushed.
 pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
-    recorder::collect_process();
+    global::collect_process();
     if let Some(s) = store {
         s.record();
     }
     let mut text = handle.render();
-    let node = recorder::node_label();
+    let node = global::node_label();
     render_family(&mut text, node, &store::STORE_OPS_FAMILY, &store::STORE_OPS);
     render_family(
         &mut text,
@@ -27,13 +28,6 @@ pub fn render(handle: &PrometheusHandle, store: Option<StoreSample>) -> String {
         &rooms::ACTION_DURATIONS,
     );
     text
-}
-
-/// A histogram rendered here: its name, help text and label names.
-pub(super) struct Family {
-    pub(super) name: &'static str,
-    pub(super) help: &'static str,
-    pub(super) labels: [&'static str; 2],
 }
 
 fn render_family(out: &mut String, node: &str, family: &Family, series: &Handles<Arc<Buckets>>) {

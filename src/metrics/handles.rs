@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::recorder;
+use super::global;
 
 /// Series handles already registered, found again by their label values.
 ///
@@ -74,7 +74,7 @@ impl<T: Clone> Handles<T> {
             return f(handle);
         }
         let handle = register();
-        if self.always || recorder::installed() {
+        if self.always || global::installed() {
             let _adding = self.adding.lock().unwrap_or_else(|e| e.into_inner());
             let n = self.filled.load(Ordering::Acquire);
             let known = self.kept().any(|(x, y, _)| *x == a && *y == b);

@@ -60,6 +60,14 @@ impl Histogram {
     }
 }
 
+/// A histogram rendered here: its name, help text and label names.
+pub(super) struct Family {
+    pub(super) name: &'static str,
+    pub(super) help: &'static str,
+    pub(super) labels: [&'static str; 2],
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

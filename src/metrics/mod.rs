@@ -8,11 +8,13 @@
 //! functions: `connections` (WebSocket connections and messages), `store` (store
 //! operations and the Redis pool), `rooms` (rooms and game actions), `pubsub` (room
 //! events between nodes), `http` (HTTP requests). `recorder` installs the exporter and
-//! `exposition` renders `/metrics`; `handles` and `histogram` keep the hot paths cheap.
+//! `exposition` renders `/metrics`; `global` holds what the recorder leaves for the
+//! others; `handles` and `histogram` keep the hot paths cheap.
 //! Callers use the names re-exported here.
 
 mod connections;
 mod exposition;
+mod global;
 mod handles;
 mod histogram;
 mod http;

@@ -1,17 +1,13 @@
 //! The process-wide recorder: installed once, labelling every series with the node, with
 //! the process collector beside it and a thread that folds histogram samples.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusHandle};
 
+use super::global::{HANDLE, NODE_LABEL, PROCESS};
 use super::{connections, http, pubsub, rooms, store};
 
-static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-/// The `node` label as rendered, for the series rendered here rather than by the exporter.
-static NODE_LABEL: OnceLock<String> = OnceLock::new();
-static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
 
 /// Install the global recorder once per process (later calls reuse it), labelling every
 /// series with `node`.
@@ -48,23 +44,6 @@ pub fn install(node_id: &str) -> PrometheusHandle {
             handle
         })
         .clone()
-}
-
-/// Whether [`install`] has run: handles made before it point at no recorder.
-pub(super) fn installed() -> bool {
-    HANDLE.get().is_some()
-}
-
-/// The `node` label as rendered (`node="…"`), or empty before [`install`].
-pub(super) fn node_label() -> &'static str {
-    NODE_LABEL.get().map_or("", String::as_str)
-}
-
-/// Refresh the process figures (CPU, memory, open files) before a scrape.
-pub(super) fn collect_process() {
-    if let Some(process) = PROCESS.get() {
-        process.collect();
-    }
 }
 
 /// How often histogram samples are folded into their buckets.

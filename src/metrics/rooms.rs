@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, Counter, Gauge};
 
-use super::exposition::Family;
 use super::handles::Handles;
-use super::histogram::Histogram as Buckets;
+use super::histogram::{Family, Histogram as Buckets};
 
 /// Latency buckets for a whole action (frame in → state event out).
 const ACTION_BUCKETS: &[f64] = &[

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use metrics::{counter, gauge};
 
-use super::exposition::Family;
 use super::handles::Handles;
-use super::histogram::Histogram as Buckets;
+use super::histogram::{Family, Histogram as Buckets};
 use crate::error::StoreError;
 
 /// Latency buckets for store operations: Redis answers in tens of microseconds locally.
