@@ -5,11 +5,22 @@
 //! brings them up to date ([`Hub::resync`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use fred::clients::SubscriberClient;
+use fred::error::Error as FredError;
+use fred::interfaces::{EventInterface, HashesInterface, PubsubInterface};
+use futures_util::future::join_all;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
-use super::*;
+use super::codec::parse_doc;
+use super::conns::Conns;
+use crate::error::Chain;
+use crate::hub::{Envelope, Hub};
+use crate::metrics as m;
+use crate::store::keys::Keys;
 
 pub(super) fn relay_events(
     subscriber: &SubscriberClient,
@@ -127,7 +138,7 @@ pub(super) async fn catch_up(conns: &Conns, keys: &Keys, hub: &Hub) -> Result<()
             Some(text) => match parse_doc(&text) {
                 Ok(doc) => Some(doc),
                 Err(e) => {
-                    tracing::error!(room = %code, error = %e, "unreadable room document");
+                    tracing::error!(room = %code, error = %Chain(&e), "unreadable room document");
                     continue;
                 }
             },
