@@ -81,8 +81,8 @@ pub(super) fn restore_subscriptions(
             }
             let mut backoff = Duration::from_millis(50);
             while let Err(e) = resubscribe(&subscriber).await {
-                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
-                tracing::warn!(error, retry_in_ms, "room subscriptions not restored yet");
+                let retry_in_ms = backoff.as_millis() as u64;
+                tracing::warn!(error = %e, retry_in_ms, "room subscriptions not restored yet");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
@@ -105,8 +105,8 @@ pub(super) fn resync_rooms(
             resync.notified().await;
             let mut backoff = Duration::from_millis(50);
             while let Err(e) = catch_up(&conns, &keys, &hub).await {
-                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
-                tracing::warn!(error, retry_in_ms, "local rooms not re-read yet");
+                let retry_in_ms = backoff.as_millis() as u64;
+                tracing::warn!(error = %e, retry_in_ms, "local rooms not re-read yet");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }

@@ -1,7 +1,8 @@
-//! The [`RoomStore`] interface on Redis. Reads are in [`reads`](super::reads), writes in
-//! [`writes`](super::writes), the turn-clock index in [`clock`](super::clock) and node
-//! liveness in [`liveness`](super::liveness); what is left here is one command each. The
-//! module docs of [`super`] list every operation's round trips.
+//! The [`RoomStore`] interface on Redis. The room writes are in [`writes`](super::writes),
+//! the listings in [`reads`](super::reads), the turn-clock index in [`clock`](super::clock)
+//! and node liveness in [`liveness`](super::liveness); the short operations are here:
+//! quick play's claim, a room read, (un)subscribing, readiness, pool figures and close.
+//! The module docs of [`super`] list every operation's round trips.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

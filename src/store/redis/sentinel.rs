@@ -134,6 +134,6 @@ pub(super) async fn leave_old_master<C: ClientLike>(client: &C, master: &(String
         return;
     }
     if let Err(e) = client.force_reconnection().await {
-        tracing::warn!(error = %e.details(), "could not leave the old master after a failover");
+        tracing::warn!(error = %e, "could not leave the old master after a failover");
     }
 }
