@@ -1,7 +1,13 @@
-//! Errors: the protocol's error codes, and the store's failure kinds.
+//! Errors: the protocol's error codes, the store's failure kinds, and [`Chain`] to log an
+//! error with its causes.
 //!
 //! [`ErrorCode`] variants *are* the contract's codes; anything internal is logged where it
-//! happens and reaches the client as `internal`, with no details.
+//! happens and reaches the client as `internal`, with no details. A [`StoreError`] keeps
+//! the error that caused it (fred's, serde's) as its source: the log gets the whole chain
+//! once, where the failure is handled; the client gets only the code.
+
+use std::error::Error;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -111,21 +117,29 @@ impl From<ErrorCode> for ProtoError {
     }
 }
 
+/// Why a store operation failed, as the backend said it: a driver error, a decoding error,
+/// or a message of the store's own. It is logged (with [`Chain`]) and never sent to a
+/// client.
+pub type Cause = Box<dyn Error + Send + Sync + 'static>;
+
 /// How a store operation failed; also the `kind` label of `parlor_store_op_errors_total`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// A variant's text names only the kind; what went wrong is its [`source`](Error::source),
+/// so log it with [`Chain`] to show the whole story.
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The operation did not finish within the configured timeout.
     #[error("store operation timed out")]
     Timeout,
     /// No connection to the store.
-    #[error("store connection failed: {0}")]
-    Connection(String),
+    #[error("store connection failed")]
+    Connection(#[source] Cause),
     /// Compare-and-set kept losing to other writers.
     #[error("too many conflicting writers")]
     Conflict,
     /// Anything else (bad data, script errors, …).
-    #[error("store error: {0}")]
-    Other(String),
+    #[error("store error")]
+    Other(#[source] Cause),
 }
 
 impl StoreError {
@@ -152,6 +166,68 @@ impl From<StoreError> for ProtoError {
                 "the room is too busy right now; try again",
             ),
             StoreError::Other(_) => ErrorCode::Internal.into(),
+        }
+    }
+}
+
+/// An error followed by each of its causes, `: `-separated, for a log line:
+/// `error = %Chain(&e)` shows `store connection failed: IO Error: …` where `%e` would show
+/// only `store connection failed`.
+pub struct Chain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> Cause {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        Box::new(io)
+    }
+
+    #[test]
+    fn chain_shows_every_cause() {
+        let e = StoreError::Connection(refused());
+        assert_eq!(e.to_string(), "store connection failed");
+        assert_eq!(Chain(&e).to_string(), "store connection failed: refused");
+        assert_eq!(
+            Chain(&StoreError::Timeout).to_string(),
+            "store operation timed out"
+        );
+    }
+
+    #[test]
+    fn the_client_sees_the_kind_never_the_cause() {
+        let cases = [
+            (StoreError::Timeout, ErrorCode::StoreUnavailable, "timeout"),
+            (
+                StoreError::Connection(refused()),
+                ErrorCode::StoreUnavailable,
+                "connection",
+            ),
+            (
+                StoreError::Conflict,
+                ErrorCode::StoreUnavailable,
+                "conflict",
+            ),
+            (StoreError::Other(refused()), ErrorCode::Internal, "other"),
+        ];
+        for (e, code, kind) in cases {
+            assert_eq!(e.kind(), kind);
+            let proto = ProtoError::from(e);
+            assert_eq!(proto.code, code);
+            assert!(!proto.message.contains("refused"), "{}", proto.message);
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
-use crate::error::StoreError;
+use crate::error::{Chain, StoreError};
 use crate::game::GameKind;
 use crate::metrics::{self as m, StoreOp};
 use crate::model::Envelope;
@@ -52,9 +52,10 @@ impl Instrumented {
         m::store_op(op, backend, started.elapsed());
         if let Err(e) = &result {
             m::store_error(op, e.kind());
-            // The one place a store failure's cause is logged: callers map it to an error
-            // code (`store_unavailable`, `internal`) that says nothing of why.
-            tracing::warn!(op = op.as_str(), backend, error = %e, "store operation failed");
+            // The one place a store failure's cause is logged, with every error under it:
+            // callers map it to an error code (`store_unavailable`, `internal`) that says
+            // nothing of why.
+            tracing::warn!(op = op.as_str(), backend, error = %Chain(e), "store operation failed");
         }
         m::gauge_add_in_flight(&self.in_flight, -1);
         result

@@ -3,7 +3,12 @@
 //! that is the whole cost. Members are only added and removed (never re-scored), so two
 //! writers can never move a room's entry later than its stored deadline.
 
-use super::*;
+use fred::interfaces::SortedSetsInterface;
+
+use super::failure::store_err;
+use super::RedisStore;
+use crate::error::StoreError;
+use crate::store::keys::Keys;
 
 impl RedisStore {
     pub(super) async fn zadd_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {

@@ -5,11 +5,23 @@
 //! brings them up to date ([`Hub::resync`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use fred::clients::SubscriberClient;
+use fred::error::Error as FredError;
+use fred::interfaces::{EventInterface, HashesInterface, PubsubInterface};
+use futures_util::future::join_all;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
-use super::*;
+use super::codec::parse_doc;
+use super::conns::Conns;
+use crate::error::Chain;
+use crate::hub::Hub;
+use crate::model::Envelope;
+use crate::metrics as m;
+use crate::store::keys::Keys;
 
 pub(super) fn relay_events(
     subscriber: &SubscriberClient,
@@ -70,8 +82,8 @@ pub(super) fn restore_subscriptions(
             }
             let mut backoff = Duration::from_millis(50);
             while let Err(e) = resubscribe(&subscriber).await {
-                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
-                tracing::warn!(error, retry_in_ms, "room subscriptions not restored yet");
+                let retry_in_ms = backoff.as_millis() as u64;
+                tracing::warn!(error = %e, retry_in_ms, "room subscriptions not restored yet");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
@@ -94,8 +106,8 @@ pub(super) fn resync_rooms(
             resync.notified().await;
             let mut backoff = Duration::from_millis(50);
             while let Err(e) = catch_up(&conns, &keys, &hub).await {
-                let (error, retry_in_ms) = (e.details(), backoff.as_millis() as u64);
-                tracing::warn!(error, retry_in_ms, "local rooms not re-read yet");
+                let retry_in_ms = backoff.as_millis() as u64;
+                tracing::warn!(error = %e, retry_in_ms, "local rooms not re-read yet");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
@@ -127,7 +139,7 @@ pub(super) async fn catch_up(conns: &Conns, keys: &Keys, hub: &Hub) -> Result<()
             Some(text) => match parse_doc(&text) {
                 Ok(doc) => Some(doc),
                 Err(e) => {
-                    tracing::error!(room = %code, error = %e, "unreadable room document");
+                    tracing::error!(room = %code, error = %Chain(&e), "unreadable room document");
                     continue;
                 }
             },

@@ -15,8 +15,10 @@ use fred::types::SetOptions;
 use futures_util::future::{join_all, BoxFuture};
 use tokio::task::JoinHandle;
 
-use super::{store_err, Conns, RedisStore};
-use crate::error::StoreError;
+use super::conns::Conns;
+use super::failure::store_err;
+use super::RedisStore;
+use crate::error::{Chain, StoreError};
 use crate::game::GameKind;
 use crate::metrics as m;
 use crate::store::keys::{Keys, SCHEMA_VERSION};
@@ -104,7 +106,7 @@ pub(super) fn sweep_indexes(conns: &Conns, keys: Keys, clock: IndexClock) -> Joi
             if let Err(e) = sweep_once(&conns.pick(), &keys).await {
                 let e = store_err(e);
                 m::store_error(m::StoreOp::SweepIndexes, e.kind());
-                tracing::debug!(error = %e, "index sweep failed; next period retries");
+                tracing::debug!(error = %Chain(&e), "index sweep failed; next period retries");
             }
         }
     })

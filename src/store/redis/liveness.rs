@@ -3,7 +3,16 @@
 //! rooms it last reported. Each beat is 2 commands sent together; looking for dead nodes
 //! is 1 script, plus 1 read per dead node.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fred::interfaces::{KeysInterface, SortedSetsInterface};
+use fred::types::Expiration;
+
+use super::eval::eval;
+use super::failure::store_err;
+use super::RedisStore;
+use crate::error::StoreError;
 
 impl RedisStore {
     pub(super) async fn beat(

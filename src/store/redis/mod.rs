@@ -26,53 +26,50 @@
 //! every write it takes meanwhile is lost when it resyncs from the new master. So the store
 //! also listens to each sentinel's `+switch-master` and moves such connections at once.
 //!
-//! The code is split by job: [`ops`] implements the store interface, [`conns`] picks the
-//! pool connection for each command, [`events`] relays room events and restores
-//! subscriptions after a reconnect, [`sentinel`] follows a Sentinel failover, [`indexes`]
-//! keeps the room indexes bounded.
+//! The code is split by job: [`room_store`] implements the store interface, with the
+//! room writes in [`writes`] (and [`local_write`] for a change this node delivers itself),
+//! the listings in [`reads`], the turn-clock index in [`clock`] and node liveness in
+//! [`liveness`]; [`codec`] turns documents and script replies to and from Redis values and
+//! [`failure`] fred's errors into store failures; [`conns`] picks the pool connection for
+//! each command, [`events`] relays room events and restores subscriptions after a
+//! reconnect, [`sentinel`] follows a Sentinel failover, [`indexes`] keeps the room indexes
+//! bounded.
 
 mod clock;
+mod codec;
 mod conns;
 mod eval;
 mod events;
+mod failure;
 pub mod indexes;
 mod liveness;
-mod ops;
+mod local_write;
+mod reads;
 mod redis_clock;
+mod room_store;
 mod sentinel;
-
-use conns::Conns;
-use eval::eval;
-use events::{relay_events, restore_subscriptions, resync_rooms};
-use sentinel::{follow_switch_master, sentinel_clients};
+mod writes;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use fred::bytes_utils::Str;
 use fred::clients::{Pool, SentinelClient, SubscriberClient};
-use fred::error::{Error as FredError, ErrorKind};
-use fred::interfaces::{
-    EventInterface, HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface,
-};
-use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy, Value};
-use fred::types::config::{SentinelConfig, ServerConfig};
-use fred::types::{Builder, Expiration, SetOptions};
-use futures_util::future::join_all;
+use fred::error::Error as FredError;
+use fred::interfaces::{EventInterface, KeysInterface};
+use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy};
+use fred::types::{Builder, SetOptions};
 use tokio::task::JoinHandle;
 
+use self::conns::Conns;
+use self::events::{relay_events, restore_subscriptions, resync_rooms};
+use self::redis_clock::RedisClock;
+use self::sentinel::{follow_switch_master, sentinel_clients};
 use super::keys::{Keys, SCHEMA_V1, SCHEMA_VERSION};
 use super::scripts::Scripts;
-use super::{now_ms, offered, CasOutcome, IndexChange, IndexClock, PoolStats, RoomPage, RoomStore};
+use super::IndexClock;
 use crate::config::{mask_url, Config};
-use crate::error::StoreError;
-use crate::game::GameKind;
 use crate::hub::Hub;
-use crate::metrics as m;
-use crate::model::Envelope;
-use crate::model::{RoomDoc, SharedDoc};
 
 /// Room events the subscriber buffers before a slow reader starts losing them.
 const SUBSCRIBER_EVENT_BUFFER: usize = 8 * 1024;
@@ -114,7 +111,7 @@ pub struct RedisStore {
     /// Asks for every local room to be re-read (a local write's outcome got lost).
     resync: Arc<tokio::sync::Notify>,
     /// Redis's clock, for the deadline of a change this node delivers itself.
-    redis_clock: redis_clock::RedisClock,
+    redis_clock: RedisClock,
     /// How long after it is sent such a change may still be delivered here (half the op
     /// timeout: the reply must get back before the writer gives up).
     local_budget_ms: u64,
@@ -233,23 +230,9 @@ impl RedisStore {
             tasks,
             hub,
             resync,
-            redis_clock: redis_clock::RedisClock::new(),
+            redis_clock: RedisClock::new(),
             local_budget_ms: u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX),
         })
-    }
-
-    async fn get_docs(&self, codes: &[String]) -> Result<Vec<Option<RoomDoc>>, StoreError> {
-        // The rooms live in different slots, so these are separate commands, sent at once.
-        let reads = codes.iter().map(|c| self.load(c));
-        join_all(reads).await.into_iter().collect()
-    }
-
-    /// Drop a deleted room from the room index. Best effort: the room is gone either way,
-    /// and the listing removes codes whose room it cannot find.
-    async fn unlist(&self, code: &str) {
-        if let Err(e) = self.deindex(code).await {
-            tracing::warn!(room = code, error = %e, "room indexes not updated");
-        }
     }
 }
 
@@ -315,78 +298,5 @@ async fn check_schema(conns: &Conns, keys: &Keys) -> Result<String, String> {
         Some(SCHEMA_VERSION) | None => Ok(SCHEMA_VERSION.to_string()),
         Some(SCHEMA_V1) => Ok(SCHEMA_V1.to_string()),
         Some(other) => Err(other.to_string()),
-    }
-}
-
-/// What fred says, with [`ErrorKind::Unknown`], when a command finds no connection to
-/// write to (Redis down, or between a failover and the reconnect that follows it).
-const NO_CONNECTION: &[&str] = &[
-    "Failed to route command.",
-    "Too many failed write attempts.",
-    "Missing expected connection.",
-    "Client is not initialized.",
-    "Failed to send command to router.",
-];
-
-fn store_err(e: FredError) -> StoreError {
-    match e.kind() {
-        ErrorKind::Timeout => StoreError::Timeout,
-        ErrorKind::IO
-        | ErrorKind::Canceled
-        | ErrorKind::Cluster
-        | ErrorKind::Sentinel
-        | ErrorKind::Routing
-        | ErrorKind::Backpressure
-        | ErrorKind::Tls => StoreError::Connection(e.details().to_string()),
-        ErrorKind::Unknown if NO_CONNECTION.contains(&e.details()) => {
-            StoreError::Connection(e.details().to_string())
-        }
-        _ => StoreError::Other(format!("{:?}: {}", e.kind(), e.details())),
-    }
-}
-
-/// Read a compare-and-set script's reply: {2}, {1, doc} or {0}.
-fn cas_outcome(reply: &[Value]) -> Result<CasOutcome, StoreError> {
-    match reply.first().and_then(Value::as_i64) {
-        Some(2) => Ok(CasOutcome::Applied),
-        Some(1) => {
-            let text = reply.get(1).and_then(Value::as_str).unwrap_or_default();
-            Ok(CasOutcome::Conflict(Box::new(parse_doc(&text)?)))
-        }
-        Some(0) => Ok(CasOutcome::Missing),
-        _ => Err(StoreError::Other(
-            "unexpected reply from a compare-and-set script".into(),
-        )),
-    }
-}
-
-fn parse_doc(text: &str) -> Result<RoomDoc, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Other(format!("bad room document: {e}")))
-}
-
-fn encode_doc(doc: &RoomDoc) -> Result<String, StoreError> {
-    // Sized for a typical room up front: grown from serde_json's default 128 bytes, a
-    // document is copied four or five times on its way to 1 or 2 KiB.
-    let mut out = Vec::with_capacity(2048);
-    serde_json::to_writer(&mut out, doc)
-        .map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))?;
-    // serde_json writes only valid UTF-8.
-    String::from_utf8(out).map_err(|e| StoreError::Other(format!("cannot encode room: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_connection_is_store_unavailable_not_internal() {
-        for msg in NO_CONNECTION {
-            let e = FredError::new(ErrorKind::Unknown, *msg);
-            assert!(matches!(store_err(e), StoreError::Connection(_)), "{msg}");
-        }
-        let e = FredError::new(ErrorKind::Routing, "Max attempts reached.");
-        assert!(matches!(store_err(e), StoreError::Connection(_)));
-        let e = FredError::new(ErrorKind::Unknown, "Expected array of redis values.");
-        assert!(matches!(store_err(e), StoreError::Other(_)));
     }
 }

@@ -1,6 +1,14 @@
 //! Following a Sentinel failover as soon as it is announced (`+switch-master`).
 
-use super::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fred::clients::{Pool, SentinelClient, SubscriberClient};
+use fred::interfaces::{EventInterface, PubsubInterface};
+use fred::prelude::{ClientLike, Config as FredConfig, ReconnectPolicy};
+use fred::types::config::{SentinelConfig, ServerConfig};
+use futures_util::future::join_all;
+use tokio::task::JoinHandle;
 
 /// Sentinel's channel announcing a failover: `<service> <old ip> <old port> <new ip> <new port>`.
 pub(super) const SWITCH_MASTER: &str = "+switch-master";
@@ -126,6 +134,6 @@ pub(super) async fn leave_old_master<C: ClientLike>(client: &C, master: &(String
         return;
     }
     if let Err(e) = client.force_reconnection().await {
-        tracing::warn!(error = %e.details(), "could not leave the old master after a failover");
+        tracing::warn!(error = %e, "could not leave the old master after a failover");
     }
 }

@@ -3,117 +3,25 @@
 //! A `std` mutex guards the rooms: nothing awaits while it is held, and events are handed
 //! to the hub under the lock so their order matches the order of the writes. Beside the
 //! rooms it keeps an ordered index of the rooms it may offer per game, updated on every
-//! write, so quick play and the room list read a few entries instead of every room.
+//! write, so quick play and the room list read a few entries instead of every room; both
+//! live in [`shelf`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+mod shelf;
+
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
 
-use super::{offered, CasOutcome, IndexChange, RoomPage, RoomStore};
+use self::shelf::{Entry, Shelf};
+use super::{CasOutcome, IndexChange, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Hub;
 use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
-
-struct Entry {
-    doc: SharedDoc,
-    expires: Instant,
-    /// Its key on the open index of its game, while listed there.
-    listed: Option<u64>,
-}
-
-/// The rooms and their open index.
-#[derive(Default)]
-struct Shelf {
-    rooms: BTreeMap<String, Entry>,
-    /// Listed rooms per game in listing order (a sequence number → code).
-    open: HashMap<GameKind, BTreeMap<u64, String>>,
-    next_seq: u64,
-}
-
-impl Shelf {
-    /// The live entry of a room (an expired one counts as absent).
-    fn live(&mut self, code: &str) -> Option<&mut Entry> {
-        self.live_at(code, Instant::now())
-    }
-
-    /// Like [`Shelf::live`], as of `now`.
-    fn live_at(&mut self, code: &str, now: Instant) -> Option<&mut Entry> {
-        self.rooms.get_mut(code).filter(|e| e.expires > now)
-    }
-
-    /// Put a room at the end of its game's open index (no-op if listed).
-    fn list(&mut self, code: &str) {
-        let seq = self.next_seq;
-        let Some(entry) = self.rooms.get_mut(code) else {
-            return;
-        };
-        if entry.listed.is_some() {
-            return;
-        }
-        entry.listed = Some(seq);
-        self.next_seq += 1;
-        let game = entry.doc.game;
-        self.open
-            .entry(game)
-            .or_default()
-            .insert(seq, code.to_string());
-    }
-
-    /// Take a room off its game's open index (no-op if not listed).
-    fn unlist(&mut self, code: &str) {
-        let Some(entry) = self.rooms.get_mut(code) else {
-            return;
-        };
-        if let Some(seq) = entry.listed.take() {
-            if let Some(index) = self.open.get_mut(&entry.doc.game) {
-                index.remove(&seq);
-            }
-        }
-    }
-
-    /// Listed exactly when it may be offered (after a write). Most writes (moves) leave
-    /// that as it was: then the room is looked up once and nothing else is touched.
-    fn follow(&mut self, code: &str) {
-        let Some(entry) = self.rooms.get(code) else {
-            return;
-        };
-        match (offered(&entry.doc), entry.listed.is_some()) {
-            (true, false) => self.list(code),
-            (false, true) => self.unlist(code),
-            _ => {}
-        }
-    }
-
-    fn remove(&mut self, code: &str) {
-        self.unlist(code);
-        self.rooms.remove(code);
-    }
-
-    fn sweep(&mut self, now: Instant) {
-        let dead: Vec<String> = self
-            .rooms
-            .iter()
-            .filter(|(_, e)| e.expires <= now)
-            .map(|(c, _)| c.clone())
-            .collect();
-        for code in dead {
-            self.remove(&code);
-        }
-    }
-
-    /// The listed codes of `game`, in listing order.
-    fn listed(&self, game: GameKind) -> impl Iterator<Item = (&u64, &String)> {
-        self.open
-            .get(&game)
-            .into_iter()
-            .flat_map(|index| index.iter())
-    }
-}
 
 /// Rooms in this process.
 pub struct MemoryStore {
@@ -165,28 +73,12 @@ impl MemoryStore {
         shelf.remove(&doc.code);
         shelf.rooms.insert(
             doc.code.clone(),
-            Entry {
-                doc: Arc::new(doc.clone()),
-                expires: Instant::now() + self.ttl,
-                listed: None,
-            },
+            Entry::new(Arc::new(doc.clone()), Instant::now() + self.ttl),
         );
         if listed {
             shelf.follow(&doc.code);
         }
         true
-    }
-
-    /// Rooms listed and offered, `limit` per game at most, in listing order.
-    fn offered_rooms(shelf: &Shelf, game: GameKind, limit: usize) -> Vec<(u64, RoomDoc)> {
-        let now = Instant::now();
-        shelf
-            .listed(game)
-            .filter_map(|(seq, code)| shelf.rooms.get(code).map(|e| (*seq, e)))
-            .filter(|(_, e)| e.expires > now && offered(&e.doc))
-            .take(limit)
-            .map(|(seq, e)| (seq, RoomDoc::clone(&e.doc)))
-            .collect()
     }
 }
 
@@ -219,30 +111,7 @@ impl RoomStore for MemoryStore {
         game: GameKind,
         offer: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
-        let mut shelf = self.lock();
-        let now = Instant::now();
-        let mut stale = Vec::new();
-        let mut taken = None;
-        for (_, code) in shelf.listed(game) {
-            match shelf.rooms.get(code) {
-                Some(e) if e.expires > now && offered(&e.doc) => {
-                    if offer != Some(code.as_str()) {
-                        taken = Some(code.clone());
-                        break;
-                    }
-                }
-                _ => stale.push(code.clone()),
-            }
-        }
-        for code in &stale {
-            shelf.unlist(code);
-        }
-        if let Some(code) = &taken {
-            shelf.unlist(code);
-        } else if let Some(code) = offer {
-            shelf.follow(code);
-        }
-        Ok(taken)
+        Ok(self.lock().claim(game, offer))
     }
 
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError> {
@@ -320,7 +189,7 @@ impl RoomStore for MemoryStore {
         let shelf = self.lock();
         let mut open: Vec<(u64, RoomDoc)> = games
             .into_iter()
-            .flat_map(|g| Self::offered_rooms(&shelf, g, limit))
+            .flat_map(|g| shelf.offered(g, limit))
             .collect();
         drop(shelf);
         open.sort_by_key(|(seq, _)| *seq);
@@ -329,29 +198,7 @@ impl RoomStore for MemoryStore {
     }
 
     async fn list_rooms(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, StoreError> {
-        use std::ops::Bound;
-        let now = Instant::now();
-        let start = cursor.map_or(Bound::Unbounded, |c| Bound::Excluded(c.to_string()));
-        let shelf = self.lock();
-        let mut page: Vec<RoomDoc> = Vec::new();
-        let mut more = false;
-        for entry in shelf
-            .rooms
-            .range((start, Bound::Unbounded))
-            .map(|(_, e)| e)
-            .filter(|e| e.expires > now)
-        {
-            if page.len() == limit {
-                more = true;
-                break;
-            }
-            page.push(RoomDoc::clone(&entry.doc));
-        }
-        let next_cursor = more.then(|| page.last().map(|d| d.code.clone())).flatten();
-        Ok(RoomPage {
-            rooms: page,
-            next_cursor,
-        })
+        Ok(self.lock().page(cursor, limit))
     }
 
     async fn subscribe(&self, _code: &str) -> Result<(), StoreError> {
@@ -390,5 +237,134 @@ impl RoomStore for MemoryStore {
 }
 
 #[cfg(test)]
-#[path = "memory_tests.rs"]
-mod tests;
+mod tests {
+    //! The open index: quick play takes the oldest offered room, never the caller's own,
+    //! lists the caller's room when there is none, a room leaves the index when it fills
+    //! or its players all drop, and a write that keeps it offered keeps its place in line.
+
+    use super::*;
+    use crate::model::{PlayerRec, Status};
+    use crate::store::offered;
+
+    fn waiting(code: &str) -> RoomDoc {
+        let game = GameKind::Tictactoe;
+        RoomDoc {
+            code: code.to_string(),
+            game,
+            status: Status::Waiting,
+            private: false,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+            version: 1,
+            players: Arc::new(vec![PlayerRec {
+                player_id: format!("p_{code}"),
+                name: "host".into(),
+                seat: 0,
+                connected: true,
+                session_hash: String::new(),
+                epoch: 1,
+            }]),
+            spectators: 0,
+            state: Arc::new(game.new_state(0)),
+            first: 0,
+            turn_secs: None,
+            deadline: None,
+            presence: Default::default(),
+        }
+    }
+
+    async fn write(store: &MemoryStore, before: &RoomDoc, change: impl FnOnce(&mut RoomDoc)) {
+        let mut after = before.clone();
+        change(&mut after);
+        after.version += 1;
+        let index = IndexChange::between(before, &after);
+        let applied = store
+            .update(before.version, &Arc::new(after), Envelope::default(), index)
+            .await;
+        assert!(matches!(applied, Ok(CasOutcome::Applied)));
+    }
+
+    #[tokio::test]
+    async fn claims_oldest_first_and_lists_its_own_when_none() {
+        let store = MemoryStore::new(Duration::from_secs(60), Hub::new());
+        for code in ["AAAAAA", "BBBBBB"] {
+            assert!(store.create(&waiting(code)).await.unwrap_or(false));
+        }
+        let own = waiting("CCCCCC");
+        assert!(store.create_unlisted(&own).await.unwrap_or(false));
+        let game = GameKind::Tictactoe;
+        let listed = store.open_rooms(Some(game), 10).await.unwrap_or_default();
+        let codes: Vec<&str> = listed.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["AAAAAA", "BBBBBB"], "unlisted room shown");
+        assert_eq!(
+            store
+                .claim_open(game, Some("CCCCCC"))
+                .await
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("AAAAAA")
+        );
+        assert_eq!(
+            store.claim_open(game, None).await.ok().flatten().as_deref(),
+            Some("BBBBBB")
+        );
+        assert_eq!(
+            store.claim_open(game, Some("CCCCCC")).await.ok(),
+            Some(None)
+        );
+        // Listed now, but never handed back to the room that listed it.
+        assert_eq!(
+            store.claim_open(game, Some("CCCCCC")).await.ok(),
+            Some(None)
+        );
+        assert_eq!(
+            store.claim_open(game, None).await.ok().flatten().as_deref(),
+            Some("CCCCCC")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_room_leaves_the_index_when_its_players_drop_and_comes_back() {
+        let store = MemoryStore::new(Duration::from_secs(60), Hub::new());
+        let room = waiting("DDDDDD");
+        assert!(store.create(&room).await.unwrap_or(false));
+        write(&store, &room, |d| d.players_mut()[0].connected = false).await;
+        let game = GameKind::Tictactoe;
+        assert!(store
+            .open_rooms(Some(game), 10)
+            .await
+            .is_ok_and(|l| l.is_empty()));
+        assert_eq!(store.claim_open(game, None).await.ok(), Some(None));
+        let dropped = store.load("DDDDDD").await.ok().flatten().expect("stored");
+        assert!(!offered(&dropped));
+        write(&store, &dropped, |d| d.players_mut()[0].connected = true).await;
+        assert_eq!(
+            store.claim_open(game, None).await.ok().flatten().as_deref(),
+            Some("DDDDDD")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_that_keeps_a_room_offered_keeps_its_place_in_line() {
+        let store = MemoryStore::new(Duration::from_secs(60), Hub::new());
+        let first = waiting("EEEEEE");
+        for room in [&first, &waiting("FFFFFF")] {
+            assert!(store.create(room).await.unwrap_or(false));
+        }
+        // A write that changes nothing about being offered (a rename, a spectator) must
+        // neither move the room to the back of the line nor take it off.
+        write(&store, &first, |d| {
+            d.players_mut()[0].name = "renamed".into()
+        })
+        .await;
+        let game = GameKind::Tictactoe;
+        let listed = store.open_rooms(Some(game), 10).await.unwrap_or_default();
+        let codes: Vec<&str> = listed.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["EEEEEE", "FFFFFF"]);
+        assert_eq!(
+            listed[0].players[0].name, "renamed",
+            "the listing shows the new document"
+        );
+    }
+}

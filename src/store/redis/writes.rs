@@ -1,0 +1,231 @@
+//! The room writes on Redis: create, update, delete and publish, each one script (one
+//! round trip), plus the index writes that go with it when there are any.
+
+use fred::bytes_utils::Str;
+use fred::interfaces::SortedSetsInterface;
+use fred::prelude::Value;
+
+use super::codec::{cas_outcome, encode_doc};
+use super::eval::eval;
+use super::failure::store_err;
+use super::local_write::LocalWrite;
+use super::RedisStore;
+use crate::error::{Chain, StoreError};
+use crate::game::GameKind;
+use crate::model::Envelope;
+use crate::metrics as m;
+use crate::model::{RoomDoc, SharedDoc};
+use crate::store::{now_ms, offered, CasOutcome, IndexChange};
+
+impl RedisStore {
+    /// [`RoomStore::create`](crate::store::RoomStore::create), on the open index only when
+    /// `listed`.
+    pub(super) async fn write_create(
+        &self,
+        doc: &RoomDoc,
+        listed: bool,
+    ) -> Result<bool, StoreError> {
+        let json = Str::from(encode_doc(doc)?);
+        let client = self.conns.pick();
+        let now = now_ms();
+        let created: i64 = eval(&self.scripts.create, &client, || {
+            (
+                vec![self.keys.room(&doc.code)],
+                vec![
+                    Value::from(doc.version.to_string()),
+                    Value::String(json.clone()),
+                    Value::from(self.ttl_secs.to_string()),
+                    Value::from(now.to_string()),
+                ],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        if created == 0 {
+            return Ok(false);
+        }
+        let all = client.zadd::<(), _, _>(
+            self.keys.all_rooms(),
+            None,
+            None,
+            false,
+            false,
+            (0.0, doc.code.as_str()),
+        );
+        let open = if listed && offered(doc) {
+            IndexChange::Open
+        } else {
+            IndexChange::Keep
+        };
+        let games = [doc.game];
+        let (a, b) = tokio::join!(all, self.reindex(&doc.code, &games, open, true));
+        // The room exists and its creator holds a seat: reporting a failure now would
+        // leave that seat to nobody. The indexes are repaired by later refreshes.
+        if let Err(e) = a.map_err(store_err).and(b) {
+            tracing::warn!(room = %doc.code, error = %Chain(&e), "room indexes not updated");
+        }
+        Ok(true)
+    }
+
+    /// [`RoomStore::update`](crate::store::RoomStore::update).
+    pub(super) async fn write_update(
+        &self,
+        expected: u64,
+        doc: &SharedDoc,
+        env: Envelope,
+        index: IndexChange,
+    ) -> Result<CasOutcome, StoreError> {
+        // Shared buffers: a retry after `NOSCRIPT` sends them again without a copy.
+        let json = Str::from(encode_doc(doc)?);
+        let (head, tail) = env.encode_parts();
+        let (head, tail) = (Str::from(head), Str::from(tail));
+        let now = now_ms();
+        // Every member is here: deliver the change here rather than hear it back over
+        // pub/sub, unless the hub cannot keep it in order (see `Hub::begin_local`).
+        let deadline = match self.redis_clock.now() {
+            Some(now)
+                if env.local_only && self.hub.begin_local(&doc.code, expected, doc.version) =>
+            {
+                Some(now.saturating_add(self.local_budget_ms))
+            }
+            _ => None,
+        };
+        // One connection for the script and, if its reply is lost, for looking for it: Redis
+        // runs one connection's commands in order, so the look comes after the script.
+        let client = self.conns.pick();
+        let local = deadline.map(|_| LocalWrite::new(self, &client, &doc.code, doc.version, env));
+        let reply: Vec<Value> = eval(&self.scripts.update, &client, || {
+            (
+                vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
+                vec![
+                    Value::from(expected.to_string()),
+                    Value::from(doc.version.to_string()),
+                    Value::String(json.clone()),
+                    Value::from(self.ttl_secs.to_string()),
+                    Value::String(head.clone()),
+                    Value::String(tail.clone()),
+                    Value::from(now.to_string()),
+                    Value::from(self.clock.refresh().as_millis().to_string()),
+                    Value::from(deadline.map_or_else(String::new, |d| d.to_string())),
+                ],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        let outcome = cas_outcome(&reply)?;
+        if let CasOutcome::Applied = outcome {
+            let published = reply.get(2).and_then(Value::as_i64) == Some(1);
+            if let Some(redis_ms) = reply.get(3).and_then(Value::as_u64) {
+                self.redis_clock.observe(redis_ms);
+            }
+            if published {
+                m::pubsub_message("out");
+            }
+            if let Some(write) = local {
+                write.settle(!published);
+            }
+            let due = reply.get(1).and_then(Value::as_i64) == Some(1);
+            // A due refresh also puts the index right if an earlier index write was lost.
+            let change = match index {
+                IndexChange::Keep if due && offered(doc) => IndexChange::Open,
+                IndexChange::Keep if due => IndexChange::Close,
+                change => change,
+            };
+            // The room is written: a lost index write must not report it as failed. The
+            // next due refresh or the sweep puts the index right.
+            if due || change != IndexChange::Keep {
+                if let Err(e) = self.reindex(&doc.code, &[doc.game], change, due).await {
+                    tracing::warn!(room = %doc.code, error = %Chain(&e), "room indexes not updated");
+                }
+            }
+        } else if let Some(write) = local {
+            write.settle(false);
+        }
+        Ok(outcome)
+    }
+
+    /// [`RoomStore::delete`](crate::store::RoomStore::delete).
+    pub(super) async fn write_delete(
+        &self,
+        code: &str,
+        env: &Envelope,
+    ) -> Result<bool, StoreError> {
+        let client = self.conns.pick();
+        let deleted: i64 = eval(&self.scripts.delete, &client, || {
+            (
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![env.encode()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        if deleted == 1 {
+            m::pubsub_message("out");
+        }
+        self.unlist(code).await;
+        Ok(deleted == 1)
+    }
+
+    /// [`RoomStore::delete_at`](crate::store::RoomStore::delete_at).
+    pub(super) async fn write_delete_at(
+        &self,
+        code: &str,
+        expected: u64,
+        env: &Envelope,
+    ) -> Result<CasOutcome, StoreError> {
+        let reply: Vec<Value> = eval(&self.scripts.delete_at, &self.conns.pick(), || {
+            (
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![expected.to_string(), env.encode()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        let outcome = cas_outcome(&reply)?;
+        if let CasOutcome::Applied = outcome {
+            m::pubsub_message("out");
+            self.unlist(code).await;
+        }
+        Ok(outcome)
+    }
+
+    /// [`RoomStore::publish`](crate::store::RoomStore::publish).
+    pub(super) async fn write_publish(
+        &self,
+        code: &str,
+        env: &Envelope,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let done: i64 = eval(&self.scripts.publish, &self.conns.pick(), || {
+            (
+                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![
+                    self.ttl_secs.to_string(),
+                    env.encode(),
+                    now.to_string(),
+                    self.clock.refresh().as_millis().to_string(),
+                ],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        if done == 0 {
+            return Ok(false);
+        }
+        m::pubsub_message("out");
+        if done == 2 {
+            // Chat keeps a room alive too; the script does not know the game.
+            self.reindex(code, &GameKind::ALL, IndexChange::Keep, true)
+                .await?;
+        }
+        Ok(true)
+    }
+
+    /// Drop a deleted room from the room index. Best effort: the room is gone either way,
+    /// and the listing removes codes whose room it cannot find.
+    async fn unlist(&self, code: &str) {
+        if let Err(e) = self.deindex(code).await {
+            tracing::warn!(room = code, error = %Chain(&e), "room indexes not updated");
+        }
+    }
+}
