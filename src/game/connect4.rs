@@ -6,10 +6,8 @@
 //! "line":null}`; `line` holds 4 winning cells as `[[row,col],...]` once someone has won.
 //! Action: `{"column": 0..6}`.
 
-use super::{
-    index_field, is_false, other, outcome_of, turn_based, MoveError, Outcome, Rules, Seat,
-};
-use serde_json::Value;
+use super::turns::{BoardGame, TurnState};
+use super::{MoveError, Seat};
 
 /// Board height.
 const ROWS: usize = 6;
@@ -21,92 +19,71 @@ const WIN: usize = 4;
 /// The four line directions as (row step, column step); each is also scanned backwards.
 const DIRS: [(isize, isize); 4] = [(0, 1), (1, 0), (1, 1), (1, -1)];
 
-/// `board[row][col]`, row 0 on top.
+/// `board[row][col]`, row 0 on top: `None` if empty, else the owning seat.
 pub type Board = [[Option<Seat>; COLS]; ROWS];
 
+/// Four winning cells as `[row, col]`, always including the last piece played.
+pub type Line = [[u8; 2]; WIN];
+
 /// Connect-four state, exactly as sent on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct State {
-    /// `board[row][col]`, row 0 on top: `None` if empty, else the owning seat.
-    pub board: Board,
-    /// Seat to move; left on the last mover once the game is over.
-    pub turn: Seat,
-    /// Winning seat, once there is one.
-    pub winner: Option<Seat>,
-    /// True if the board filled up without a winner.
-    pub draw: bool,
-    /// Four winning cells as `[row, col]`, always including the last piece played.
-    pub line: Option<[[u8; 2]; WIN]>,
-    /// True if the game ended because the mover's turn clock ran out.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub timeout: bool,
-}
+pub type State = TurnState<Board, Line>;
 
-/// A validated connect-four move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Action {
-    /// Column to drop into, 0..6.
-    pub column: usize,
-}
-
-/// The connect-four game (its [`Rules`] give its [`Game`](super::Game) impl).
+/// The connect-four game, to register on a server. Its [`Game`](super::Game) impl is the
+/// turn-taking both built-in board games share; an action is `{"column": 0..6}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Connect4;
 
-turn_based!(Connect4, "connect4", "column", column);
+impl BoardGame for Connect4 {
+    type Board = Board;
+    /// (row, column) of the piece that just fell.
+    type Spot = (usize, usize);
+    type Line = Line;
 
-impl Rules for Connect4 {
-    type State = State;
-    type Action = Action;
-    const SEATS: u8 = 2;
+    const ID: &'static str = "connect4";
+    const KEY: &'static str = "column";
+    const PLACES: usize = COLS;
 
-    fn new_state(first: Seat) -> State {
-        State {
-            board: [[None; COLS]; ROWS],
-            turn: first,
-            winner: None,
-            draw: false,
-            line: None,
-            timeout: false,
-        }
+    fn empty() -> Board {
+        [[None; COLS]; ROWS]
     }
 
-    fn turn(s: &State) -> Seat {
-        s.turn
-    }
-
-    fn outcome(s: &State) -> Outcome {
-        outcome_of(s.winner, s.draw)
-    }
-
-    fn parse_action(action: &Value) -> Result<Action, MoveError> {
-        index_field(action, "column", COLS).map(|column| Action { column })
-    }
-
-    fn apply(s: &mut State, seat: Seat, a: Action) -> Result<Outcome, MoveError> {
-        let col = a.column;
-        // Checked here too so a hand-built Action cannot index out of bounds.
+    fn place(board: &mut Board, seat: Seat, col: usize) -> Result<(usize, usize), MoveError> {
+        // Checked here too so a hand-built action cannot index out of bounds.
         if col >= COLS {
             return Err(MoveError::Illegal(format!("column {col} is out of range")));
         }
         let row = (0..ROWS)
             .rev()
-            .find(|&r| s.board[r][col].is_none())
+            .find(|&r| board[r][col].is_none())
             .ok_or_else(|| MoveError::Illegal(format!("column {col} is full")))?;
-        s.board[row][col] = Some(seat);
+        board[row][col] = Some(seat);
+        Ok((row, col))
+    }
 
-        if let Some(line) = winning_line(&s.board, seat, row, col) {
-            s.winner = Some(seat);
-            s.line = Some(line);
-            return Ok(Outcome::Won(seat));
-        }
+    fn winning_line(board: &Board, seat: Seat, (row, col): (usize, usize)) -> Option<Line> {
+        // Board coordinates are < 7, so these casts (and the `as u8` below) are lossless.
+        let (row, col, win) = (row as isize, col as isize, WIN as isize);
+        // The seat's pieces beyond the new one in one direction; more than 3 never matters.
+        let run = |dr: isize, dc: isize| {
+            (1..win)
+                .take_while(|&i| holds(board, seat, row + dr * i, col + dc * i))
+                .count() as isize
+        };
+        DIRS.into_iter().find_map(|(dr, dc)| {
+            let back = run(-dr, -dc);
+            (back + 1 + run(dr, dc) >= win).then(|| {
+                // Starting at most 3 back keeps the window inside the run and on the new
+                // piece, even when the run is longer than four.
+                let cell =
+                    |i: isize| [(row + dr * (i - back)) as u8, (col + dc * (i - back)) as u8];
+                [cell(0), cell(1), cell(2), cell(3)]
+            })
+        })
+    }
+
+    fn is_full(board: &Board) -> bool {
         // Pieces stack from the bottom, so a full top row means a full board.
-        if s.board[0].iter().all(Option::is_some) {
-            s.draw = true;
-            return Ok(Outcome::Draw);
-        }
-        s.turn = other(seat);
-        Ok(Outcome::Ongoing)
+        board[0].iter().all(Option::is_some)
     }
 }
 
@@ -116,41 +93,19 @@ fn holds(board: &Board, seat: Seat, r: isize, c: isize) -> bool {
     row.and_then(|cells| usize::try_from(c).ok().and_then(|c| cells.get(c))) == Some(&Some(seat))
 }
 
-/// Looks for four in a row through the piece just placed at (`row`, `col`) only, since
-/// any other line would already have ended the game. Returns 4 cells that include it.
-fn winning_line(board: &Board, seat: Seat, row: usize, col: usize) -> Option<[[u8; 2]; WIN]> {
-    // Board coordinates are < 7, so these casts (and the `as u8` below) are lossless.
-    let (row, col, win) = (row as isize, col as isize, WIN as isize);
-    // The seat's pieces beyond the new one in one direction; more than 3 never matters.
-    let run = |dr: isize, dc: isize| {
-        (1..win)
-            .take_while(|&i| holds(board, seat, row + dr * i, col + dc * i))
-            .count() as isize
-    };
-    DIRS.into_iter().find_map(|(dr, dc)| {
-        let back = run(-dr, -dc);
-        (back + 1 + run(dr, dc) >= win).then(|| {
-            // Starting at most 3 back keeps the window inside the run and on the new
-            // piece, even when the run is longer than four.
-            let cell = |i: isize| [(row + dr * (i - back)) as u8, (col + dc * (i - back)) as u8];
-            [cell(0), cell(1), cell(2), cell(3)]
-        })
-    })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::GameKind;
+    use super::super::turns::tests::{self as board, turn};
+    use super::super::{Game, GameKind, GameState, MoveError, Outcome};
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const G: GameKind = GameKind::Connect4;
-    type GameState = serde_json::Value;
     const DRAW: &str = "200000011111122222333333644444455555566666";
 
     /// Builds a state from rows (top first) joined by '/': '.' empty, 'X' seat 0, 'O' seat 1.
     fn grid(rows: &str, turn: Seat) -> GameState {
-        let mut s = Connect4::new_state(turn);
+        let mut s = Connect4.initial_state(turn);
         for (row, text) in s.board.iter_mut().zip(rows.split('/')) {
             for (slot, ch) in row.iter_mut().zip(text.chars()) {
                 *slot = "XO".find(ch).map(|i| i as Seat);
@@ -163,23 +118,14 @@ mod tests {
         serde_json::from_value(s.clone()).unwrap()
     }
 
-    fn turn(s: &GameState) -> Seat {
-        inner(s).turn
-    }
-
     fn mv(s: &mut GameState, seat: Seat, column: impl Into<Value>) -> Result<Outcome, MoveError> {
         G.apply(s, seat, &json!({ "column": column.into() }))
     }
 
     /// Plays the column digits in `cols` alternately from `first`; all must be accepted.
     fn play(first: Seat, cols: &str) -> (GameState, Outcome) {
-        let mut s = G.new_state(first);
-        let mut last = Outcome::Ongoing;
-        for c in cols.chars().filter_map(|c| c.to_digit(10)) {
-            let seat = turn(&s);
-            last = mv(&mut s, seat, c).unwrap();
-        }
-        (s, last)
+        let cols = cols.chars().filter_map(|c| c.to_digit(10));
+        board::play::<Connect4>(first, cols.map(|c| c as usize))
     }
 
     /// (board, seat to drop, column, expected line): every direction, at the edges.
@@ -236,28 +182,15 @@ mod tests {
         assert!(c.board.iter().flatten().all(Option::is_some));
     }
 
+    /// Malformed actions are refused by the shared turn rules (see `turns`).
     #[test]
     fn illegal_moves_are_rejected_and_change_nothing() {
         let (mut s, _) = play(0, "333333");
         let before = s.clone();
-        let range = "column must be an integer from 0 to 6";
-        let shape = "action must be an object like {\"column\": 0}";
-        let missing = "action is missing \"column\"";
-        #[rustfmt::skip]
-        let cases = [
-            (json!({"column": 3}), "column 3 is full"),
-            (json!({"column": 7}), range), (json!({"column": -1}), range),
-            (json!({"column": "2"}), range), (json!({"column": 2.0}), range),
-            (json!({"column": [2]}), range), (json!({"column": null}), range),
-            (json!({"cell": 2}), missing), (json!({}), missing),
-            (json!(2), shape), (json!([2]), shape), (json!(null), shape),
-        ];
-        for (action, msg) in cases {
-            let r = G.apply(&mut s, 0, &action);
-            assert_eq!(r, Err(MoveError::Illegal(msg.into())), "{action}");
-            assert_eq!(s, before);
-        }
-        let r = Connect4::apply(&mut Connect4::new_state(0), 0, Action { column: 99 });
+        let r = mv(&mut s, 0, 3);
+        assert_eq!(r, Err(MoveError::Illegal("column 3 is full".into())));
+        assert_eq!(s, before);
+        let r = Connect4.apply(&mut Connect4.initial_state(0), 0, &99);
         let err = MoveError::Illegal("column 99 is out of range".into());
         assert_eq!(r, Err(err));
     }
@@ -339,38 +272,21 @@ mod tests {
 
     #[test]
     fn pseudo_random_games_agree_with_full_scan() {
-        let mut rng: u64 = 0x2545_F491_4F6C_DD1D;
-        for game in 0..3000_u32 {
-            let mut s = G.new_state(u8::from(game % 2 == 1));
-            loop {
-                rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                let col = (rng >> 33) % 8; // 7 is out of range and must just be refused
-                let seat = turn(&s);
-                let Ok(o) = mv(&mut s, seat, col) else {
-                    continue;
-                };
-                let c = inner(&s);
-                let full = c.board.iter().flatten().all(Option::is_some);
-                let expect = match (any_four(&c.board, seat), full) {
-                    (true, _) => Outcome::Won(seat),
-                    (false, true) => Outcome::Draw,
-                    (false, false) => Outcome::Ongoing,
-                };
-                assert_eq!(o, expect);
-                if let Some(line) = c.line {
-                    // Four of the winner's cells, one straight step apart, with the new piece.
-                    let p = line.map(|[r, k]| (isize::from(r), isize::from(k)));
-                    let d = (p[1].0 - p[0].0, p[1].1 - p[0].1);
-                    assert!(DIRS.contains(&d));
-                    assert!((0..4).all(|i| p[i as usize] == (p[0].0 + d.0 * i, p[0].1 + d.1 * i)));
-                    assert!(p.iter().all(|&(r, k)| holds(&c.board, seat, r, k)));
-                    let top = c.board.iter().position(|r| r[col as usize].is_some());
-                    assert!(p.contains(&(top.unwrap() as isize, col as isize)));
-                }
-                if o.is_over() {
-                    break;
-                }
+        // Column 7 is out of range and must just be refused.
+        board::random_games::<Connect4>(3000, 0x2545_F491_4F6C_DD1D, 8, |s, seat, col| {
+            let c = inner(s);
+            if let Some(line) = c.line {
+                // Four of the winner's cells, one straight step apart, with the new piece.
+                let p = line.map(|[r, k]| (isize::from(r), isize::from(k)));
+                let d = (p[1].0 - p[0].0, p[1].1 - p[0].1);
+                assert!(DIRS.contains(&d));
+                assert!((0..4).all(|i| p[i as usize] == (p[0].0 + d.0 * i, p[0].1 + d.1 * i)));
+                assert!(p.iter().all(|&(r, k)| holds(&c.board, seat, r, k)));
+                let top = c.board.iter().position(|r| r[col as usize].is_some());
+                assert!(p.contains(&(top.unwrap() as isize, col as isize)));
             }
-        }
+            let full = c.board.iter().flatten().all(Option::is_some);
+            (any_four(&c.board, seat), full)
+        });
     }
 }

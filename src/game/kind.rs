@@ -1,20 +1,24 @@
-//! [`GameKind`]: a game behind a handle that works on JSON state, and [`Games`], the set
-//! a server plays.
+//! [`GameKind`]: a game behind a handle that works on JSON state, so the room service
+//! and the store hold games of every type alike.
 //!
-//! A stored room names its game by id, so reading a room back needs the id → game map
-//! without a server at hand: every game registered by any server in this process goes
-//! into one append-only process-wide table (the built-ins are always in it). Which games
-//! a *server* offers is its own [`Games`]; the table only makes ids readable.
+//! The state goes through serde on every call. A state that will not decode as the
+//! game's own type (or a game state that will not encode) is a bug or a corrupt store,
+//! never a player's doing. A move or a deadline on it is refused with
+//! [`MoveError::WrongGame`], which a client only ever sees as a bare `internal`, so the
+//! serde cause is logged here, where it is still at hand. The read-only calls
+//! ([`GameKind::outcome`], [`GameKind::to_act`], [`GameKind::view`]) answer such a state
+//! with a harmless default instead.
 
 use std::any::TypeId;
+use std::error::Error;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{connect4, play, rps, tictactoe, Game, GameState, MoveError, Outcome, Seat, Viewer};
+use super::{connect4, play, registry, rps, tictactoe};
+use super::{Game, GameState, MoveError, Outcome, Seat, Viewer};
 
 /// A game with its types erased: state and actions as JSON.
 trait DynGame: Send + Sync {
@@ -36,7 +40,7 @@ trait DynGame: Send + Sync {
     fn view(&self, state: &Value, viewer: Viewer) -> Value;
 }
 
-/// The result of an applied action.
+/// What an accepted action did, as [`GameKind::apply_action`] reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     /// The game's outcome after it.
@@ -45,12 +49,58 @@ pub struct Applied {
     pub action: Option<Value>,
 }
 
-fn typed<G: Game>(state: &Value) -> Result<G::State, MoveError> {
-    G::State::deserialize(state).map_err(|_| MoveError::WrongGame)
+/// A game's state that serde could not carry between JSON and the game's own type.
+#[derive(Debug, thiserror::Error)]
+enum StateError {
+    /// The stored JSON is not a state of this game.
+    #[error("stored state is not a {game} state")]
+    Decode {
+        game: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The game's state does not serialise as JSON (a bug in the game's types).
+    #[error("{game} state does not encode as JSON")]
+    Encode {
+        game: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
-fn to_json<S: Serialize>(state: &S) -> Result<Value, MoveError> {
-    serde_json::to_value(state).map_err(|_| MoveError::WrongGame)
+/// The stored state as `game`'s own type.
+fn decode<G: Game>(game: &G, state: &Value) -> Result<G::State, StateError> {
+    G::State::deserialize(state).map_err(|source| StateError::Decode {
+        game: game.id(),
+        source,
+    })
+}
+
+/// `game`'s state as stored.
+fn encode<G: Game>(game: &G, state: &G::State) -> Result<Value, StateError> {
+    serde_json::to_value(state).map_err(|source| StateError::Encode {
+        game: game.id(),
+        source,
+    })
+}
+
+/// Refuses a call on an unusable state. The room layer answers the
+/// [`MoveError::WrongGame`] with a bare `internal` and does not log it, so this is the
+/// one place the cause is recorded.
+fn wrong_game(err: StateError) -> MoveError {
+    log_unusable(&err);
+    MoveError::WrongGame
+}
+
+/// Logs `err` with the serde error under it.
+fn log_unusable(err: &StateError) {
+    tracing::error!(error = %chain(err), "game state unusable");
+}
+
+/// `err` and each error in its `source()` chain, joined by ": ".
+fn chain(err: &(dyn Error + 'static)) -> String {
+    let errors = std::iter::successors(Some(err), |&e| e.source()).map(ToString::to_string);
+    errors.collect::<Vec<_>>().join(": ")
 }
 
 impl<G: Game> DynGame for G {
@@ -64,7 +114,11 @@ impl<G: Game> DynGame for G {
         TypeId::of::<G>()
     }
     fn initial_state(&self, first: Seat) -> Value {
-        to_json(&Game::initial_state(self, first)).unwrap_or(Value::Null)
+        // Null refuses every later move as `WrongGame`: only here is the cause known.
+        encode(self, &Game::initial_state(self, first)).unwrap_or_else(|e| {
+            log_unusable(&e);
+            Value::Null
+        })
     }
     fn apply(
         &self,
@@ -72,20 +126,21 @@ impl<G: Game> DynGame for G {
         seat: Seat,
         action: &Value,
     ) -> Result<(Value, Applied), MoveError> {
-        let mut s = typed::<G>(state)?;
+        let mut s = decode(self, state).map_err(wrong_game)?;
         let (outcome, action) = play(self, &mut s, seat, action)?;
-        Ok((to_json(&s)?, Applied { outcome, action }))
+        let next = encode(self, &s).map_err(wrong_game)?;
+        Ok((next, Applied { outcome, action }))
     }
     fn outcome(&self, state: &Value) -> Outcome {
-        typed::<G>(state).map_or(Outcome::Ongoing, |s| Game::outcome(self, &s))
+        decode(self, state).map_or(Outcome::Ongoing, |s| Game::outcome(self, &s))
     }
     fn to_act(&self, state: &Value) -> Vec<Seat> {
-        typed::<G>(state).map_or_else(|_| Vec::new(), |s| Game::to_act(self, &s))
+        decode(self, state).map_or_else(|_| Vec::new(), |s| Game::to_act(self, &s))
     }
     fn on_deadline(&self, state: &mut Value) -> Result<Outcome, MoveError> {
-        let mut s = typed::<G>(state)?;
+        let mut s = decode(self, state).map_err(wrong_game)?;
         Game::on_deadline(self, &mut s);
-        *state = to_json(&s)?;
+        *state = encode(self, &s).map_err(wrong_game)?;
         Ok(Game::outcome(self, &s))
     }
     fn hides(&self) -> bool {
@@ -97,11 +152,14 @@ impl<G: Game> DynGame for G {
     }
     fn view(&self, state: &Value, viewer: Viewer) -> Value {
         // A state that does not parse shows nothing rather than everything.
-        typed::<G>(state).map_or(Value::Null, |s| Game::view(self, &s, viewer))
+        decode(self, state).map_or(Value::Null, |s| Game::view(self, &s, viewer))
     }
 }
 
-/// A handle on one game. Cheap to copy; compares and serialises as the game's id.
+/// A handle on one game, as the room service and the store hold it: the game's rules
+/// working on JSON state ([`GameState`]) whatever the game's own types are. Cheap to
+/// copy; compares and serialises as the game's id. [`Games::register`](super::Games::register)
+/// returns the handle of a game it adds.
 #[derive(Clone, Copy)]
 pub struct GameKind(&'static dyn DynGame);
 
@@ -123,17 +181,24 @@ impl GameKind {
 
     /// The game with this id, among every game known to this process.
     pub fn parse(s: &str) -> Option<GameKind> {
-        if let Some(k) = Self::ALL.into_iter().find(|k| k.name() == s) {
-            return Some(k);
-        }
-        let table = TABLE.read().unwrap_or_else(|e| e.into_inner());
-        table.iter().copied().find(|k| k.name() == s)
+        let builtin = Self::ALL.into_iter().find(|k| k.name() == s);
+        builtin.or_else(|| registry::find(s))
     }
 
     /// Every game known to this process: the built-ins, then registered ones.
     pub fn all() -> Vec<GameKind> {
-        let table = TABLE.read().unwrap_or_else(|e| e.into_inner());
-        Self::ALL.into_iter().chain(table.iter().copied()).collect()
+        let registered = registry::registered();
+        Self::ALL.into_iter().chain(registered).collect()
+    }
+
+    /// A handle on `game` for the process-wide table; called once per registered id.
+    pub(super) fn leak<G: Game>(game: G) -> GameKind {
+        GameKind(Box::leak(Box::new(game)))
+    }
+
+    /// The Rust type of the game behind the handle, telling two games with one id apart.
+    pub(super) fn game_type(self) -> TypeId {
+        self.0.game_type()
     }
 
     /// Seats at the table.
@@ -250,90 +315,81 @@ impl<'de> Deserialize<'de> for GameKind {
     }
 }
 
-/// Games registered in this process beyond the built-ins (append-only; each entry is
-/// leaked once, so a handle is a plain reference).
-static TABLE: RwLock<Vec<GameKind>> = RwLock::new(Vec::new());
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
 
-/// Why a game could not be registered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RegisterError {
-    /// The id is not 1–32 of `a-z 0-9 _ -`.
-    #[error("game id {0:?} must be 1-32 characters of a-z, 0-9, '_' or '-'")]
-    BadId(String),
-    /// Another game type already uses this id.
-    #[error("game id {0:?} is taken by another game")]
-    Taken(String),
-    /// A game needs at least one seat (and at most 16).
-    #[error("game {0:?} must have 1 to 16 seats")]
-    Seats(String),
-}
+    const T: GameKind = GameKind::Tictactoe;
 
-fn intern<G: Game>(game: G) -> Result<GameKind, RegisterError> {
-    let id = game.id();
-    let valid = (1..=32).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if !valid {
-        return Err(RegisterError::BadId(id.to_string()));
-    }
-    if !(1..=16).contains(&game.seats()) {
-        return Err(RegisterError::Seats(id.to_string()));
-    }
-    let mut table = TABLE.write().unwrap_or_else(|e| e.into_inner());
-    let known = GameKind::ALL.into_iter().chain(table.iter().copied());
-    if let Some(k) = known.into_iter().find(|k| k.name() == id) {
-        return match k.0.game_type() == TypeId::of::<G>() {
-            true => Ok(k),
-            false => Err(RegisterError::Taken(id.to_string())),
-        };
-    }
-    let kind = GameKind(Box::leak(Box::new(game)));
-    table.push(kind);
-    Ok(kind)
-}
-
-/// The games one server plays, in registration order (the order the picker shows).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Games {
-    kinds: Vec<GameKind>,
-}
-
-impl Games {
-    /// No games yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The built-in games: tictactoe, connect4 and rps.
-    pub fn builtin() -> Self {
-        Games {
-            kinds: GameKind::ALL.to_vec(),
+    #[test]
+    fn kind_names_parse_and_serde_agree() {
+        for k in GameKind::ALL {
+            assert_eq!(GameKind::parse(k.name()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), json!(k.name()));
+            let back: GameKind = serde_json::from_value(json!(k.name())).unwrap();
+            assert_eq!((back, k.seats()), (k, 2));
+        }
+        for bad in ["TicTacToe", "Connect4", "connect-4", " tictactoe", ""] {
+            assert_eq!(GameKind::parse(bad), None, "{bad:?}");
+            assert!(serde_json::from_value::<GameKind>(json!(bad)).is_err());
         }
     }
 
-    /// Add a game. Registering the same type twice is harmless; another type with a
-    /// taken id is refused.
-    pub fn register<G: Game>(&mut self, game: G) -> Result<GameKind, RegisterError> {
-        let kind = intern(game)?;
-        if !self.kinds.contains(&kind) {
-            self.kinds.push(kind);
+    #[test]
+    fn new_state_sets_first_mover_and_is_ongoing() {
+        for k in [GameKind::Tictactoe, GameKind::Connect4] {
+            for first in [0, 1] {
+                let s = k.new_state(first);
+                assert_eq!(
+                    (k.to_act(&s), k.outcome(&s)),
+                    (vec![first], Outcome::Ongoing)
+                );
+            }
         }
-        Ok(kind)
+        let s = GameKind::Rps.new_state(1);
+        assert_eq!(GameKind::Rps.to_act(&s), vec![0, 1]);
     }
 
-    /// The registered game with this id.
-    pub fn get(&self, id: &str) -> Option<GameKind> {
-        self.kinds.iter().copied().find(|k| k.name() == id)
+    #[test]
+    fn wrong_game_is_rejected_before_anything_else() {
+        let mut s = GameKind::Connect4.new_state(0);
+        let before = s.clone();
+        assert_eq!(
+            T.apply(&mut s, 0, &json!({"cell": 0})),
+            Err(MoveError::WrongGame)
+        );
+        assert_eq!(s, before);
+        let mut t = T.new_state(0);
+        let r = GameKind::Connect4.apply(&mut t, 1, &json!(null));
+        assert_eq!(r, Err(MoveError::WrongGame));
     }
 
-    /// Whether `kind` is registered here.
-    pub fn contains(&self, kind: GameKind) -> bool {
-        self.kinds.contains(&kind)
+    #[test]
+    fn an_unusable_state_keeps_the_serde_error_as_its_source() {
+        let err = decode(&tictactoe::TicTacToe, &json!({"turn": 0})).unwrap_err();
+        let source = err
+            .source()
+            .and_then(|e| e.downcast_ref::<serde_json::Error>());
+        let source = source.map(ToString::to_string).unwrap_or_default();
+        assert_eq!(source, "missing field `board`");
+        let text = chain(&err);
+        assert_eq!(
+            text,
+            "stored state is not a tictactoe state: missing field `board`"
+        );
     }
 
-    /// Every registered game.
-    pub fn all(&self) -> &[GameKind] {
-        &self.kinds
+    #[test]
+    fn normalized_actions_keep_only_the_move() {
+        let junk = json!({"cell": 4, "junk": "x".repeat(10_000), "column": 1});
+        assert_eq!(T.normalize_action(&junk), Some(json!({"cell": 4})));
+        let c4 = GameKind::Connect4;
+        assert_eq!(c4.normalize_action(&junk), Some(json!({"column": 1})));
+        assert_eq!(c4.normalize_action(&json!({"column": 7})), None);
+        assert_eq!(T.normalize_action(&json!("junk")), None);
+        // rps never shows a choice in an event.
+        let choice = json!({"choice": "rock"});
+        assert_eq!(GameKind::Rps.normalize_action(&choice), None);
     }
 }

@@ -13,16 +13,18 @@
 
 pub mod connect4;
 mod kind;
+mod registry;
 pub mod rps;
-#[cfg(test)]
-mod tests;
 pub mod tictactoe;
+mod turns;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use kind::{Applied, GameKind, Games, RegisterError};
+pub use kind::{Applied, GameKind};
+pub use registry::{Games, RegisterError};
+pub use turns::TurnState;
 
 /// A seat index at the table (0 for the first seat).
 pub type Seat = u8;
@@ -46,6 +48,89 @@ pub enum Viewer {
 /// `on_deadline` (a room's change may be computed again after a conflict, on any node).
 /// A game that hides information says so in [`Game::hides_information`] and filters it
 /// out in [`Game::view`]; the full state is only ever sent to operators.
+///
+/// A server checks every move in the same order (see [`play`]): a finished game refuses
+/// it ([`MoveError::GameOver`]), then [`Game::may_act`], [`Game::parse_action`] and
+/// [`Game::apply`] each may.
+///
+/// # Example
+///
+/// Two seats take turns adding 1 or 2 to a count; whoever brings it to 10 wins, and a
+/// seat that lets its turn clock run out loses:
+///
+/// ```
+/// use parlor::game::{Game, Games, MoveError, Outcome, Seat};
+/// use serde::{Deserialize, Serialize};
+/// use serde_json::{json, Value};
+///
+/// struct Ten;
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Count {
+///     total: u8,
+///     turn: Seat,
+///     winner: Option<Seat>,
+/// }
+///
+/// impl Game for Ten {
+///     type State = Count;
+///     type Action = u8; // how much to add
+///
+///     fn id(&self) -> &'static str {
+///         "ten"
+///     }
+///     fn seats(&self) -> Seat {
+///         2
+///     }
+///     fn initial_state(&self, first: Seat) -> Count {
+///         Count { total: 0, turn: first, winner: None }
+///     }
+///     fn may_act(&self, s: &Count, seat: Seat) -> Result<(), MoveError> {
+///         match s.turn == seat {
+///             true => Ok(()),
+///             false => Err(MoveError::NotYourTurn(s.turn)),
+///         }
+///     }
+///     fn parse_action(&self, action: &Value) -> Result<u8, MoveError> {
+///         match action.get("add").and_then(Value::as_u64) {
+///             Some(1) => Ok(1),
+///             Some(2) => Ok(2),
+///             _ => Err(MoveError::Illegal("action must be {\"add\": 1 or 2}".into())),
+///         }
+///     }
+///     fn apply(&self, s: &mut Count, seat: Seat, add: &u8) -> Result<(), MoveError> {
+///         s.total += add;
+///         match s.total >= 10 {
+///             true => s.winner = Some(seat),
+///             false => s.turn = 1 - seat,
+///         }
+///         Ok(())
+///     }
+///     fn outcome(&self, s: &Count) -> Outcome {
+///         s.winner.map_or(Outcome::Ongoing, Outcome::Won)
+///     }
+///     fn public_action(&self, add: &u8) -> Option<Value> {
+///         Some(json!({ "add": add }))
+///     }
+///     fn to_act(&self, s: &Count) -> Vec<Seat> {
+///         match s.winner {
+///             None => vec![s.turn],
+///             Some(_) => Vec::new(),
+///         }
+///     }
+///     fn on_deadline(&self, s: &mut Count) {
+///         s.winner = Some(1 - s.turn);
+///     }
+/// }
+///
+/// // A server plays it once registered (`ServerBuilder::game` does this).
+/// let ten = Games::new().register(Ten)?;
+/// let mut state = ten.new_state(0);
+/// assert_eq!(ten.apply(&mut state, 0, &json!({"add": 2})), Ok(Outcome::Ongoing));
+/// assert_eq!(ten.apply(&mut state, 0, &json!({"add": 2})), Err(MoveError::NotYourTurn(1)));
+/// assert!(matches!(ten.apply(&mut state, 1, &json!({"add": 3})), Err(MoveError::Illegal(_))));
+/// # Ok::<(), parlor::game::RegisterError>(())
+/// ```
 pub trait Game: Send + Sync + 'static {
     /// The state as stored (the REST snapshot shows this, in full).
     type State: Serialize + DeserializeOwned + Send;
@@ -144,6 +229,8 @@ pub enum MoveError {
 
 /// Runs a move in the contract's order: game over, then [`Game::may_act`], then the
 /// action's shape, then the game's own rules. Returns the outcome and the public action.
+/// A server plays every move through this; a studio can call it to test its rules on
+/// its own state type.
 pub fn play<G: Game>(
     game: &G,
     state: &mut G::State,
@@ -159,110 +246,6 @@ pub fn play<G: Game>(
     Ok((game.outcome(state), game.public_action(&a)))
 }
 
-/// The per-game part of the two built-in turn-based games; [`turn_based`] adapts it.
-pub(crate) trait Rules {
-    /// Wire-format state of one game.
-    type State;
-    /// A parsed, shape-checked client action.
-    type Action;
-    /// Number of seats at the table.
-    const SEATS: u8;
-
-    /// A fresh game where `first` moves first.
-    fn new_state(first: Seat) -> Self::State;
-    /// The seat to move.
-    fn turn(s: &Self::State) -> Seat;
-    /// Result so far, read from the state.
-    fn outcome(s: &Self::State) -> Outcome;
-    /// Parses raw client JSON; never panics, errors are `MoveError::Illegal`.
-    fn parse_action(action: &Value) -> Result<Self::Action, MoveError>;
-    /// Applies a parsed action for `seat`. Callers have checked the game is ongoing and
-    /// that it is `seat`'s turn. Must leave the state unchanged on error.
-    fn apply(s: &mut Self::State, seat: Seat, a: Self::Action) -> Result<Outcome, MoveError>;
-}
-
-/// Implements [`Game`] for a turn-based built-in from its [`Rules`]: one seat acts at a
-/// time, and when its deadline passes the other seat wins (`"timeout":true`).
-macro_rules! turn_based {
-    ($ty:ty, $id:literal, $key:literal, $field:ident) => {
-        impl $crate::game::Game for $ty {
-            type State = State;
-            type Action = Action;
-
-            fn id(&self) -> &'static str {
-                $id
-            }
-
-            fn seats(&self) -> Seat {
-                <Self as Rules>::SEATS
-            }
-
-            fn initial_state(&self, first: Seat) -> State {
-                <Self as Rules>::new_state(first)
-            }
-
-            fn may_act(&self, s: &State, seat: Seat) -> Result<(), MoveError> {
-                match <Self as Rules>::turn(s) {
-                    turn if turn == seat => Ok(()),
-                    turn => Err(MoveError::NotYourTurn(turn)),
-                }
-            }
-
-            fn parse_action(&self, action: &Value) -> Result<Action, MoveError> {
-                <Self as Rules>::parse_action(action)
-            }
-
-            fn apply(&self, s: &mut State, seat: Seat, a: &Action) -> Result<(), MoveError> {
-                <Self as Rules>::apply(s, seat, *a).map(|_| ())
-            }
-
-            fn outcome(&self, s: &State) -> Outcome {
-                <Self as Rules>::outcome(s)
-            }
-
-            fn public_action(&self, a: &Action) -> Option<Value> {
-                Some(serde_json::json!({ $key: a.$field }))
-            }
-
-            fn to_act(&self, s: &State) -> Vec<Seat> {
-                match <Self as Rules>::outcome(s) {
-                    Outcome::Ongoing => vec![<Self as Rules>::turn(s)],
-                    _ => Vec::new(),
-                }
-            }
-
-            fn on_deadline(&self, s: &mut State) {
-                if !<Self as Rules>::outcome(s).is_over() {
-                    s.winner = Some(other(<Self as Rules>::turn(s)));
-                    s.timeout = true;
-                }
-            }
-        }
-    };
-}
-pub(crate) use turn_based;
-
-/// Reads `action[key]` as an index below `len`, with a short message for each way it can
-/// be wrong. Unknown extra keys are ignored.
-fn index_field(action: &Value, key: &str, len: usize) -> Result<usize, MoveError> {
-    let obj = action.as_object().ok_or_else(|| {
-        MoveError::Illegal(format!("action must be an object like {{\"{key}\": 0}}"))
-    })?;
-    let v = obj
-        .get(key)
-        .ok_or_else(|| MoveError::Illegal(format!("action is missing \"{key}\"")))?;
-    // as_u64 rejects negatives, floats (even 3.0), strings, bools and null alike.
-    v.as_u64()
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n < len)
-        .ok_or_else(|| {
-            MoveError::Illegal(format!(
-                "{key} must be an integer from 0 to {}",
-                len.saturating_sub(1)
-            ))
-        })
-}
-
 /// Reads the outcome from the `winner` / `draw` fields every built-in state carries.
 fn outcome_of(winner: Option<Seat>, draw: bool) -> Outcome {
     match (winner, draw) {
@@ -272,12 +255,55 @@ fn outcome_of(winner: Option<Seat>, draw: bool) -> Outcome {
     }
 }
 
-/// Flips between the two seats; every built-in game has exactly two.
-fn other(seat: Seat) -> Seat {
-    1 - (seat & 1)
-}
-
 /// `skip_serializing_if` for flags that appear only when set (`"timeout":true`).
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T: GameKind = GameKind::Tictactoe;
+
+    #[test]
+    fn check_order_game_over_then_turn_then_action() {
+        // Not-your-turn beats a malformed action; a seat off the table is just not to move.
+        let mut s = T.new_state(0);
+        assert_eq!(
+            T.apply(&mut s, 1, &json!("junk")),
+            Err(MoveError::NotYourTurn(0))
+        );
+        assert_eq!(
+            T.apply(&mut s, 7, &json!({"cell": 0})),
+            Err(MoveError::NotYourTurn(0))
+        );
+        // Game over beats both.
+        let mut s = json!({"board": [0, 0, 0, 1, 1, null, null, null, null], "turn": 0,
+                           "winner": 0, "draw": false, "line": [0, 1, 2]});
+        assert_eq!(T.apply(&mut s, 1, &json!("junk")), Err(MoveError::GameOver));
+    }
+
+    #[test]
+    fn error_messages() {
+        let msgs = [
+            (MoveError::NotYourTurn(1), "it is seat 1's turn"),
+            (MoveError::GameOver, "the game is over"),
+            (MoveError::WrongGame, "state does not belong to this game"),
+            (
+                MoveError::Illegal("cell 4 is taken".into()),
+                "cell 4 is taken",
+            ),
+        ];
+        for (e, m) in msgs {
+            assert_eq!(e.to_string(), m);
+        }
+    }
+
+    #[test]
+    fn outcome_is_over_once_won_or_drawn() {
+        assert!(!Outcome::Ongoing.is_over());
+        assert!(Outcome::Won(1).is_over() && Outcome::Draw.is_over());
+    }
 }

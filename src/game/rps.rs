@@ -74,7 +74,7 @@ pub struct State {
     pub idle: u8,
 }
 
-/// The rock-paper-scissors game.
+/// The rock-paper-scissors game, to register on a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rps;
 

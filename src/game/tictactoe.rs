@@ -5,10 +5,8 @@
 //! where `line` holds the three winning cell indices once someone has won.
 //! Action: `{"cell": 0..8}`.
 
-use super::{
-    index_field, is_false, other, outcome_of, turn_based, MoveError, Outcome, Rules, Seat,
-};
-use serde_json::Value;
+use super::turns::{BoardGame, TurnState};
+use super::{MoveError, Seat};
 
 /// Number of cells on the board.
 const CELLS: usize = 9;
@@ -25,112 +23,68 @@ const LINES: [[u8; 3]; 8] = [
     [2, 4, 6],
 ];
 
-/// Tic-tac-toe state, exactly as sent on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct State {
-    /// Cells 0..8 in row-major order: `None` if empty, else the owning seat.
-    pub board: [Option<Seat>; CELLS],
-    /// Seat to move; left on the last mover once the game is over.
-    pub turn: Seat,
-    /// Winning seat, once there is one.
-    pub winner: Option<Seat>,
-    /// True if the board filled up without a winner.
-    pub draw: bool,
-    /// The three cells of the winning line, once there is one.
-    pub line: Option<[u8; 3]>,
-    /// True if the game ended because the mover's turn clock ran out.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub timeout: bool,
-}
+/// Cells 0..8 in row-major order: `None` if empty, else the owning seat.
+pub type Board = [Option<Seat>; CELLS];
 
-/// A validated tic-tac-toe move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Action {
-    /// Cell to claim, 0..8.
-    pub cell: usize,
-}
+/// Tic-tac-toe state, exactly as sent on the wire; `line` holds the three cells of the
+/// winning line once there is one.
+pub type State = TurnState<Board, [u8; 3]>;
 
-/// The tic-tac-toe game (its [`Rules`] give its [`Game`](super::Game) impl).
+/// The tic-tac-toe game, to register on a server. Its [`Game`](super::Game) impl is the
+/// turn-taking both built-in board games share; an action is `{"cell": 0..8}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicTacToe;
 
-turn_based!(TicTacToe, "tictactoe", "cell", cell);
+impl BoardGame for TicTacToe {
+    type Board = Board;
+    type Spot = usize;
+    type Line = [u8; 3];
 
-impl Rules for TicTacToe {
-    type State = State;
-    type Action = Action;
-    const SEATS: u8 = 2;
+    const ID: &'static str = "tictactoe";
+    const KEY: &'static str = "cell";
+    const PLACES: usize = CELLS;
 
-    fn new_state(first: Seat) -> State {
-        State {
-            board: [None; CELLS],
-            turn: first,
-            winner: None,
-            draw: false,
-            line: None,
-            timeout: false,
-        }
+    fn empty() -> Board {
+        [None; CELLS]
     }
 
-    fn turn(s: &State) -> Seat {
-        s.turn
-    }
-
-    fn outcome(s: &State) -> Outcome {
-        outcome_of(s.winner, s.draw)
-    }
-
-    fn parse_action(action: &Value) -> Result<Action, MoveError> {
-        index_field(action, "cell", CELLS).map(|cell| Action { cell })
-    }
-
-    fn apply(s: &mut State, seat: Seat, a: Action) -> Result<Outcome, MoveError> {
-        // `get_mut` keeps a hand-built out-of-range Action from panicking.
-        let slot = s
-            .board
-            .get_mut(a.cell)
-            .ok_or_else(|| MoveError::Illegal(format!("cell {} is out of range", a.cell)))?;
+    fn place(board: &mut Board, seat: Seat, cell: usize) -> Result<usize, MoveError> {
+        // `get_mut` keeps a hand-built out-of-range action from panicking.
+        let slot = board
+            .get_mut(cell)
+            .ok_or_else(|| MoveError::Illegal(format!("cell {cell} is out of range")))?;
         if slot.is_some() {
-            return Err(MoveError::Illegal(format!("cell {} is taken", a.cell)));
+            return Err(MoveError::Illegal(format!("cell {cell} is taken")));
         }
         *slot = Some(seat);
+        Ok(cell)
+    }
 
-        let cell = u8::try_from(a.cell).unwrap_or(u8::MAX);
-        let board = &s.board;
-        let won = LINES
-            .iter()
-            .find(|l| l.contains(&cell) && l.iter().all(|&i| board[usize::from(i)] == Some(seat)));
-        if let Some(line) = won {
-            s.winner = Some(seat);
-            s.line = Some(*line);
-            return Ok(Outcome::Won(seat));
-        }
-        if s.board.iter().all(Option::is_some) {
-            s.draw = true;
-            return Ok(Outcome::Draw);
-        }
-        s.turn = other(seat);
-        Ok(Outcome::Ongoing)
+    fn winning_line(board: &Board, seat: Seat, cell: usize) -> Option<[u8; 3]> {
+        let cell = u8::try_from(cell).unwrap_or(u8::MAX);
+        LINES
+            .into_iter()
+            .find(|l| l.contains(&cell) && l.iter().all(|&i| board[usize::from(i)] == Some(seat)))
+    }
+
+    fn is_full(board: &Board) -> bool {
+        board.iter().all(Option::is_some)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::GameKind;
+    use super::super::turns::tests::{self as board, turn};
+    use super::super::{Game, GameKind, GameState, MoveError, Outcome};
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const G: GameKind = GameKind::Tictactoe;
-    type GameState = serde_json::Value;
     /// Ends as X O X / X O O / O X X.
     const DRAW: [usize; 9] = [0, 1, 2, 4, 3, 5, 7, 6, 8];
 
     fn inner(s: &GameState) -> State {
         serde_json::from_value(s.clone()).unwrap()
-    }
-
-    fn turn(s: &GameState) -> Seat {
-        inner(s).turn
     }
 
     fn mv(s: &mut GameState, seat: Seat, cell: impl Into<Value>) -> Result<Outcome, MoveError> {
@@ -139,16 +93,10 @@ mod tests {
 
     /// Plays `cells` alternately from `first`, expecting every move to be accepted.
     fn play(first: Seat, cells: &[usize]) -> (GameState, Outcome) {
-        let mut s = G.new_state(first);
-        let mut last = Outcome::Ongoing;
-        for &c in cells {
-            let seat = turn(&s);
-            last = mv(&mut s, seat, c).unwrap();
-        }
-        (s, last)
+        board::play::<TicTacToe>(first, cells.iter().copied())
     }
 
-    fn illegal(msg: &str) -> Result<Outcome, MoveError> {
+    fn illegal<T>(msg: &str) -> Result<T, MoveError> {
         Err(MoveError::Illegal(msg.to_string()))
     }
 
@@ -157,7 +105,7 @@ mod tests {
         for line in LINES {
             for seat in [0, 1] {
                 for completing in line {
-                    let mut t = TicTacToe::new_state(seat);
+                    let mut t = TicTacToe.initial_state(seat);
                     for i in line.iter().filter(|&&i| i != completing) {
                         t.board[usize::from(*i)] = Some(seat);
                     }
@@ -203,26 +151,13 @@ mod tests {
         assert_eq!((t.draw, t.line), (false, Some([0, 4, 8])));
     }
 
+    /// Malformed actions are refused by the shared turn rules (see `turns`).
     #[test]
     fn illegal_moves_are_rejected_and_change_nothing() {
         let (mut s, _) = play(0, &[4]);
         let before = s.clone();
-        let range = "cell must be an integer from 0 to 8";
-        let shape = "action must be an object like {\"cell\": 0}";
-        let missing = "action is missing \"cell\"";
-        #[rustfmt::skip]
-        let cases = [
-            (json!({"cell": 4}), "cell 4 is taken"),
-            (json!({"cell": 9}), range), (json!({"cell": -1}), range),
-            (json!({"cell": "3"}), range), (json!({"cell": 3.5}), range),
-            (json!({"cell": null}), range), (json!({"cell": {}}), range),
-            (json!({"column": 3}), missing), (json!({}), missing),
-            (json!([3]), shape), (json!("3"), shape), (json!(null), shape),
-        ];
-        for (action, msg) in cases {
-            assert_eq!(G.apply(&mut s, 1, &action), illegal(msg), "{action}");
-            assert_eq!(s, before);
-        }
+        assert_eq!(mv(&mut s, 1, 4), illegal("cell 4 is taken"));
+        assert_eq!(s, before);
         // Extra keys are ignored.
         let extra = json!({"cell": 0, "x": 1});
         assert_eq!(G.apply(&mut s, 1, &extra), Ok(Outcome::Ongoing));
@@ -230,8 +165,8 @@ mod tests {
 
     #[test]
     fn out_of_range_action_built_in_code_does_not_panic() {
-        let mut t = TicTacToe::new_state(0);
-        let r = TicTacToe::apply(&mut t, 0, Action { cell: 99 });
+        let mut t = TicTacToe.initial_state(0);
+        let r = TicTacToe.apply(&mut t, 0, &99);
         assert_eq!(r, illegal("cell 99 is out of range"));
     }
 
@@ -312,29 +247,13 @@ mod tests {
 
     #[test]
     fn pseudo_random_games_agree_with_full_scan() {
-        let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
-        for game in 0..2000_u32 {
-            let mut s = G.new_state(u8::from(game % 2 == 1));
-            loop {
-                rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                // Random cells, including out-of-range ones, which must just be refused.
-                let cell = (rng >> 33) % 11;
-                let seat = turn(&s);
-                let Ok(o) = mv(&mut s, seat, cell) else {
-                    continue;
-                };
-                let t = inner(&s);
-                let full = t.board.iter().all(Option::is_some);
-                let expect = match (any_line(&t.board, seat), full) {
-                    (true, _) => Outcome::Won(seat),
-                    (false, true) => Outcome::Draw,
-                    (false, false) => Outcome::Ongoing,
-                };
-                assert_eq!(o, expect);
-                if o.is_over() {
-                    break;
-                }
-            }
-        }
+        // Random cells, including out-of-range ones, which must just be refused.
+        board::random_games::<TicTacToe>(2000, 0x9E37_79B9_7F4A_7C15, 11, |s, seat, _| {
+            let t = inner(s);
+            (
+                any_line(&t.board, seat),
+                t.board.iter().all(Option::is_some),
+            )
+        });
     }
 }
