@@ -10,7 +10,6 @@
 //! with a harmless default instead.
 
 use std::any::TypeId;
-use std::error::Error;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -19,6 +18,7 @@ use serde_json::Value;
 
 use super::{connect4, play, registry, rps, tictactoe};
 use super::{Game, GameState, MoveError, Outcome, Seat, Viewer};
+use crate::error::Chain;
 
 /// A game with its types erased: state and actions as JSON.
 trait DynGame: Send + Sync {
@@ -32,10 +32,12 @@ trait DynGame: Send + Sync {
         seat: Seat,
         action: &Value,
     ) -> Result<(Value, Applied), MoveError>;
+    #[cfg(any(test, feature = "internals"))]
     fn outcome(&self, state: &Value) -> Outcome;
     fn to_act(&self, state: &Value) -> Vec<Seat>;
     fn on_deadline(&self, state: &mut Value) -> Result<Outcome, MoveError>;
     fn hides(&self) -> bool;
+    #[cfg(any(test, feature = "internals"))]
     fn normalize(&self, action: &Value) -> Option<Value>;
     fn view(&self, state: &Value, viewer: Viewer) -> Value;
 }
@@ -94,13 +96,7 @@ fn wrong_game(err: StateError) -> MoveError {
 
 /// Logs `err` with the serde error under it.
 fn log_unusable(err: &StateError) {
-    tracing::error!(error = %chain(err), "game state unusable");
-}
-
-/// `err` and each error in its `source()` chain, joined by ": ".
-fn chain(err: &(dyn Error + 'static)) -> String {
-    let errors = std::iter::successors(Some(err), |&e| e.source()).map(ToString::to_string);
-    errors.collect::<Vec<_>>().join(": ")
+    tracing::error!(error = %Chain(err), "game state unusable");
 }
 
 impl<G: Game> DynGame for G {
@@ -131,6 +127,7 @@ impl<G: Game> DynGame for G {
         let next = encode(self, &s).map_err(wrong_game)?;
         Ok((next, Applied { outcome, action }))
     }
+    #[cfg(any(test, feature = "internals"))]
     fn outcome(&self, state: &Value) -> Outcome {
         decode(self, state).map_or(Outcome::Ongoing, |s| Game::outcome(self, &s))
     }
@@ -146,6 +143,7 @@ impl<G: Game> DynGame for G {
     fn hides(&self) -> bool {
         Game::hides_information(self)
     }
+    #[cfg(any(test, feature = "internals"))]
     fn normalize(&self, action: &Value) -> Option<Value> {
         let a = Game::parse_action(self, action).ok()?;
         Game::public_action(self, &a)
@@ -211,6 +209,7 @@ impl GameKind {
         self.0.initial_state(first)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Validate and apply `action` (raw client JSON) for `seat`. On error `state` is
     /// untouched.
     pub fn apply(
@@ -222,6 +221,7 @@ impl GameKind {
         self.apply_action(state, seat, action).map(|a| a.outcome)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Like [`GameKind::apply`], also returning the action as events may show it.
     pub fn apply_action(
         self,
@@ -245,6 +245,7 @@ impl GameKind {
         self.0.apply(state, seat, action)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// The outcome of a stored state.
     pub fn outcome(self, state: &GameState) -> Outcome {
         self.0.outcome(state)
@@ -260,6 +261,7 @@ impl GameKind {
         self.0.on_deadline(state)
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// The action reduced to what the game reads and shows (`{"cell":N}`), or `None` if
     /// it does not parse or the game keeps it hidden. Events echo this, never the raw
     /// client JSON, so junk keys a client adds are neither published nor stored.
@@ -319,6 +321,7 @@ impl<'de> Deserialize<'de> for GameKind {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::error::Error;
 
     const T: GameKind = GameKind::Tictactoe;
 
@@ -373,7 +376,7 @@ mod tests {
             .and_then(|e| e.downcast_ref::<serde_json::Error>());
         let source = source.map(ToString::to_string).unwrap_or_default();
         assert_eq!(source, "missing field `board`");
-        let text = chain(&err);
+        let text = Chain(&err).to_string();
         assert_eq!(
             text,
             "stored state is not a tictactoe state: missing field `board`"

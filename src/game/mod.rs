@@ -1,15 +1,15 @@
-//! Games: the public trait a game implements, and the built-in games.
+//! Games: the trait a game implements, the types it uses, and the built-in games.
 //!
 //! A game is a type implementing [`Game`]: its id, seat count, initial state, how an
 //! action is parsed, checked and applied for a seat, the outcome, what each viewer may
 //! see ([`Game::view`]) and who must act by the turn clock's deadline
-//! ([`Game::to_act`], [`Game::on_deadline`]). A server plays the games registered on it
-//! (see [`Games`]); the built-in ones ([`tictactoe`], [`connect4`], [`rps`]) are
-//! registered by the binary through the same API a studio uses.
+//! ([`Game::to_act`], [`Game::on_deadline`]). A server plays the built-in games
+//! ([`tictactoe`], [`connect4`], [`rps`]) and those registered with
+//! [`ServerBuilder::game`](crate::ServerBuilder::game).
 //!
-//! The room service never sees a game's types: it holds a [`GameKind`], a cheap handle
-//! that works on the state as JSON (the form the store keeps), so games of every type
-//! live side by side in one store.
+//! Inside the crate, the room service never sees a game's types: it holds a `GameKind`, a
+//! cheap handle that works on the state as JSON (the form the store keeps), so games of
+//! every type live side by side in one store.
 
 pub mod connect4;
 mod kind;
@@ -22,15 +22,33 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use kind::{Applied, GameKind};
-pub use registry::{Games, RegisterError};
+pub use registry::RegisterError;
 pub use turns::TurnState;
+
+// How the rest of the crate holds games: behind a handle working on JSON state, in the
+// set a server plays. Not part of the public API; the `internals` feature shows them to
+// the crate's own tests, benches and fuzz targets.
+#[cfg(not(feature = "internals"))]
+pub(crate) use kind::GameKind;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use kind::{Applied, GameKind};
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use registry::Games;
+#[cfg(not(feature = "internals"))]
+pub(crate) use registry::Games;
 
 /// A seat index at the table (0 for the first seat).
 pub type Seat = u8;
 
 /// A game's full state as stored: the JSON of the game's own [`Game::State`].
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub type GameState = Value;
+/// A game's full state as stored: the JSON of the game's own [`Game::State`].
+#[cfg(not(feature = "internals"))]
+pub(crate) type GameState = Value;
 
 /// Who is looking at a game's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,10 +280,12 @@ fn is_false(b: &bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::turns::tests::play;
     use super::*;
     use serde_json::json;
 
     const T: GameKind = GameKind::Tictactoe;
+    const C4: GameKind = GameKind::Connect4;
 
     #[test]
     fn check_order_game_over_then_turn_then_action() {
@@ -305,5 +325,33 @@ mod tests {
     fn outcome_is_over_once_won_or_drawn() {
         assert!(!Outcome::Ongoing.is_over());
         assert!(Outcome::Won(1).is_over() && Outcome::Draw.is_over());
+    }
+
+    #[test]
+    fn malformed_actions_are_refused_and_change_nothing() {
+        // Each game one move in, so a refusal that changed anything would show.
+        #[rustfmt::skip]
+        let games = [
+            (T, play::<tictactoe::TicTacToe>(0, [4]).0, 1, "cell", 8, json!({"column": 3}),
+             [json!(9), json!(-1), json!("3"), json!(3.5), json!(null), json!({})],
+             [json!([3]), json!("3"), json!(null)]),
+            (C4, play::<connect4::Connect4>(0, [3; 6]).0, 0, "column", 6, json!({"cell": 2}),
+             [json!(7), json!(-1), json!("2"), json!(2.0), json!([2]), json!(null)],
+             [json!(2), json!([2]), json!(null)]),
+        ];
+        for (kind, mut s, seat, key, max, wrong_key, out_of_range, not_objects) in games {
+            let before = s.clone();
+            let range = format!("{key} must be an integer from 0 to {max}");
+            let missing = format!("action is missing \"{key}\"");
+            let shape = format!("action must be an object like {{\"{key}\": 0}}");
+            let ranges = out_of_range.map(|v| (json!({ key: v }), range.clone()));
+            let missing = [(wrong_key, missing.clone()), (json!({}), missing)];
+            let shapes = not_objects.map(|action| (action, shape.clone()));
+            for (action, msg) in ranges.into_iter().chain(missing).chain(shapes) {
+                let r = kind.apply(&mut s, seat, &action);
+                assert_eq!(r, Err(MoveError::Illegal(msg)), "{action}");
+                assert_eq!(s, before);
+            }
+        }
     }
 }
