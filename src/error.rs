@@ -8,6 +8,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -73,14 +74,17 @@ impl ErrorCode {
     }
 }
 
-/// A protocol error: a code and a short human message safe to show to the player.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code:?}: {message}")]
+/// A protocol error: a code and a short human message safe to show to the player, and,
+/// when something failed underneath (the store), that failure as its
+/// [`source`](Error::source), for the log only.
+#[derive(Debug, Clone)]
 pub struct ProtoError {
     /// The contract's error code.
     pub code: ErrorCode,
     /// A short message for humans; never contains internal details.
     pub message: String,
+    /// What failed underneath, if anything; never sent to a client.
+    cause: Option<Arc<dyn Error + Send + Sync + 'static>>,
 }
 
 impl ProtoError {
@@ -89,9 +93,37 @@ impl ProtoError {
         ProtoError {
             code,
             message: message.into(),
+            cause: None,
         }
     }
+
+    /// The same error, caused by `cause`.
+    pub fn caused_by(mut self, cause: impl Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Arc::new(cause));
+        self
+    }
 }
+
+impl fmt::Display for ProtoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl Error for ProtoError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.cause.as_deref().map(|e| e as &(dyn Error + 'static))
+    }
+}
+
+/// Two errors are the same to a client when code and message are: the cause is not shown.
+impl PartialEq for ProtoError {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for ProtoError {}
 
 impl From<ErrorCode> for ProtoError {
     fn from(code: ErrorCode) -> Self {
@@ -157,16 +189,19 @@ impl StoreError {
     }
 }
 
+/// What a client is told of a store failure: a code and a fixed message, with the failure
+/// kept as the cause for the log.
 impl From<StoreError> for ProtoError {
     fn from(err: StoreError) -> Self {
-        match err {
+        let told = match &err {
             StoreError::Timeout | StoreError::Connection(_) => ErrorCode::StoreUnavailable.into(),
             StoreError::Conflict => ProtoError::new(
                 ErrorCode::StoreUnavailable,
                 "the room is too busy right now; try again",
             ),
-            StoreError::Other(_) => ErrorCode::Internal.into(),
-        }
+            StoreError::Other(_) => ProtoError::from(ErrorCode::Internal),
+        };
+        told.caused_by(err)
     }
 }
 

@@ -102,7 +102,8 @@ impl Rooms {
                 Err(e) if e.code == ErrorCode::RoomNotFound => {}
                 // Left in the index: the next poll (on any node) tries again.
                 Err(e) => {
-                    tracing::warn!(room = %code, code = e.code.as_str(), "turn clock not applied");
+                    // The failure itself was logged where it happened, with its causes.
+                    tracing::warn!(room = %code, error = %e, "turn clock not applied; retried at the next poll");
                     continue;
                 }
             }
@@ -126,7 +127,7 @@ impl Rooms {
             let outcome = doc
                 .game
                 .on_deadline(Arc::make_mut(&mut doc.state))
-                .map_err(|_| ProtoError::from(ErrorCode::Internal))?;
+                .map_err(|e| ProtoError::from(ErrorCode::Internal).caused_by(e))?;
             if outcome.is_over() {
                 doc.status = Status::Finished;
             }

@@ -118,11 +118,13 @@ impl Rooms {
     }
 }
 
+/// What a player is told of a refused move. A state the game cannot read is `internal`
+/// for the client; the game layer logged why, and the error keeps it as its cause.
 pub(super) fn move_error(e: MoveError) -> ProtoError {
     match e {
         MoveError::NotYourTurn(_) => ProtoError::new(ErrorCode::NotYourTurn, e.to_string()),
         MoveError::Illegal(msg) => ProtoError::new(ErrorCode::IllegalMove, msg),
         MoveError::GameOver => ProtoError::new(ErrorCode::GameNotActive, e.to_string()),
-        MoveError::WrongGame => ProtoError::from(ErrorCode::Internal),
+        MoveError::WrongGame => ProtoError::from(ErrorCode::Internal).caused_by(e),
     }
 }

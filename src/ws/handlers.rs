@@ -1,6 +1,7 @@
 //! What each client message does: one small function per message type, all answering
 //! through [`Conn`]. A handler returns `false` only when the socket is gone.
 
+use std::error::Error;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,10 +49,10 @@ pub(super) async fn handle(
     match result {
         Ok(sent) => sent,
         Err(err) => {
-            // A bare `internal` (from a store failure) was logged with its cause where
-            // it happened; only one raised here with its own message is news.
-            let bare = ProtoError::from(ErrorCode::Internal);
-            if err.code == ErrorCode::Internal && err.message != bare.message {
+            // An `internal` caused by a store failure was logged, with its cause, by the
+            // store's instrumentation, and one from a game's unusable state by the game
+            // layer; only one raised without a cause is news here.
+            if err.code == ErrorCode::Internal && err.source().is_none() {
                 tracing::error!(message = %err.message, "internal error handling a message");
             }
             conn.send_error(req, &err).await
