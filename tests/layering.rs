@@ -719,33 +719,67 @@ fn the_tree_keeps_the_layer_order_of_docs_architecture() {
     );
 }
 
-#[test]
-#[ignore = "prints the top-level module graph for docs/architecture.md"]
-fn print_module_graph() {
-    let tree = build(&real_sources());
-    let layers = layers_from_doc(&real_doc()).expect("a layer order");
+/// The top-level module graph as docs/architecture.md shows it: a line per module, in the
+/// layer order, naming the modules it uses.
+fn graph_lines(tree: &Tree, layers: &[Vec<String>]) -> Vec<String> {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (from, _, _, target) in tree.edges() {
         if let Some(to) = target.first().filter(|t| **t != from[0]) {
             graph.entry(from[0].clone()).or_default().insert(to.clone());
         }
     }
-    for name in layers.iter().flatten() {
+    let line = |name: &String| {
         let uses: Vec<&str> = graph
             .get(name)
             .into_iter()
             .flatten()
             .map(String::as_str)
             .collect();
-        println!(
-            "{name:<9} → {}",
-            if uses.is_empty() {
-                "(nothing)".into()
-            } else {
-                uses.join(", ")
-            }
-        );
-    }
+        let uses = if uses.is_empty() {
+            "(nothing)".to_string()
+        } else {
+            uses.join(", ")
+        };
+        format!("{name:<9} → {uses}")
+    };
+    layers.iter().flatten().map(line).collect()
+}
+
+/// The lines of the doc's graph block (between its markers, inside the fence).
+fn graph_from_doc(doc: &str) -> Option<Vec<String>> {
+    let start = doc.find(GRAPH_BEGIN)? + GRAPH_BEGIN.len();
+    let len = doc[start..].find(GRAPH_END)?;
+    let lines = doc[start..start + len]
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with("```"))
+        .map(String::from)
+        .collect();
+    Some(lines)
+}
+
+const GRAPH_BEGIN: &str = "<!-- graph:begin -->";
+const GRAPH_END: &str = "<!-- graph:end -->";
+
+#[test]
+fn the_module_graph_in_docs_architecture_is_the_code_s() {
+    let doc = real_doc();
+    let layers = layers_from_doc(&doc).expect("a layer order");
+    let want = graph_lines(&build(&real_sources()), &layers);
+    let shown = graph_from_doc(&doc).expect("a graph block between its markers");
+    assert!(
+        shown == want,
+        "docs/architecture.md's module graph is not the code's; put this between its markers:\n```text\n{}\n```",
+        want.join("\n")
+    );
+}
+
+#[test]
+fn a_graph_block_is_read_between_its_markers() {
+    let doc = format!("x\n{GRAPH_BEGIN}\n```text\na → b\n\nb → (nothing)\n```\n{GRAPH_END}\ny");
+    let lines = graph_from_doc(&doc).expect("found");
+    assert_eq!(lines, ["a → b", "b → (nothing)"]);
+    assert!(graph_from_doc("no markers").is_none());
 }
 
 // ----- the checker's own tests -----
