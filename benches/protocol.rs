@@ -7,10 +7,10 @@
 //! Quick run (about a minute):
 //!
 //! ```sh
-//! cargo bench --bench protocol -- --warm-up-time 1 --measurement-time 2
+//! cargo bench --features internals --bench protocol -- --warm-up-time 1 --measurement-time 2
 //! ```
 //!
-//! Run one group with a filter, e.g. `cargo bench --bench protocol -- rules/`.
+//! Run one group with a filter, e.g. `cargo bench --features internals --bench protocol -- rules/`.
 
 use std::hint::black_box;
 use std::time::Duration;

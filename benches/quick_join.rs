@@ -6,7 +6,7 @@
 //! seats a newcomer in the oldest one, so the number of waiting rooms stays put.
 //!
 //! ```sh
-//! cargo bench --bench quick_join -- --warm-up-time 1 --measurement-time 3
+//! cargo bench --features internals --bench quick_join -- --warm-up-time 1 --measurement-time 3
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
