@@ -33,11 +33,11 @@ pub use turns::TurnState;
 // How the rest of the crate holds games: behind a handle working on JSON state, in the
 // set a server plays. Not part of the public API; the `internals` feature shows them to
 // the crate's own tests, benches and fuzz targets.
-#[cfg(not(feature = "internals"))]
-pub(crate) use kind::GameKind;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use erased::Applied;
+#[cfg(not(feature = "internals"))]
+pub(crate) use kind::GameKind;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use kind::GameKind;

@@ -20,7 +20,7 @@ use super::{is_false, outcome_of, Game, MoveError, Outcome, Seat};
 /// written the way its game says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TurnState<B, L> {
-    /// The pieces placed so far: `None` for an empty cell, else the owning seat.
+    /// The pieces placed so far: `null` (`None`) for an empty cell, else the owning seat.
     pub board: B,
     /// Seat to move; left on the last mover once the game is over.
     pub turn: Seat,
@@ -142,7 +142,13 @@ impl<B: BoardGame> Game for B {
     }
 
     fn state_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
-        Some(Self::State::json_schema(generator))
+        let mut schema = Self::State::json_schema(generator);
+        let about = format!(
+            "A {} game: the board, the seat to move, and the result once there is one.",
+            B::ID
+        );
+        schema.insert("description".into(), about.into());
+        Some(schema)
     }
 
     fn action_schema(&self, _: &mut SchemaGenerator) -> Option<Schema> {

@@ -48,6 +48,7 @@ pub enum ServerMsg<'a> {
     Joined {
         /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
         /// The room's code.
         room: &'a str,
@@ -62,6 +63,7 @@ pub enum ServerMsg<'a> {
     Left {
         /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
         /// The room left.
         room: &'a str,
@@ -70,6 +72,7 @@ pub enum ServerMsg<'a> {
     Rooms {
         /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
         /// Public rooms with a free seat.
         rooms: &'a [RoomSummary],
@@ -78,12 +81,14 @@ pub enum ServerMsg<'a> {
     Pong {
         /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
     },
     /// A refused request.
     Error {
         /// The refused request's `req`, when it had one and it could be read.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
         /// Why, as one of the contract's codes.
         code: ErrorCode,
