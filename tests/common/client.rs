@@ -84,7 +84,7 @@ impl Client {
             .expect("send");
     }
 
-    /// Send a raw WebSocket message.
+    /// Send a raw WebSocket message (junk included: it is not checked against the schema).
     pub async fn send_raw(&mut self, msg: Message) {
         let _ = self.ws.send(msg).await;
     }
