@@ -13,7 +13,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 /// Every error code of the WebSocket protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Malformed JSON, or a missing or invalid field.

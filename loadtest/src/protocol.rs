@@ -178,6 +178,84 @@ mod tests {
         assert_eq!(frame.code.as_deref(), Some("not_your_turn"));
     }
 
+    /// A checker for the definition `name` of the server's protocol schema.
+    fn checker(doc: &serde_json::Value, name: &str) -> jsonschema::Validator {
+        let root = serde_json::json!({"$ref": format!("#/$defs/{name}"), "$defs": doc["$defs"]});
+        jsonschema::validator_for(&root).unwrap()
+    }
+
+    /// What the tester sends and reads is what the server's schema says, derived from the
+    /// server's own frame types: the frames it writes are client messages, the moves it
+    /// picks on the server's fresh boards are the games' actions, and the fields it reads
+    /// are always in the frames that carry them.
+    #[test]
+    fn frames_match_the_servers_schema() {
+        use crate::game::{Board, ConnectFourBoard};
+        use parlor::game::{GameKind, Games};
+        use rand::rngs::SmallRng;
+        use rand::SeedableRng;
+
+        let doc = parlor::protocol::schema_document(&Games::builtin());
+        let client = checker(&doc, "ClientMessage");
+        for text in [
+            create_room(1, "tictactoe", "a\"b"),
+            join_room(2, "K7QXHM", "b"),
+            action(3, r#"{"cell":4}"#),
+            leave_room(6),
+            rematch(4),
+            ping(5),
+        ] {
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let errors: Vec<String> = client.iter_errors(&value).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{text}: {errors:?}");
+        }
+
+        let mut rng = SmallRng::seed_from_u64(3);
+        let fresh = |kind: GameKind| kind.new_state(0)["board"].clone();
+        let tictactoe: TicTacToeBoard = serde_json::from_value(fresh(GameKind::Tictactoe)).unwrap();
+        let connect4: ConnectFourBoard = serde_json::from_value(fresh(GameKind::Connect4)).unwrap();
+        for (game, pick) in [
+            ("TictactoeAction", tictactoe.random_action(&mut rng)),
+            ("Connect4Action", connect4.random_action(&mut rng)),
+        ] {
+            let pick: serde_json::Value = serde_json::from_str(&pick.unwrap()).unwrap();
+            assert!(checker(&doc, game).is_valid(&pick), "{game}: {pick}");
+        }
+
+        let defs = &doc["$defs"];
+        let read = [
+            ("ServerJoined", "room"),
+            ("ServerJoined", "you"),
+            ("ServerJoined", "snapshot"),
+            ("ServerState", "version"),
+            ("ServerState", "status"),
+            ("ServerState", "state"),
+            ("ServerState", "by"),
+            ("ServerError", "code"),
+            ("You", "player_id"),
+            ("You", "seat"),
+            ("RoomSnapshot", "version"),
+            ("RoomSnapshot", "status"),
+            ("TictactoeState", "board"),
+            ("TictactoeState", "turn"),
+            ("Connect4State", "board"),
+            ("Connect4State", "turn"),
+        ];
+        for (def, field) in read {
+            let required = defs[def]["required"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                required.contains(&field.into()),
+                "{def}.{field} in {}",
+                defs[def]
+            );
+        }
+        let error = &defs["ServerError"]["properties"];
+        assert!(error["req"].is_object(), "an error may echo req");
+    }
+
     #[test]
     fn outgoing_frames_are_json() {
         for text in [

@@ -3,7 +3,9 @@
 //! A game is a type implementing [`Game`]: its id, seat count, initial state, how an
 //! action is parsed, checked and applied for a seat, the outcome, what each viewer may
 //! see ([`Game::view`]) and who must act by the turn clock's deadline
-//! ([`Game::to_act`], [`Game::on_deadline`]). A server plays the built-in games
+//! ([`Game::to_act`], [`Game::on_deadline`]), and optionally the JSON Schemas of its
+//! state and action for the server's protocol document ([`Game::state_schema`],
+//! [`Game::action_schema`]). A server plays the built-in games
 //! ([`tictactoe`], [`connect4`], [`rps`]) and those registered with
 //! [`ServerBuilder::game`](crate::ServerBuilder::game).
 //!
@@ -12,12 +14,15 @@
 //! every type live side by side in one store.
 
 pub mod connect4;
+mod erased;
 mod kind;
 mod registry;
 pub mod rps;
+mod schema;
 pub mod tictactoe;
 mod turns;
 
+use schemars::{Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -28,16 +33,26 @@ pub use turns::TurnState;
 // How the rest of the crate holds games: behind a handle working on JSON state, in the
 // set a server plays. Not part of the public API; the `internals` feature shows them to
 // the crate's own tests, benches and fuzz targets.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use erased::Applied;
 #[cfg(not(feature = "internals"))]
 pub(crate) use kind::GameKind;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
-pub use kind::{Applied, GameKind};
+pub use kind::GameKind;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub use registry::Games;
 #[cfg(not(feature = "internals"))]
 pub(crate) use registry::Games;
+// Where game states and actions stand in the protocol's schema document, for the wire
+// types (`model`, `protocol`) that carry them.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub use schema::{action_or_null, state_ref, ACTION, STATE};
+#[cfg(not(feature = "internals"))]
+pub(crate) use schema::{action_or_null, state_ref, ACTION, STATE};
 
 /// A seat index at the table (0 for the first seat).
 pub type Seat = u8;
@@ -207,6 +222,24 @@ pub trait Game: Send + Sync + 'static {
     fn view(&self, state: &Self::State, viewer: Viewer) -> Value {
         let _ = viewer;
         serde_json::to_value(state).unwrap_or(Value::Null)
+    }
+
+    /// The JSON Schema of the state as players see it: [`Game::State`], or what
+    /// [`Game::view`] returns where the game hides information. The server's protocol
+    /// document (`/api/v1/protocol.json`) shows it; `None`, the default, shows any JSON.
+    /// Named subschemas go to the document's definitions through `generator`, e.g.
+    /// `Some(generator.subschema_for::<MyState>())` for a type deriving
+    /// `schemars::JsonSchema` (schemars 1).
+    fn state_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        let _ = generator;
+        None
+    }
+
+    /// The JSON Schema of an action, as [`Game::parse_action`] reads it and
+    /// [`Game::public_action`] shows it; `None`, the default, shows any JSON.
+    fn action_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        let _ = generator;
+        None
     }
 }
 

@@ -9,8 +9,9 @@
 //! "mine","rounds","winner","draw"}` where `mine` is its own pending choice (null for
 //! spectators and for a seat that has not chosen). Action: `{"choice":"rock"}`.
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{outcome_of, Game, MoveError, Outcome, Seat, Viewer};
 
@@ -20,8 +21,9 @@ const TO_WIN: u8 = 2;
 const IDLE_ROUNDS: u8 = 3;
 
 /// One of the three hands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "RpsChoice")]
 pub enum Choice {
     /// Beats scissors.
     Rock,
@@ -43,7 +45,8 @@ impl Choice {
 }
 
 /// A resolved round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "RpsRound")]
 pub struct Round {
     /// Each seat's choice (`null`: none before the deadline).
     pub choices: [Option<Choice>; 2],
@@ -72,6 +75,27 @@ pub struct State {
     /// Rounds in a row that ended by the clock with no choice at all.
     #[serde(default)]
     pub idle: u8,
+}
+
+/// The state as one viewer sees it: whether each seat has chosen this round, never what,
+/// except the viewer's own choice.
+#[derive(Serialize, JsonSchema)]
+struct View<'a> {
+    /// The round being played, from 1.
+    round: u32,
+    /// Round wins per seat.
+    score: [u8; 2],
+    /// Whether each seat has chosen this round.
+    chosen: [bool; 2],
+    /// The viewer's own choice this round; `null` for a seat that has not chosen and for
+    /// spectators.
+    mine: Option<Choice>,
+    /// Resolved rounds, oldest first.
+    rounds: &'a [Round],
+    /// The seat that won the game.
+    winner: Option<Seat>,
+    /// True if the game ended drawn (abandoned: nobody chose for several rounds).
+    draw: bool,
 }
 
 /// The rock-paper-scissors game, to register on a server.
@@ -200,15 +224,30 @@ impl Game for Rps {
             Viewer::Seat(seat) => s.pending.get(usize::from(seat)).copied().flatten(),
             Viewer::Spectator => None,
         };
-        json!({
-            "round": s.round,
-            "score": s.score,
-            "chosen": [s.pending[0].is_some(), s.pending[1].is_some()],
-            "mine": mine,
-            "rounds": s.rounds,
-            "winner": s.winner,
-            "draw": s.draw,
-        })
+        let view = View {
+            round: s.round,
+            score: s.score,
+            chosen: [s.pending[0].is_some(), s.pending[1].is_some()],
+            mine,
+            rounds: &s.rounds,
+            winner: s.winner,
+            draw: s.draw,
+        };
+        serde_json::to_value(view).unwrap_or(Value::Null)
+    }
+
+    fn state_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(View::json_schema(generator))
+    }
+
+    fn action_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        let choice = generator.subschema_for::<Choice>();
+        Some(json_schema!({
+            "description": "This round's choice, seen by no one else until the round resolves.",
+            "type": "object",
+            "properties": {"choice": choice},
+            "required": ["choice"],
+        }))
     }
 }
 
@@ -216,6 +255,7 @@ impl Game for Rps {
 mod tests {
     use super::super::play;
     use super::*;
+    use serde_json::json;
 
     fn choose(s: &mut State, seat: Seat, c: &str) -> Result<Outcome, MoveError> {
         play(&Rps, s, seat, &json!({ "choice": c })).map(|(o, _)| o)

@@ -6,6 +6,7 @@
 //! completes) and gets its [`Game`] impl from here, so whose turn it is, the action's
 //! shape, how the result is recorded and the deadline's penalty are written once.
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -17,9 +18,9 @@ use super::{is_false, outcome_of, Game, MoveError, Outcome, Seat};
 /// `{"board":…,"turn":0,"winner":null,"draw":false,"line":null}`, plus `"timeout":true`
 /// once a turn clock has ended the game. `B` is the board and `L` the winning line, each
 /// written the way its game says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TurnState<B, L> {
-    /// The pieces placed so far: `None` for an empty cell, else the owning seat.
+    /// The pieces placed so far: `null` (`None`) for an empty cell, else the owning seat.
     pub board: B,
     /// Seat to move; left on the last mover once the game is over.
     pub turn: Seat,
@@ -42,11 +43,11 @@ pub struct TurnState<B, L> {
 /// one outside this crate can name or implement it.
 pub trait BoardGame: Send + Sync + 'static {
     /// The board as stored (the state's `board`).
-    type Board: Serialize + DeserializeOwned + Send;
+    type Board: Serialize + DeserializeOwned + Send + JsonSchema;
     /// Where a placed piece landed, as [`BoardGame::winning_line`] reads it.
     type Spot;
     /// The winning cells as stored (the state's `line`).
-    type Line: Serialize + DeserializeOwned + Send;
+    type Line: Serialize + DeserializeOwned + Send + JsonSchema;
 
     /// The wire id (`"tictactoe"`).
     const ID: &'static str;
@@ -138,6 +139,26 @@ impl<B: BoardGame> Game for B {
             s.winner = Some(other(s.turn));
             s.timeout = true;
         }
+    }
+
+    fn state_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
+        let mut schema = Self::State::json_schema(generator);
+        let about = format!(
+            "A {} game: the board, the seat to move, and the result once there is one.",
+            B::ID
+        );
+        schema.insert("description".into(), about.into());
+        Some(schema)
+    }
+
+    fn action_schema(&self, _: &mut SchemaGenerator) -> Option<Schema> {
+        let place = json!({"type": "integer", "minimum": 0, "maximum": B::PLACES - 1});
+        Some(json_schema!({
+            "description": format!("Where to play: {} 0 to {}.", B::KEY, B::PLACES - 1),
+            "type": "object",
+            "properties": { B::KEY: place },
+            "required": [B::KEY],
+        }))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The HTTP surface: health and metrics, the admin API (one router, behind the token,
-//! with its public OpenAPI document and docs page), the WebSocket endpoint, the embedded
-//! browser client and admin console. Every request gets an id and is measured
-//! ([`observe`]).
+//! with its public OpenAPI document and docs page), the public documents of the WebSocket
+//! protocol, the WebSocket endpoint, the embedded browser client and admin console. Every
+//! request gets an id and is measured ([`observe`]).
 
 pub mod admin;
 mod auth;
@@ -12,6 +12,7 @@ mod health;
 mod observe;
 pub mod openapi;
 pub mod params;
+mod protocol;
 mod responses;
 mod web;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/docs", get(docs::index))
         .route("/docs/{file}", get(docs::asset))
+        .merge(protocol::routes(state.rooms.games()))
         // Every rejection under /api/v1 is JSON, axum's own included.
         // An explicit catch-all: it outranks the web client's `/{*file}` under /api/v1.
         .route("/", any(|| async { ApiError::NoRoute }))

@@ -14,7 +14,7 @@ use super::view::{PlayerInfo, RoomSnapshot, RoomSummary};
 use crate::game::{GameKind, GameState, Seat, Viewer};
 
 /// Where a room's game stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Seats are free; the game has not started.

@@ -4,6 +4,7 @@
 //! `type` is checked against the known types (`unknown_type`), and only then is it decoded
 //! into [`ClientMsg`] (`bad_request` with serde's reason when a field is wrong).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -11,7 +12,7 @@ use super::limits::{clip, fits, nesting_depth, MAX_ACTION_BYTES, MAX_DEPTH};
 use crate::error::{ErrorCode, ProtoError};
 
 /// Every message a client may send. Unknown extra fields are ignored.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     /// Open a new room and take seat 0.
@@ -25,6 +26,7 @@ pub enum ClientMsg {
         private: bool,
         /// Seconds each move may take (5–600); no turn clock when absent.
         #[serde(default)]
+        #[schemars(range(min = 5, max = 600))]
         turn_secs: Option<i64>,
     },
     /// Join a room by code, as a player or a spectator.
@@ -53,7 +55,9 @@ pub enum ClientMsg {
     LeaveRoom {},
     /// Make a move.
     Action {
-        /// Game-specific move, e.g. `{"cell":4}`.
+        /// Game-specific move, e.g. `{"cell":4}`; each game's is among the `GameAction`
+        /// definitions.
+        #[schemars(with = "serde_json::Map<String, Value>")]
         action: Value,
         /// Apply only if the room is still at this version.
         #[serde(default)]

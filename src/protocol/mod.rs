@@ -1,8 +1,11 @@
-//! The wire protocol: every client message, every server frame, and the validation of
-//! codes, names and chat text. Nothing here touches the network or the store.
+//! The wire protocol: every client message, every server frame, their JSON Schema and
+//! AsyncAPI documents, and the validation of codes, names and chat text. Nothing here
+//! touches the network or the store.
 
+mod asyncapi;
 mod client;
 mod limits;
+mod schema;
 mod server;
 mod validate;
 
@@ -12,6 +15,9 @@ mod validate;
 pub use client::{parse_client_message, ClientMsg, Incoming, CLIENT_TYPES};
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use limits::{MAX_ACTION_BYTES, MAX_DEPTH};
+pub use asyncapi::asyncapi_document;
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
+pub use schema::{schema_document, CLIENT_MESSAGE, SERVER_MESSAGE};
 pub use server::CLOSE_REASON_GONE;
 pub use server::{
     encode, frame_kind, ServerMsg, You, CLOSE_REASON_EMPTY, CLOSE_REASON_EXPIRED,
@@ -20,3 +26,4 @@ pub use server::{
 pub use validate::{
     normalize_code, validate_chat, validate_name, validate_turn_secs, CODE_ALPHABET, CODE_LEN,
 };
+

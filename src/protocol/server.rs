@@ -3,6 +3,7 @@
 //! Frames are serialised once with [`encode`]; events are shared as bytes by every
 //! recipient (see `hub`).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,7 +26,7 @@ pub const KICK_REASON_OPERATOR: &str = "kicked_by_operator";
 pub const KICK_REASON_RESUMED: &str = "resumed_elsewhere";
 
 /// The `you` part of `joined`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct You {
     /// Your id in this room.
     pub player_id: String,
@@ -34,94 +35,158 @@ pub struct You {
     /// Your seat, `null` for spectators.
     pub seat: Option<Seat>,
     /// `player` or `spectator`.
+    #[schemars(extend("enum" = ["player", "spectator"]))]
     pub role: &'static str,
 }
 
-/// Every frame the server sends.
-#[derive(Debug, Serialize)]
+/// Every frame the server sends. Its JSON Schema (`protocol.json`) is derived from this
+/// very type, so every field here is `required` there unless it is skipped when empty.
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg<'a> {
     /// Reply to create/join/quick_join/resume.
     Joined {
+        /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
+        /// The room's code.
         room: &'a str,
+        /// Who the server seated.
         you: &'a You,
+        /// The token that `resume` reclaims the seat with; `null` for spectators.
         session: Option<&'a str>,
+        /// The room as this member may see it.
         snapshot: &'a RoomSnapshot,
     },
     /// Reply to leave_room.
     Left {
+        /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
+        /// The room left.
         room: &'a str,
     },
     /// Reply to list_rooms.
     Rooms {
+        /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
+        /// Public rooms with a free seat.
         rooms: &'a [RoomSummary],
     },
     /// Reply to ping.
     Pong {
+        /// The request's `req`, when it had one.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
     },
     /// A refused request.
     Error {
+        /// The refused request's `req`, when it had one and it could be read.
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
         req: Option<u64>,
+        /// Why, as one of the contract's codes.
         code: ErrorCode,
+        /// A short explanation for people.
         message: &'a str,
     },
     /// The room's game state after an action, rematch or status change.
     State {
+        /// The room's code.
         room: &'a str,
+        /// The room's version after the change.
         version: u64,
+        /// `waiting`, `playing` or `finished`.
+        #[schemars(with = "crate::model::Status")]
         status: &'static str,
+        /// The game state as this member may see it.
+        #[schemars(schema_with = "crate::game::state_ref")]
         state: &'a GameState,
+        /// The player whose action or rematch caused the change, if any.
         by: Option<&'a str>,
+        /// The action as the game shows it; `null` where it would reveal something.
+        #[schemars(schema_with = "crate::game::action_or_null")]
         action: Option<&'a Value>,
     },
     /// Someone took a seat or started watching.
     PlayerJoined {
+        /// The room's code.
         room: &'a str,
+        /// The room's version after the change.
         version: u64,
+        /// Who joined.
         player: &'a PlayerInfo,
     },
     /// Someone left (or was kicked).
     PlayerLeft {
+        /// The room's code.
         room: &'a str,
+        /// The room's version after the change.
         version: u64,
+        /// Who left.
         player_id: &'a str,
     },
     /// A player's socket dropped or came back.
     PlayerConnection {
+        /// The room's code.
         room: &'a str,
+        /// The room's version after the change.
         version: u64,
+        /// Whose socket.
         player_id: &'a str,
+        /// Whether it is connected now.
         connected: bool,
     },
     /// A chat line.
     Chat {
+        /// The room's code.
         room: &'a str,
+        /// The speaker's player id.
         from: &'a str,
+        /// The speaker's display name.
         name: &'a str,
+        /// What was said.
         text: &'a str,
+        /// When it was said (RFC 3339, in milliseconds).
+        #[schemars(extend("format" = "date-time"))]
         ts: &'a str,
     },
     /// The room is gone.
-    RoomClosed { room: &'a str, reason: &'a str },
+    RoomClosed {
+        /// The room's code.
+        room: &'a str,
+        /// Why it closed.
+        #[schemars(extend("enum" = [
+            CLOSE_REASON_OPERATOR, CLOSE_REASON_EXPIRED, CLOSE_REASON_EMPTY, CLOSE_REASON_GONE
+        ]))]
+        reason: &'a str,
+    },
     /// The node lost track of some of the room's events and re-read it: the client
     /// replaces its whole view with this snapshot.
     Resync {
+        /// The room's code.
         room: &'a str,
+        /// The room as this member may see it.
         snapshot: &'a RoomSnapshot,
     },
     /// You were removed from the room.
-    Kicked { room: &'a str, reason: &'a str },
+    Kicked {
+        /// The room's code.
+        room: &'a str,
+        /// Why.
+        #[schemars(extend("enum" = [KICK_REASON_OPERATOR, KICK_REASON_RESUMED]))]
+        reason: &'a str,
+    },
     /// This node is stopping; reconnect after the delay.
-    ServerShutdown { reconnect_after_ms: u64 },
+    ServerShutdown {
+        /// How long to wait before reconnecting, in milliseconds.
+        reconnect_after_ms: u64,
+    },
 }
 
 impl ServerMsg<'_> {

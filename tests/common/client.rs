@@ -1,4 +1,5 @@
-//! A typed WebSocket test client.
+//! A typed WebSocket test client. Every frame it receives and every message it sends is
+//! checked against the protocol's JSON Schema ([`super::schema`]).
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use super::schema::{assert_client_message, assert_server_frame, http_base, load};
 use super::WAIT;
 
 /// One player's connection.
@@ -20,7 +22,7 @@ pub struct Client {
 }
 
 /// The next JSON text frame on any WebSocket stream, skipping pings and pongs; panics on
-/// anything else or after [`WAIT`].
+/// anything else, after [`WAIT`], or on a frame protocol.json does not allow.
 pub async fn next_json<S, E>(ws: &mut S) -> Value
 where
     S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
@@ -32,7 +34,9 @@ where
             .expect("timed out waiting for a frame");
         match next {
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).expect("server sent JSON")
+                let frame = serde_json::from_str(t.as_str()).expect("server sent JSON");
+                assert_server_frame(&frame);
+                return frame;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
             other => panic!("expected a text frame, got {other:?}"),
@@ -52,8 +56,10 @@ pub struct Seat {
 }
 
 impl Client {
-    /// Connect to `url`.
+    /// Connect to `url` (loading the protocol's schema from that server if this process
+    /// has not yet).
     pub async fn connect(url: &str) -> Client {
+        load(&http_base(url)).await;
         let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("websocket connects");
@@ -64,15 +70,21 @@ impl Client {
         }
     }
 
-    /// Send a JSON message.
+    /// Send a JSON message protocol.json allows.
     pub async fn send(&mut self, msg: Value) {
+        assert_client_message(&msg);
+        self.send_unchecked(msg).await;
+    }
+
+    /// Send a JSON message, even one protocol.json refuses.
+    async fn send_unchecked(&mut self, msg: Value) {
         self.ws
             .send(Message::Text(msg.to_string().into()))
             .await
             .expect("send");
     }
 
-    /// Send a raw WebSocket message.
+    /// Send a raw WebSocket message (junk included: it is not checked against the schema).
     pub async fn send_raw(&mut self, msg: Message) {
         let _ = self.ws.send(msg).await;
     }
@@ -109,17 +121,34 @@ impl Client {
     }
 
     /// Send with a fresh `req` and wait for the frame echoing it.
-    pub async fn request(&mut self, mut msg: Value) -> Value {
+    pub async fn request(&mut self, msg: Value) -> Value {
+        self.request_checked(msg, true).await
+    }
+
+    async fn request_checked(&mut self, mut msg: Value, checked: bool) -> Value {
         let req = self.next_req;
         self.next_req += 1;
         msg["req"] = json!(req);
-        self.send(msg).await;
+        match checked {
+            true => self.send(msg).await,
+            false => self.send_unchecked(msg).await,
+        }
         self.recv_until(|v| v["req"] == req).await
     }
 
     /// Send and expect an `error` with `code`; then check the connection still answers.
+    /// The message may be one protocol.json refuses, but then the code must say so
+    /// (`bad_request` or `unknown_type`): what the schema refuses, the server refuses.
     pub async fn expect_error(&mut self, msg: Value, code: &str) -> Value {
-        let reply = self.request(msg).await;
+        let mut sent = msg.clone();
+        sent["req"] = json!(self.next_req);
+        if let Err(e) = super::schema::loaded().check_client(&sent) {
+            assert!(
+                ["bad_request", "unknown_type"].contains(&code),
+                "{msg} breaks protocol.json ({e}) yet is expected to be {code}"
+            );
+        }
+        let reply = self.request_checked(msg, false).await;
         assert_eq!(reply["type"], "error", "expected error {code}, got {reply}");
         assert_eq!(reply["code"], code, "wrong error code in {reply}");
         assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
@@ -143,6 +172,7 @@ impl Client {
                 Some(Ok(Message::Close(frame))) => return frame,
                 Some(Ok(Message::Text(t))) => {
                     if let Ok(v) = serde_json::from_str(t.as_str()) {
+                        assert_server_frame(&v);
                         self.backlog.push(v);
                     }
                 }

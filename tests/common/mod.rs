@@ -1,5 +1,5 @@
 //! Test support: an in-process server on port 0, a private `redis-server`, and a typed
-//! WebSocket client that reads like the protocol.
+//! WebSocket client that reads like the protocol and holds every frame to its schema.
 
 #![allow(dead_code)]
 
@@ -7,6 +7,7 @@ pub mod client;
 pub mod cluster;
 pub mod node;
 pub mod redis;
+pub mod schema;
 pub mod sentinel;
 
 use std::net::SocketAddr;
@@ -59,6 +60,7 @@ impl TestServer {
         let stop = CancellationToken::new();
         let signal = stop.clone();
         let handle = tokio::spawn(server.run(listener, async move { signal.cancelled().await }));
+        schema::load(&format!("http://{addr}")).await;
         TestServer {
             addr,
             token,

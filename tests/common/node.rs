@@ -41,6 +41,7 @@ impl NodeProcess {
             child: Some(child),
         };
         wait_healthy(port).await;
+        super::schema::load(&format!("http://127.0.0.1:{port}")).await;
         node
     }
 
