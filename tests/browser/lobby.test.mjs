@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { assertNoPageErrors, joinByCode, openPlayer, sel, waitStatus, withStack } from "./helpers.mjs";
+import { assertNoPageErrors, joinByCode, openPlayer, screenshot, sel, waitStatus, withStack } from "./helpers.mjs";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -47,6 +47,7 @@ test("on a phone the error toast leaves the field it is about visible", { timeou
     const page = await openPlayer(browser, url, "", { viewport: PHONE });
     await page.click(sel("create-room"));
     await toastClearOf(page, "Enter your name first", "name-input");
+    await screenshot(page, "phone-toast");
 
     await page.fill(sel("name-input"), "alice");
     await page.fill(sel("join-code"), "AB");
