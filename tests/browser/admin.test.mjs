@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  assertNoPageErrors, createRoom, joinByCode, openPlayer, sel, waitStatus, withStack,
+  assertNoPageErrors, createRoom, joinByCode, openPlayer, screenshot, sel, waitStatus, withStack,
 } from "./helpers.mjs";
 
 const TOKEN = "browser-admin-token-0123456789";
@@ -160,6 +160,7 @@ test("admin console on a phone: the room table scrolls in its card, the counts s
     assert.ok(page[0] <= page[1], `the page is ${page[0]} px wide in ${page[1]}`);
     const box = await admin.$eval(sel("rooms-scroll"), (el) => [el.scrollWidth, el.clientWidth]);
     assert.ok(box[1] < 390 && box[0] > box[1], `the room table does not scroll in its card: ${box}`);
+    await screenshot(admin, "admin-phone");
 
     // "Rooms with members here" beside "all rooms": two counts, each saying what it counts.
     assert.match(await admin.textContent(sel("stat-rooms_local-label")), /on this node|to this node/);
