@@ -1,17 +1,16 @@
-// Parlor's browser client: owns the connection and the room model, and
-// switches between the lobby and the room view.
+// Parlor's browser client: the protocol is @parlor/client's (requests, the room view,
+// reconnect and resume); this file switches between the lobby and the room view and
+// keeps the view where a reload or a new tab finds it.
 
-import { Connection, wsUrl } from "./net.js";
+import { ParlorClient } from "@parlor/client";
 import { initLobby } from "./lobby.js";
 import { initRoom } from "./room.js";
-import { applyEvent, fromJoined, isSimultaneous } from "./model.js";
+import { isSimultaneous } from "./model.js";
 import { errorText, isValidCode, normalizeCode, validName } from "./messages.js";
-import { clearCurrent, loadCurrent, loadName, saveCurrent, saveName } from "./storage.js";
+import { clearCurrent, loadCurrent, loadName, loadSeat, saveCurrent, saveName } from "./storage.js";
 import { clearToast, showConnection, toast } from "./ui.js";
 
 const LIST_EVERY_MS = 3000;
-const PENDING_TIMEOUT_MS = 5000;
-const RESUME_RETRY_MS = 2000;
 
 const CLOSED_TEXT = {
   closed_by_operator: "The room was closed by an operator",
@@ -19,15 +18,18 @@ const CLOSED_TEXT = {
   empty: "Everyone left the room",
 };
 
-const conn = new Connection(wsUrl());
-let current = loadCurrent(); // the room model, or null in the lobby
+/** Resume errors after which a kept seat is gone: join instead. */
+const SEAT_GONE = ["invalid_session", "room_not_found", "bad_request", "not_a_player"];
+
+let client = null;
 let pending = false; // our move is on its way
-let pendingTimer = null;
 let busy = false; // a lobby request is in flight
-let restoring = false; // resume / re-join in flight
 
 const lobby = initLobby({ create, quick, join, nameChanged });
 const room = initRoom({ play, rematch, leave, chat });
+
+/** The room view (the client's), or null in the lobby. */
+const current = () => client.room;
 
 // ---- views -------------------------------------------------------------
 
@@ -39,45 +41,62 @@ function showLobby() {
 }
 
 function showRoom() {
+  const view = current();
   lobby.hide();
   room.show();
-  room.render(current, { pending });
-  room.renderChat(current);
-  const url = `/?room=${current.room}`;
+  room.render(view, { pending });
+  room.renderChat(view);
+  const url = `/?room=${view.room}`;
   if (location.pathname + location.search !== url) history.replaceState(null, "", url);
 }
 
-function persist() {
-  if (current) saveCurrent(current);
-}
-
-/** Enter a room from a `joined` reply (new join, resume or re-join). */
-function enterRoom(joined) {
-  const keepChat = current && current.room === joined.room ? current.chat : [];
-  current = fromJoined(joined, { name: lobby.getName(), chat: keepChat });
-  setPending(false);
-  persist();
-  showRoom();
-}
-
 /** Forget the room and go back to the lobby, optionally saying why. */
-function toLobby(message) {
-  current = null;
-  setPending(false);
-  clearCurrent();
+function toLobby(was, message, { forgetSeat = true } = {}) {
+  client.room = null;
+  pending = false;
+  clearCurrent(was && was.room, { forgetSeat });
   showLobby();
   if (message) toast(message);
 }
 
+/** Every change of the room view: redraw what changed and keep the view. */
+function onRoom({ change, view, room: was, event }) {
+  switch (change) {
+    case "joined":
+      pending = false;
+      saveCurrent(view);
+      showRoom();
+      return;
+    case "left":
+      toLobby(was);
+      return;
+    case "closed":
+      toLobby(was, CLOSED_TEXT[event.reason] || "The room was closed");
+      return;
+    case "kicked": {
+      const elsewhere = event.reason === "resumed_elsewhere";
+      // The other tab holds the seat now: keep it for that tab.
+      toLobby(was, elsewhere ? "You continued this game in another tab" : "You were removed from the room", { forgetSeat: !elsewhere });
+      return;
+    }
+    case "lost":
+      toLobby(was, "That game is no longer available");
+      lobby.prefillCode(was.room);
+      return;
+    case "chat":
+      saveCurrent(view);
+      room.appendChat(view, view.chat[view.chat.length - 1]);
+      return;
+    default:
+      if (change === "state" || change === "resync") pending = false;
+      saveCurrent(view);
+      room.render(view, { pending });
+  }
+}
+
 function setPending(on) {
   pending = on;
-  clearTimeout(pendingTimer);
-  if (on) {
-    // Never leave the board locked if an answer goes missing.
-    pendingTimer = setTimeout(() => setPending(false), PENDING_TIMEOUT_MS);
-  } else if (current) {
-    room.render(current, { pending });
-  }
+  if (current()) room.render(current(), { pending });
 }
 
 // ---- lobby actions -------------------------------------------------------
@@ -90,22 +109,25 @@ function nameChanged(text) {
 function requireName() {
   const name = validName(lobby.getName());
   if (!name) {
-    toast("Enter your name first (1–24 characters)");
     lobby.focusName();
+    toast("Enter your name first (1–24 characters)", { field: lobby.nameField });
     return null;
   }
   saveName(name);
   return name;
 }
 
-async function lobbyRequest(msg) {
+/** A request that enters a room (the client's `joined` shows it); errors are toasts. */
+async function lobbyRequest(send, field) {
   if (busy) return;
   busy = true;
   try {
-    enterRoom(await conn.request(msg));
+    await send();
     clearToast();
+    // The button pressed is gone with the lobby: keep keyboard focus in the room.
+    room.focus();
   } catch (err) {
-    toast(errorText(err));
+    toast(errorText(err), { field });
   } finally {
     busy = false;
   }
@@ -113,32 +135,43 @@ async function lobbyRequest(msg) {
 
 function create({ game, private: priv, turnSecs }) {
   const name = requireName();
-  const msg = { type: "create_room", game, name, private: priv };
-  if (turnSecs) msg.turn_secs = turnSecs;
-  if (name) lobbyRequest(msg);
+  if (name) lobbyRequest(() => client.createRoom({ game, name, private: priv, turnSecs }));
 }
 
 function quick({ game }) {
   const name = requireName();
-  if (name) lobbyRequest({ type: "quick_join", game, name });
+  if (name) lobbyRequest(() => client.quickJoin({ game, name }));
 }
 
 function join(codeText, spectate) {
   const code = normalizeCode(codeText);
   if (!isValidCode(code)) {
-    toast("Room codes are 6 letters or digits");
     lobby.focusCode();
+    toast("Room codes are 6 letters or digits", { field: lobby.codeField });
     return;
   }
   const name = requireName();
-  if (name) lobbyRequest({ type: "join_room", room: code, name, spectate });
+  if (!name) return;
+  const seat = spectate ? null : loadSeat(code);
+  lobbyRequest(async () => {
+    if (seat) {
+      // A seat this browser holds there (e.g. a tab closed mid-game): take it back.
+      try {
+        return await client.resume(seat.session);
+      } catch (err) {
+        if (!SEAT_GONE.includes(err.code)) throw err;
+        clearCurrent(code);
+      }
+    }
+    return client.joinRoom({ room: code, name, spectate });
+  }, lobby.codeField);
 }
 
 async function refreshRooms() {
-  if (current || !conn.isOpen) return;
+  if (current() || !client.ready) return;
   try {
-    const reply = await conn.request({ type: "list_rooms" });
-    if (!current && Array.isArray(reply.rooms)) lobby.renderRooms(reply.rooms);
+    const rooms = await client.listRooms();
+    if (!current() && Array.isArray(rooms)) lobby.renderRooms(rooms);
   } catch {
     /* the next poll tries again */
   }
@@ -146,111 +179,49 @@ async function refreshRooms() {
 
 // ---- room actions --------------------------------------------------------
 
-function sendOrWarn(msg) {
-  if (conn.send(msg)) return true;
-  toast(errorText({ code: "offline" }));
-  return false;
+function failed(err) {
+  setPending(false);
+  toast(errorText(err));
 }
 
 function play(action) {
-  if (!current || pending || restoring) return;
-  const msg = { type: "action", action };
+  const view = current();
+  if (!view || pending) return;
   // Both rps seats choose at once: the other's choice moving the version is no conflict.
-  if (!isSimultaneous(current.snapshot.game)) msg.expected_version = current.version;
-  if (sendOrWarn(msg)) setPending(true);
+  const opts = isSimultaneous(view.snapshot.game) ? {} : { expectedVersion: view.version };
+  setPending(true);
+  client.action(action, opts).then(() => setPending(false), failed);
 }
 
 function rematch() {
-  sendOrWarn({ type: "rematch" });
+  client.rematch().catch(failed);
 }
 
+/** Send a chat line; false (and a toast) when it cannot go now. */
 function chat(text) {
-  return sendOrWarn({ type: "chat", text });
+  if (!client.ready) {
+    toast(errorText({ code: "offline" }));
+    return false;
+  }
+  client.chat(text).catch(failed);
+  return true;
 }
 
 async function leave() {
-  if (!current) return;
-  if (conn.isOpen) {
+  const was = current();
+  if (!was) return;
+  if (client.ready) {
     try {
-      await conn.request({ type: "leave_room" });
+      await client.leaveRoom(); // its `left` goes back to the lobby
+      return;
     } catch (err) {
-      if (err.code !== "not_in_room" && err.code !== "offline") {
+      if (!["not_in_room", "offline", "disconnected"].includes(err.code)) {
         toast(errorText(err));
         return;
       }
     }
   }
-  toLobby();
-}
-
-// ---- server frames -------------------------------------------------------
-
-function onMessage(msg) {
-  switch (msg.type) {
-    case "error":
-      if (current) setPending(false);
-      toast(errorText(msg));
-      return;
-    case "server_shutdown":
-      conn.reconnectAfter(msg.reconnect_after_ms);
-      return;
-    case "room_closed":
-      if (current && msg.room === current.room) toLobby(CLOSED_TEXT[msg.reason] || "The room was closed");
-      return;
-    case "kicked":
-      if (current && msg.room === current.room) {
-        toLobby(msg.reason === "resumed_elsewhere" ? "You continued this game in another tab" : "You were removed from the room");
-      }
-      return;
-    case "joined":
-      enterRoom(msg);
-      return;
-    case "left":
-      toLobby();
-      return;
-    default:
-      applyRoomEvent(msg);
-  }
-}
-
-function applyRoomEvent(msg) {
-  if (!current || restoring) return;
-  const changed = applyEvent(current, msg);
-  if (!changed) return;
-  persist();
-  if (changed === "chat") {
-    room.appendChat(current, current.chat[current.chat.length - 1]);
-    return;
-  }
-  if (changed === "state") pending = false;
-  room.render(current, { pending });
-}
-
-/** A fresh socket: take our seat back (or re-join as spectator), else show the lobby. */
-async function restore() {
-  if (!current) {
-    refreshRooms();
-    return;
-  }
-  const msg = current.session
-    ? { type: "resume", session: current.session }
-    : { type: "join_room", room: current.room, name: current.name || lobby.getName() || "guest", spectate: true };
-  restoring = true;
-  try {
-    enterRoom(await conn.request(msg));
-  } catch (err) {
-    if (err.code === "offline") return; // the next socket tries again
-    if (["invalid_session", "room_not_found", "bad_request", "not_a_player"].includes(err.code)) {
-      toLobby("That game is no longer available");
-    } else if (err.code === "already_in_room") {
-      // This socket already holds the seat; nothing is lost by asking again later.
-      toast(errorText(err));
-    } else {
-      setTimeout(() => conn.isOpen && restore(), RESUME_RETRY_MS);
-    }
-  } finally {
-    restoring = false;
-  }
+  if (current()) toLobby(was);
 }
 
 // ---- start ---------------------------------------------------------------
@@ -258,14 +229,24 @@ async function restore() {
 function start() {
   const name = loadName();
   lobby.setName(name);
-  const params = new URLSearchParams(location.search);
-  const code = normalizeCode(params.get("room"));
+  const code = normalizeCode(new URLSearchParams(location.search).get("room"));
+  // This tab's room; else, for a room's link, a seat this browser holds there.
+  const saved = loadCurrent() || (isValidCode(code) ? loadSeat(code) : null);
 
-  if (current && current.snapshot) {
-    // Draw the room we were in right away; resume confirms or corrects it.
+  client = new ParlorClient({ whenOffline: "reject", room: saved });
+  client.on("status", showConnection);
+  client.on("room", onRoom);
+  client.on("ready", () => refreshRooms());
+  client.on("error", failed); // an error no request waits for
+  client.connect().catch(() => {
+    /* only a closed client rejects; this one never closes */
+  });
+  showConnection(client.status);
+
+  if (saved && saved.snapshot) {
+    // Draw the room right away; the resume on connect confirms or corrects it.
     showRoom();
   } else {
-    current = null;
     showLobby();
     if (isValidCode(code)) {
       lobby.prefillCode(code);
@@ -274,16 +255,10 @@ function start() {
       else lobby.focusName();
     }
   }
-
-  conn.addEventListener("status", (ev) => showConnection(ev.detail));
-  conn.addEventListener("open", () => restore());
-  conn.addEventListener("message", (ev) => onMessage(ev.detail));
   setInterval(refreshRooms, LIST_EVERY_MS);
-  showConnection(conn.status);
-  conn.start();
 
   // Handy for debugging and for tests that need to cut the socket.
-  window.parlor = { conn, get room() { return current; } };
+  window.parlor = { conn: client, get room() { return client.room; } };
 }
 
 start();

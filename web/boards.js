@@ -11,13 +11,14 @@ const TTT_LINES = [
 const C4_ROWS = 6;
 const C4_COLS = 7;
 
-/** How a seat is shown in a game: a letter or a coloured disc. */
+/** How a seat is shown in a game: a letter or a coloured disc; null in games without marks. */
 export function seatMark(game, seat) {
-  if (seat !== 0 && seat !== 1) return { text: "", label: "" };
+  if (seat !== 0 && seat !== 1) return null;
   if (game === "connect4") {
     return seat === 0 ? { text: "", label: "red", cls: "red" } : { text: "", label: "yellow", cls: "yellow" };
   }
-  return seat === 0 ? { text: "X", label: "X", cls: "p0" } : { text: "O", label: "O", cls: "p1" };
+  if (game === "tictactoe") return seat === 0 ? { text: "X", label: "X", cls: "p0" } : { text: "O", label: "O", cls: "p1" };
+  return null;
 }
 
 /** The winning tic-tac-toe cells: the server's `line`, else found here. */
@@ -144,7 +145,7 @@ export class TicTacToeBoard extends Board {
     const playable = blockedReason(ctx) === null;
     this.buttons.forEach((b, i) => {
       const owner = board[i] == null ? null : board[i];
-      const mark = seatMark("tictactoe", owner);
+      const mark = seatMark("tictactoe", owner) || { text: "", label: "" };
       b.textContent = mark.text;
       b.className = `cell ${mark.cls || "empty"}${win.has(i) ? " win" : ""}`;
       b.dataset.owner = owner == null ? "" : String(owner);

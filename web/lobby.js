@@ -82,6 +82,8 @@ export function initLobby(actions) {
     focusName() {
       nameInput.focus();
     },
+    nameField: nameInput,
+    codeField: codeInput,
     prefillCode(code) {
       codeInput.value = code;
     },

@@ -18,6 +18,7 @@ const ERRORS = {
   store_unavailable: "The server is having trouble — try again shortly",
   internal: "Something went wrong on the server",
   offline: "Not connected — reconnecting…",
+  disconnected: "The connection dropped before the server answered",
   timeout: "The server took too long to answer",
 };
 

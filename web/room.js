@@ -1,9 +1,10 @@
 // The room view: code and share link, players, whose turn, the board,
 // rematch / leave, and chat.
 
+import { msLeft } from "@parlor/client";
 import { createBoard, seatMark } from "./boards.js";
 import { gameName } from "./messages.js";
-import { msLeft, statusText } from "./model.js";
+import { statusText } from "./model.js";
 import { h, toast } from "./ui.js";
 
 /**
@@ -65,7 +66,7 @@ export function initRoom(actions) {
     const text = chatInput.value.trim();
     if (text.length < 1) return;
     if (text.length > 500) {
-      toast("Messages can be at most 500 characters");
+      toast("Messages can be at most 500 characters", { field: chatInput });
       return;
     }
     if (actions.chat(text)) chatInput.value = "";
@@ -82,7 +83,7 @@ export function initRoom(actions) {
       ok = legacyCopy(link);
     }
     copyBtn.textContent = ok ? "Copied!" : "Copy link";
-    if (!ok) toast(`Share this link: ${link}`, 8000);
+    if (!ok) toast(`Share this link: ${link}`, { ms: 8000 });
     setTimeout(() => {
       copyBtn.textContent = "Copy link";
     }, 2000);
@@ -102,8 +103,9 @@ export function initRoom(actions) {
         "data-connected": p.connected === false ? "false" : "true",
         "data-you": you ? "true" : "false",
       });
+      // Only games with marks (X and O, discs) show one: in rps they would mean nothing.
+      if (mark) li.append(h("span", { class: `mark ${mark.cls || ""}`, "aria-label": mark.label }, mark.text));
       li.append(
-        h("span", { class: `mark ${mark.cls || ""}`, "aria-label": mark.label }, mark.text),
         h("span", { class: "player-name" }, p.name + (you ? " (you)" : "")),
         h("span", { class: `presence ${p.connected === false ? "off" : "on"}` }, p.connected === false ? "offline" : "online"),
       );
@@ -142,6 +144,10 @@ export function initRoom(actions) {
   return {
     show() {
       section.hidden = false;
+    },
+    /** Keyboard focus to the room's heading (the lobby's button pressed is gone). */
+    focus() {
+      document.getElementById("room-title").focus();
     },
     hide() {
       section.hidden = true;

@@ -1,11 +1,12 @@
 // The admin console at /admin: a wrong token, the room list and its filters, a room's
-// detail, kicking a player and deleting a room (with confirmation), each seen on the
-// players' own pages. The console only talks to the public REST API.
+// detail, kicking a player and deleting a room (each with confirmation), each seen on
+// the players' own pages; and the console on a phone. The console only talks to the
+// public REST API.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  assertNoPageErrors, createRoom, joinByCode, openPlayer, sel, waitStatus, withStack,
+  assertNoPageErrors, createRoom, joinByCode, openPlayer, screenshot, sel, waitStatus, withStack,
 } from "./helpers.mjs";
 
 const TOKEN = "browser-admin-token-0123456789";
@@ -95,8 +96,19 @@ test("admin console: token, list and filters, detail, kick, delete", { timeout: 
     assert.deepEqual(players.map((p) => [p[0], p[1], p[3]]), [["0", "alice", "connected"], ["1", "bob", "connected"]]);
     const bobId = players[1][2];
 
-    // Kick bob: his page says so; the console drops him on its next refresh.
+    // Kick bob, after a confirmation (cancelling keeps him): his page says so; the
+    // console drops him on its next refresh.
     await admin.click(sel(`kick-${bobId}`));
+    await admin.waitForSelector(`${sel("confirm-kick")}[open]`);
+    assert.equal(await admin.textContent(sel("kick-name")), "bob");
+    assert.equal(await admin.textContent(sel("kick-code")), duel);
+    await admin.click(sel("kick-cancel"));
+    await admin.waitForSelector(`${sel("confirm-kick")}:not([open])`, { state: "attached" });
+    await new Promise((r) => setTimeout(r, 2500)); // a whole refresh, and bob is still seated
+    assert.ok(await admin.isVisible(sel(`player-row-${bobId}`)));
+    assert.equal(await bob.isVisible(`${sel("room")}:not([hidden])`), true);
+    await admin.click(sel(`kick-${bobId}`));
+    await admin.click(sel("kick-yes"));
     await bob.waitForFunction((s) => document.querySelector(s).textContent.includes("You were removed from the room"), sel("error"));
     await bob.waitForSelector(`${sel("lobby")}:not([hidden])`);
     await admin.waitForSelector(sel(`player-row-${bobId}`), { state: "detached" });
@@ -121,5 +133,39 @@ test("admin console: token, list and filters, detail, kick, delete", { timeout: 
 
     await context.close();
     assertNoPageErrors(alice, bob, carol, admin);
+  });
+});
+
+test("admin console on a phone: the room table scrolls in its card, the counts say what they count", { timeout: 60000 }, async () => {
+  await withStack({ serverArgs: ["--admin-token", TOKEN] }, async ({ browser, url }) => {
+    const alice = await openPlayer(browser, url, "alice");
+    const bob = await openPlayer(browser, url, "bob");
+    const code = await createRoom(alice, "tictactoe");
+    await joinByCode(bob, code);
+
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const admin = await context.newPage();
+    admin.setDefaultTimeout(10000);
+    admin.errors = [];
+    admin.on("pageerror", (err) => admin.errors.push(err.message));
+    await admin.goto(`${url}/admin`);
+    await admin.fill(sel("token-input"), TOKEN);
+    await admin.click(sel("login-submit"));
+    await waitListed(admin, [code]);
+    await admin.click(sel(`room-row-${code}`));
+    await admin.waitForSelector('[data-testid^="player-row-"]');
+
+    // The page itself never scrolls sideways; the wide table scrolls inside its card.
+    const page = await admin.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert.ok(page[0] <= page[1], `the page is ${page[0]} px wide in ${page[1]}`);
+    const box = await admin.$eval(sel("rooms-scroll"), (el) => [el.scrollWidth, el.clientWidth]);
+    assert.ok(box[1] < 390 && box[0] > box[1], `the room table does not scroll in its card: ${box}`);
+    await screenshot(admin, "admin-phone");
+
+    // "Rooms with members here" beside "all rooms": two counts, each saying what it counts.
+    assert.match(await admin.textContent(sel("stat-rooms_local-label")), /on this node|to this node/);
+    assert.match(await admin.textContent("#rooms-title"), /^All rooms/);
+    assert.equal(await admin.textContent(sel("stat-rooms_local")), "1");
+    assertNoPageErrors(admin, alice, bob);
   });
 });

@@ -1,8 +1,10 @@
-// Unit tests of the client's room model and win-line logic (no browser).
+// Unit tests of the client's room view (@parlor/client's, as the page uses it), its
+// status line and win-line logic (no browser).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyEvent, fromJoined, statusText } from "../../web/model.js";
+import { applyEvent, fromJoined } from "../../clients/js/src/index.js";
+import { statusText } from "../../web/model.js";
 import { connect4Drop, connect4Line, tictactoeLine } from "../../web/boards.js";
 
 function joined(overrides = {}) {

@@ -21,8 +21,8 @@ test("server restart on Redis: pages reconnect and the game goes on", { timeout:
 
     // SIGTERM: a graceful stop sends server_shutdown, then closes the sockets.
     await alice.evaluate(() => {
-      window.parlor.conn.addEventListener("message", (ev) => {
-        if (ev.detail.type === "server_shutdown") window.shutdownFrame = ev.detail;
+      window.parlor.conn.on("server_shutdown", (frame) => {
+        window.shutdownFrame = frame;
       });
     });
     await server.stop();
@@ -32,7 +32,8 @@ test("server restart on Redis: pages reconnect and the game goes on", { timeout:
     server = await startParlor({ redisUrl: redis.url, port: server.port });
 
     for (const page of [alice, bob]) {
-      await page.waitForSelector(`${sel("conn")}[data-state="online"]`, { timeout: 20000 });
+      // Back-off up to 20 s between attempts while the new process starts.
+      await page.waitForSelector(`${sel("conn")}[data-state="online"]`, { timeout: 45000 });
       await page.waitForSelector(`${sel("room")}:not([hidden])`);
     }
     await waitStatus(bob, "Your turn");

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { applyEvent, fromJoined } from "../../web/model.js";
+import { applyEvent, fromJoined } from "../../clients/js/src/index.js";
 import {
   assertNoPageErrors, createRoom, joinByCode, launchBrowser, openPlayer, playCell,
   sel, startParlor, startRedis, tictactoeOwners, waitStatus,
@@ -57,7 +57,7 @@ test("model: resync replaces the view, never with an older one", () => {
     snapshot: { code: "K7QXHM", status: "waiting", version: 5, players: [], spectators: 0, state: {} },
   });
   const newer = { code: "K7QXHM", status: "playing", version: 9, players: [{ player_id: "p_b", seat: 1 }], spectators: 2, state: { turn: 1 } };
-  assert.equal(applyEvent(cur, { type: "resync", room: "K7QXHM", snapshot: newer }), "state");
+  assert.equal(applyEvent(cur, { type: "resync", room: "K7QXHM", snapshot: newer }), "resync");
   assert.deepEqual(cur.snapshot, newer);
   assert.equal(cur.version, 9);
   const older = { ...newer, version: 7, status: "finished" };

@@ -36,6 +36,11 @@ test("rps: a full match in two pages, pending choices hidden, also after reload"
     await joinByCode(bob, code);
     await waitStatus(alice, "Round 1: choose your hand");
     await waitStatus(bob, "Round 1: choose your hand");
+    // The player list shows no X and O: they mean nothing in this game.
+    for (const page of [alice, bob]) {
+      const marks = await page.$$eval(`${sel("players")} .mark`, (els) => els.map((e) => e.textContent));
+      assert.deepEqual(marks, [], "marks in the rps player list");
+    }
 
     // alice chooses; bob only learns that she has.
     await choose(alice, "rock");

@@ -159,7 +159,7 @@ async function refreshDetail() {
     kick.className = "danger small";
     kick.textContent = "Kick";
     kick.dataset.testid = `kick-${p.player_id}`;
-    kick.addEventListener("click", () => kickPlayer(room.code, p.player_id, p.name));
+    kick.addEventListener("click", () => askKick(room.code, p.player_id, p.name));
     const actions = document.createElement("td");
     actions.append(kick);
     tr.append(
@@ -187,33 +187,39 @@ function openRoom(code) {
   refreshDetail().catch(failed);
 }
 
-async function kickPlayer(code, playerId, name) {
-  try {
-    await api("DELETE", `/rooms/${encodeURIComponent(code)}/players/${encodeURIComponent(playerId)}`);
-  } catch (err) {
-    failed(err);
-  }
-  await refreshAll();
-  if (name) $("refreshed").textContent = `kicked ${name}`;
-}
-
-function askDelete() {
-  const code = view.open;
-  if (!code) return;
-  const dialog = $("confirm-delete");
-  $("confirm-code").textContent = code;
+/** Open a confirmation `dialog`; `act` runs only when its `yes` button closed it. */
+function confirmThen(dialog, yes, act) {
   dialog.returnValue = "";
   dialog.onclose = async () => {
-    if (dialog.returnValue !== "delete") return;
+    if (dialog.returnValue !== yes) return;
     try {
-      await api("DELETE", `/rooms/${encodeURIComponent(code)}`);
-      if (view.open === code) closeDetail();
+      await act();
     } catch (err) {
       failed(err);
     }
     await refreshAll();
   };
   dialog.showModal();
+}
+
+/** Kicking gives the player's seat up: ask first, as for deleting a room. */
+function askKick(code, playerId, name) {
+  $("kick-name").textContent = name;
+  $("kick-code").textContent = code;
+  confirmThen($("confirm-kick"), "kick", async () => {
+    await api("DELETE", `/rooms/${encodeURIComponent(code)}/players/${encodeURIComponent(playerId)}`);
+    $("refreshed").textContent = `kicked ${name}`;
+  });
+}
+
+function askDelete() {
+  const code = view.open;
+  if (!code) return;
+  $("confirm-code").textContent = code;
+  confirmThen($("confirm-delete"), "delete", async () => {
+    await api("DELETE", `/rooms/${encodeURIComponent(code)}`);
+    if (view.open === code) closeDetail();
+  });
 }
 
 function closeDetail() {
