@@ -9,8 +9,9 @@ import { assertNoPageErrors, launchBrowser, sel, startParlor } from "./helpers.m
 // Bytes of JavaScript the page loaded before it used @parlor/client: app.js and the
 // eight modules it imported (its own net.js and model.js among them), as the server then
 // sent them (the files as they were, comments included, uncompressed). The server now
-// leaves comments out of every script (src/http/web.rs); those same nine files served
-// that way would be 36788 bytes, so most of the room left here is the library's code.
+// minifies every script (src/http/web.rs); those same nine files minified would be
+// 32440 bytes, so like for like the page's code grew by about two fifths, most of it the
+// library's reconnect, request and view code (docs/decisions.md, 52).
 const BASELINE_JS_BYTES = 47406;
 
 /** Load the page at `viewport` and sum the bodies of the scripts it fetched. */
