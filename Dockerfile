@@ -11,16 +11,22 @@ WORKDIR /src
 
 # Dependency layer: compile every dependency against empty stand-ins for the
 # crate's own targets. It is rebuilt only when Cargo.toml or Cargo.lock change.
-# Every target the manifest names must exist, hence the bench stub too.
+# Every target the manifest names must exist, so each `[[bench]]` and `[[test]]` gets a
+# stub too, read from the manifest rather than listed here.
 COPY Cargo.toml Cargo.lock ./
 COPY loadtest/Cargo.toml loadtest/
-RUN mkdir -p loadtest/src benches \
+RUN mkdir -p src loadtest/src benches tests \
     && touch src/lib.rs \
     && echo 'fn main() {}' > src/main.rs \
     && echo 'fn main() {}' > loadtest/src/main.rs \
-    && echo 'fn main() {}' > benches/protocol.rs \
+    && for kind in bench test; do \
+         dir=$([ "$kind" = bench ] && echo benches || echo tests); \
+         for name in $(sed -n "/^\[\[$kind\]\]/{n;s/^name = \"\(.*\)\"/\1/p}" Cargo.toml); do \
+           echo 'fn main() {}' > "$dir/$name.rs"; \
+         done; \
+       done \
     && cargo build --release --locked --workspace \
-    && rm -rf src benches loadtest/src
+    && rm -rf src benches tests loadtest/src
 
 # The real sources, including web/ (embedded into the binary at compile time).
 # COPY keeps the files' original modification times, which can be older than
