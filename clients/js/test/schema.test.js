@@ -1,7 +1,7 @@
 // index.d.ts against the server's JSON Schema of the protocol (GET /api/v1/protocol.json,
 // protocol §5): the same message types both ways, each with the same fields, required
-// where the schema requires them. Skipped, saying why, while the server does not serve
-// the schema.
+// where the schema requires them. Messages the library declares ahead of the server are
+// listed in AHEAD with the reason, and must be missing from the schema.
 
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -30,6 +30,14 @@ test("index.d.ts matches the server's JSON Schema (GET /api/v1/protocol.json)", 
   for (const union of ["ClientMessage", "ServerMessage"]) {
     const fromSchema = schemaMessages(schema, union);
     const fromTypes = types[union];
+    // Messages of protocol v1.2 the library declares ahead of the server. Each must be
+    // absent from the schema: once the server sends or reads it, it leaves this list and
+    // is compared like every other message.
+    for (const [type, why] of AHEAD[union]) {
+      assert.ok(!fromSchema.has(type), `${union} "${type}" is in the schema now: drop it from AHEAD`);
+      assert.ok(fromTypes.delete(type), `${union} "${type}" is in AHEAD but not in index.d.ts`);
+      console.log(`schema test: ${union} "${type}" not compared: ${why}`);
+    }
     assert.deepEqual(
       [...fromTypes.keys()].sort(),
       [...fromSchema.keys()].sort(),
@@ -40,6 +48,16 @@ test("index.d.ts matches the server's JSON Schema (GET /api/v1/protocol.json)", 
     }
   }
 });
+
+/** What the library declares that the server does not implement yet, and why. */
+const AHEAD = {
+  ClientMessage: new Map([["auth", "accounts (protocol §3) are not implemented by the server yet"]]),
+  ServerMessage: new Map([
+    ["authed", "accounts (protocol §3) are not implemented by the server yet"],
+    ["auth_expiring", "accounts (protocol §3) are not implemented by the server yet"],
+    ["rematch_offered", "rematch by agreement (protocol, Games) is not implemented by the server yet"],
+  ]),
+};
 
 /**
  * Each message of the ClientMessage and ServerMessage unions of index.d.ts:
