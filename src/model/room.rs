@@ -103,6 +103,10 @@ pub struct RoomDoc {
     /// Shared like `players` (see [`RoomDoc::presence_mut`]).
     #[serde(default, skip_serializing_if = "no_presence")]
     pub presence: Arc<Presence>,
+    /// Players who asked for a rematch of the finished game; cleared when a game starts
+    /// or a seat changes. Kept here so any node can take the request that completes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rematch: Vec<String>,
 }
 
 fn no_presence(p: &Arc<Presence>) -> bool {
@@ -296,6 +300,7 @@ mod tests {
             turn_secs: None,
             deadline: None,
             presence: Arc::new(presence),
+            rematch: Vec::new(),
         }
     }
 
