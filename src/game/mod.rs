@@ -29,8 +29,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use outcome::{default_forfeit, is_false, outcome_of};
 pub use outcome::Outcome;
+use outcome::{default_forfeit, is_false, outcome_of};
 pub use registry::RegisterError;
 pub use turns::TurnState;
 

@@ -96,9 +96,18 @@ mod tests {
         struct Strict {
             winner: Option<Seat>,
         }
-        let mut open = Open { winner: None, forfeit: false };
+        let mut open = Open {
+            winner: None,
+            forfeit: false,
+        };
         assert_eq!(default_forfeit(&mut open, 2, 0), Outcome::Won(1));
-        assert_eq!(open, Open { winner: Some(1), forfeit: true });
+        assert_eq!(
+            open,
+            Open {
+                winner: Some(1),
+                forfeit: true
+            }
+        );
         let mut strict = Strict { winner: None };
         assert_eq!(default_forfeit(&mut strict, 2, 1), Outcome::Won(0));
         assert_eq!(strict, Strict { winner: Some(0) });

@@ -104,8 +104,14 @@ impl Rooms {
             doc.rematch.push(m.player_id.to_string());
             let asked = |id: &String| doc.rematch.contains(id);
             if !doc.players.iter().all(|p| asked(&p.player_id)) {
+                // Everyone but the asker: the other seats, and the spectators.
                 let offer = Event::RematchOffered(m.player_id.to_string());
-                return Ok(Plan::update(vec![(Audience::Others, offer)]));
+                let others = doc.players.iter().filter(|p| *p.player_id != *m.player_id);
+                let mut frames: Vec<_> = others
+                    .map(|p| (Audience::Seat(p.seat), offer.clone()))
+                    .collect();
+                frames.push((Audience::Watchers, offer));
+                return Ok(Plan::update(frames));
             }
             doc.rematch.clear();
             doc.first = (doc.first + 1) % doc.game.seats();
