@@ -304,12 +304,14 @@ pub(super) mod tests {
 
     #[test]
     fn a_seat_that_leaves_forfeits_to_the_other() {
-        let (mut s, _) = play::<super::super::tictactoe::TicTacToe>(0, [4]);
+        let mut s = T.new_state(0);
+        T.apply(&mut s, 0, &json!({"cell": 4})).unwrap();
         assert_eq!(T.on_leave(&mut s, 1), Ok(Outcome::Won(0)));
         assert_eq!((&s["forfeit"], &s["winner"]), (&json!(true), &json!(0)));
         assert!(s.get("timeout").is_none() && T.to_act(&s).is_empty());
         // A game already over keeps its result.
-        let (mut won, _) = play::<super::super::tictactoe::TicTacToe>(0, [0, 3, 1, 4, 2]);
+        let mut won = json!({"board": [0, 0, 0, 1, 1, null, null, null, null], "turn": 0,
+                             "winner": 0, "draw": false, "line": [0, 1, 2]});
         assert_eq!(T.on_leave(&mut won, 0), Ok(Outcome::Won(0)));
         assert!(won.get("forfeit").is_none());
         assert!(T.new_state(0).get("forfeit").is_none());
