@@ -75,7 +75,16 @@ async fn forfeit_by_leave(na: &TestServer, nb: &TestServer) {
     // No rematch with a seat free; a new player starts the next game.
     a.expect_error(json!({"type": "rematch"}), "game_not_active")
         .await;
+    // The free seat is offered to newcomers again.
     let mut c = nb.client().await;
+    let listed = c.request(json!({"type": "list_rooms"})).await;
+    let codes: Vec<&str> = listed["rooms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["code"].as_str())
+        .collect();
+    assert_eq!(codes, [room.as_str()], "{listed}");
     let sc = c.join(&room, "carol").await;
     assert_eq!(sc.seat, Some(1));
     let fresh = &sc.joined["snapshot"];

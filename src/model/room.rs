@@ -136,9 +136,11 @@ impl Presence {
 pub type SharedDoc = Arc<RoomDoc>;
 
 impl RoomDoc {
-    /// Whether quick play and `list_rooms` may offer this room.
+    /// Whether quick play and `list_rooms` may offer this room: public with a free seat,
+    /// waiting for its first game or showing one a player left (taking the seat starts
+    /// the next).
     pub fn is_open(&self) -> bool {
-        !self.private && self.status == Status::Waiting && self.free_seat().is_some()
+        !self.private && self.status != Status::Playing && self.free_seat().is_some()
     }
 
     /// The lowest free seat, if any.
