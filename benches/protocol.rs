@@ -122,6 +122,7 @@ fn room_doc() -> RoomDoc {
         turn_secs: None,
         deadline: None,
         presence: Default::default(),
+        rematch: Vec::new(),
     }
 }
 

@@ -89,9 +89,11 @@ async fn stalled_tictactoe_ends_on_time(backend: Backend) {
         (&snap["status"], &snap["version"]),
         (&json!("finished"), &end["version"])
     );
-    // A rematch starts a fresh clock.
+    // A rematch, once both have asked, starts a fresh clock.
     b.send(json!({"type": "rematch"})).await;
-    let fresh = a.state_at(version + 3).await;
+    a.recv_type("rematch_offered").await;
+    a.send(json!({"type": "rematch"})).await;
+    let fresh = a.state_at(version + 4).await;
     assert!(deadline(&fresh["state"]) > due);
     assert!(fresh["state"].get("timeout").is_none());
 }

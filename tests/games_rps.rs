@@ -93,8 +93,10 @@ async fn full_match(a_url: &str, b_url: &str) {
         "game_not_active",
     )
     .await;
-    // A rematch starts a fresh best of three.
+    // A rematch, once both have asked, starts a fresh best of three.
     a.send(json!({"type": "rematch"})).await;
+    b.recv_type("rematch_offered").await;
+    b.send(json!({"type": "rematch"})).await;
     let fresh = b.next_state().await;
     assert_eq!(fresh["status"], "playing");
     assert_eq!(fresh["state"]["round"], 1);

@@ -72,8 +72,10 @@ async fn tictactoe_win_and_rematch(backend: Backend) {
     assert_eq!(end["state"]["line"], json!([0, 1, 2]));
     assert_eq!(end["state"]["draw"], false);
 
-    // Either player may ask; the seat that moved second now moves first.
+    // A rematch starts once both have asked; the seat that moved second now moves first.
     b.send(json!({"type": "rematch"})).await;
+    assert_eq!(a.recv_type("rematch_offered").await["room"], room.as_str());
+    a.send(json!({"type": "rematch"})).await;
     let fresh = b.next_state().await;
     assert_eq!(a.next_state().await, fresh);
     assert_eq!(fresh["status"], "playing");
@@ -476,9 +478,13 @@ async fn leave_frees_the_seat(backend: Backend) {
     let left = b.request(json!({"type": "leave_room"})).await;
     assert_eq!(left["type"], "left");
     assert_eq!(left["room"], room.as_str());
+    // Leaving mid-game forfeits it: the result comes first, then the departure.
+    let over = a.recv().await;
+    assert_eq!(
+        (&over["type"], &over["status"]),
+        (&json!("state"), &json!("finished"))
+    );
     assert_eq!(a.recv_type("player_left").await["room"], room.as_str());
-    let reset = a.next_state().await;
-    assert_eq!(reset["status"], "waiting");
     // b may now start or join elsewhere; a new player takes the free seat.
     b.assert_alive().await;
     let mut c = srv.client().await;

@@ -48,7 +48,7 @@ async fn both_documents_are_public_and_describe_every_message() {
     let client = names(&doc, "ClientMessage");
     assert_eq!(client.len(), 10, "{client:?}");
     let server = names(&doc, "ServerMessage");
-    assert_eq!(server.len(), 14, "{server:?}");
+    assert_eq!(server.len(), 15, "{server:?}");
     for name in ["TictactoeState", "Connect4Action", "RpsState", "GameState"] {
         assert!(doc["$defs"][name].is_object(), "{name}");
     }

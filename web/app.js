@@ -193,8 +193,12 @@ function play(action) {
   client.action(action, opts).then(() => setPending(false), failed);
 }
 
+/** Ask for a rematch; resolves false (after a toast) when the server refused it. */
 function rematch() {
-  client.rematch().catch(failed);
+  return client.rematch().then(() => true, (err) => {
+    failed(err);
+    return false;
+  });
 }
 
 /** Send a chat line; false (and a toast) when it cannot go now. */

@@ -4,7 +4,7 @@
 import { msLeft } from "@parlor/client";
 import { createBoard, seatMark } from "./boards.js";
 import { gameName } from "./messages.js";
-import { statusText } from "./model.js";
+import { rematchText, statusText } from "./model.js";
 import { h, toast } from "./ui.js";
 
 /**
@@ -19,6 +19,7 @@ export function initRoom(actions) {
   const hintEl = document.getElementById("hint");
   const boardHost = document.getElementById("board-host");
   const rematchBtn = document.getElementById("rematch");
+  const offerEl = document.getElementById("rematch-offer");
   const playersEl = document.getElementById("players");
   const spectatorsEl = document.getElementById("spectators");
   const chatLog = document.getElementById("chat-log");
@@ -31,6 +32,11 @@ export function initRoom(actions) {
   let hintTimer = null;
   let current = null;
   let shownVersion = null;
+  let lastOpts = {};
+  // Whether this player asked for a rematch of the game on screen (the server tells only
+  // the others), and the last name seen in each seat (for "bob left — you win").
+  let asked = false;
+  let seen = {};
 
   // The turn clock: redrawn a few times a second from the state's deadline.
   function tick() {
@@ -57,7 +63,15 @@ export function initRoom(actions) {
     onBlocked: (text) => hint(text),
   };
 
-  rematchBtn.addEventListener("click", () => actions.rematch());
+  rematchBtn.addEventListener("click", async () => {
+    asked = true;
+    if (current) render(current, lastOpts);
+    const ok = await actions.rematch();
+    if (!ok && asked) {
+      asked = false;
+      if (current) render(current, lastOpts);
+    }
+  });
   document.getElementById("leave").addEventListener("click", () => actions.leave());
   copyBtn.addEventListener("click", () => copyLink());
 
@@ -157,39 +171,11 @@ export function initRoom(actions) {
       chatLog.replaceChildren();
       current = null;
       shownVersion = null;
+      asked = false;
+      seen = {};
       tick();
     },
-    /** Redraw everything from the model; `pending` while our move is in flight. */
-    render(cur, { pending = false } = {}) {
-      current = cur;
-      const snap = cur.snapshot;
-      if (shownVersion !== cur.version) {
-        // A new position makes an old "not your turn" hint wrong.
-        shownVersion = cur.version;
-        hintEl.textContent = "";
-      }
-      codeEl.textContent = cur.room;
-      gameEl.textContent = gameName(snap.game);
-      if (boardGame !== snap.game) {
-        board = createBoard(snap.game, handlers);
-        boardGame = snap.game;
-        boardHost.replaceChildren(board ? board.el : h("p", {}, `Unknown game: ${snap.game}`));
-      }
-      if (board) {
-        board.update({
-          state: snap.state || {},
-          status: snap.status,
-          mySeat: cur.you.seat,
-          role: cur.you.role,
-          pending,
-        });
-      }
-      statusEl.textContent = statusText(cur);
-      tick();
-      statusEl.dataset.status = snap.status || "";
-      rematchBtn.hidden = !(snap.status === "finished" && cur.you.role === "player");
-      renderPlayers(cur);
-    },
+    render,
     renderChat: renderChatAll,
     appendChat(cur, m) {
       chatLog.append(chatItem(m));
@@ -197,6 +183,51 @@ export function initRoom(actions) {
     },
     hint,
   };
+
+  /** Redraw everything from the model; `pending` while our move is in flight. */
+  function render(cur, opts = {}) {
+    const { pending = false } = opts;
+    lastOpts = opts;
+    if (!current || current.room !== cur.room) seen = {};
+    current = cur;
+    const snap = cur.snapshot;
+    if (shownVersion !== cur.version) {
+      // A new position makes an old "not your turn" hint wrong.
+      shownVersion = cur.version;
+      hintEl.textContent = "";
+    }
+    codeEl.textContent = cur.room;
+    gameEl.textContent = gameName(snap.game);
+    if (boardGame !== snap.game) {
+      board = createBoard(snap.game, handlers);
+      boardGame = snap.game;
+      boardHost.replaceChildren(board ? board.el : h("p", {}, `Unknown game: ${snap.game}`));
+    }
+    if (board) {
+      board.update({
+        state: snap.state || {},
+        status: snap.status,
+        mySeat: cur.you.seat,
+        role: cur.you.role,
+        pending,
+      });
+    }
+    for (const p of snap.players || []) seen[p.seat] = p.name;
+    statusEl.textContent = statusText(cur, seen);
+    tick();
+    statusEl.dataset.status = snap.status || "";
+    // A new game (or none to rematch) forgets this player's request.
+    if (snap.status !== "finished") asked = false;
+    const seated = (snap.players || []).length;
+    const full = seated >= (["tictactoe", "connect4", "rps"].includes(snap.game) ? 2 : seated);
+    const canAsk = snap.status === "finished" && cur.you.role === "player" && full;
+    const offered = (cur.rematchOffers || []).length > 0;
+    rematchBtn.hidden = !canAsk || asked;
+    rematchBtn.textContent = offered ? "Accept rematch" : "Rematch";
+    offerEl.textContent = rematchText(cur, asked && canAsk);
+    offerEl.hidden = offerEl.textContent === "";
+    renderPlayers(cur);
+  }
 }
 
 function legacyCopy(text) {

@@ -80,7 +80,8 @@ struct Pending {
 pub struct Brain<B> {
     player_id: String,
     seat: u8,
-    /// Seat 0 sends the rematches and counts finished games, so each happens once per room.
+    /// Seat 0 counts finished games, so each is counted once per room. Every seat asks
+    /// for the rematch: a new game starts only once all have.
     host: bool,
     version: u64,
     status: Status,
@@ -189,7 +190,7 @@ impl<B: Board> Brain<B> {
                 .unanswered
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        if self.host && self.status == Status::Finished {
+        if self.status == Status::Finished {
             return Reaction::Send(self.rematch(now));
         }
         Reaction::Nothing
@@ -236,8 +237,8 @@ impl<B: Board> Brain<B> {
         if self.status != Status::Finished && self.rematch_req.take().is_some() {
             self.deadline = None;
         }
-        if self.host && self.status == Status::Finished && previous != Status::Finished {
-            if window.contains(now) {
+        if self.status == Status::Finished && previous != Status::Finished {
+            if self.host && window.contains(now) {
                 stats
                     .games_finished
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -65,7 +65,7 @@ fn moves_on_its_turn_and_measures_the_answer() {
 }
 
 #[test]
-fn host_sends_rematch_once_when_finished() {
+fn both_seats_ask_for_the_rematch_once_when_finished() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
@@ -77,18 +77,23 @@ fn host_sends_rematch_once_when_finished() {
         host.on_text(&finished, now, &win, &stats),
         Reaction::Send(r#"{"type":"rematch","req":2}"#.into())
     );
+    // A rematch starts only once every seat has asked; only the host counts the game.
     assert_eq!(
         guest.on_text(&finished, now, &win, &stats),
-        Reaction::Nothing
+        Reaction::Send(r#"{"type":"rematch","req":2}"#.into())
     );
     assert_eq!(stats.games_finished.load(Relaxed), 1);
+    // The other's offer changes nothing: the request is already in flight.
+    let offer = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"pb"}"#;
+    assert_eq!(host.on_text(offer, now, &win, &stats), Reaction::Nothing);
+    assert_eq!(stats.bad_frames.load(Relaxed), 0);
 
     // The fresh game: seat 1 moves first.
     host.on_text(&state(8, "playing", 1, r#""pa""#), now, &win, &stats);
     guest.on_text(&state(8, "playing", 1, r#""pa""#), now, &win, &stats);
     assert!(!host.wants_move());
     assert!(guest.wants_move());
-    assert_eq!(host.deadline(), None);
+    assert_eq!((host.deadline(), guest.deadline()), (None, None));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! The state goes through serde on every call. A state that will not decode as the
 //! game's own type (or a game state that will not encode) is a bug or a corrupt store,
-//! never a player's doing. A move or a deadline on it is refused with
+//! never a player's doing. A move, a deadline or a forfeit on it is refused with
 //! [`MoveError::WrongGame`], which a client only ever sees as a bare `internal`, so the
 //! serde cause is logged here, where it is still at hand. The read-only calls (the
 //! outcome, who is to act, a viewer's view) answer such a state with a harmless default
@@ -34,6 +34,7 @@ pub(super) trait DynGame: Send + Sync {
     fn outcome(&self, state: &Value) -> Outcome;
     fn to_act(&self, state: &Value) -> Vec<Seat>;
     fn on_deadline(&self, state: &mut Value) -> Result<Outcome, MoveError>;
+    fn on_leave(&self, state: &mut Value, seat: Seat) -> Result<Outcome, MoveError>;
     fn hides(&self) -> bool;
     #[cfg(any(test, feature = "internals"))]
     fn normalize(&self, action: &Value) -> Option<Value>;
@@ -139,6 +140,12 @@ impl<G: Game> DynGame for G {
         Game::on_deadline(self, &mut s);
         *state = encode(self, &s).map_err(wrong_game)?;
         Ok(Game::outcome(self, &s))
+    }
+    fn on_leave(&self, state: &mut Value, seat: Seat) -> Result<Outcome, MoveError> {
+        let mut s = decode(self, state).map_err(wrong_game)?;
+        let outcome = Game::on_leave(self, &mut s, seat);
+        *state = encode(self, &s).map_err(wrong_game)?;
+        Ok(outcome)
     }
     fn hides(&self) -> bool {
         Game::hides_information(self)

@@ -129,6 +129,11 @@ impl GameKind {
         self.0.normalize(action)
     }
 
+    /// End the game because the player in `seat` left it; the result the room records.
+    pub fn on_leave(self, state: &mut GameState, seat: Seat) -> Result<Outcome, MoveError> {
+        self.0.on_leave(state, seat)
+    }
+
     /// Whether the state must be rendered per viewer.
     pub fn hides_information(self) -> bool {
         self.0.hides()

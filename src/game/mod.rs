@@ -2,8 +2,9 @@
 //!
 //! A game is a type implementing [`Game`]: its id, seat count, initial state, how an
 //! action is parsed, checked and applied for a seat, the outcome, what each viewer may
-//! see ([`Game::view`]) and who must act by the turn clock's deadline
-//! ([`Game::to_act`], [`Game::on_deadline`]), and optionally the JSON Schemas of its
+//! see ([`Game::view`]), who must act by the turn clock's deadline
+//! ([`Game::to_act`], [`Game::on_deadline`]) and who wins when a seat leaves mid-game
+//! ([`Game::on_leave`]), and optionally the JSON Schemas of its
 //! state and action for the server's protocol document ([`Game::state_schema`],
 //! [`Game::action_schema`]). A server plays the built-in games
 //! ([`tictactoe`], [`connect4`], [`rps`]) and those registered with
@@ -16,6 +17,7 @@
 pub mod connect4;
 mod erased;
 mod kind;
+mod outcome;
 mod registry;
 pub mod rps;
 mod schema;
@@ -27,6 +29,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use outcome::Outcome;
+use outcome::{default_forfeit, is_false, outcome_of};
 pub use registry::RegisterError;
 pub use turns::TurnState;
 
@@ -211,6 +215,16 @@ pub trait Game: Send + Sync + 'static {
     /// The deadline passed with `to_act` still owing a move: apply the game's penalty.
     fn on_deadline(&self, state: &mut Self::State);
 
+    /// The player in `seat` left (or was kicked) while the game was on: end the game and
+    /// return its result, which the room records as `finished`. The default, for two
+    /// seats, has the other seat win: it sets the state's `winner` field, and a
+    /// `forfeit` flag where the state takes one (see the built-ins' `"forfeit":true`).
+    /// [`Outcome::Ongoing`] (the default for more seats) puts the room back to waiting
+    /// with a fresh game instead.
+    fn on_leave(&self, state: &mut Self::State, seat: Seat) -> Outcome {
+        default_forfeit(state, self.seats(), seat)
+    }
+
     /// True if some viewers may not see the whole state; only then is the state
     /// rendered per viewer.
     fn hides_information(&self) -> bool {
@@ -240,24 +254,6 @@ pub trait Game: Send + Sync + 'static {
     fn action_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
         let _ = generator;
         None
-    }
-}
-
-/// Result of a game so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Moves are still possible.
-    Ongoing,
-    /// The given seat won.
-    Won(Seat),
-    /// Nobody won.
-    Draw,
-}
-
-impl Outcome {
-    /// True once the game has been won or drawn.
-    pub fn is_over(self) -> bool {
-        !matches!(self, Outcome::Ongoing)
     }
 }
 
@@ -295,20 +291,6 @@ pub fn play<G: Game>(
     let a = game.parse_action(action)?;
     game.apply(state, seat, &a)?;
     Ok((game.outcome(state), game.public_action(&a)))
-}
-
-/// Reads the outcome from the `winner` / `draw` fields every built-in state carries.
-fn outcome_of(winner: Option<Seat>, draw: bool) -> Outcome {
-    match (winner, draw) {
-        (Some(seat), _) => Outcome::Won(seat),
-        (None, true) => Outcome::Draw,
-        (None, false) => Outcome::Ongoing,
-    }
-}
-
-/// `skip_serializing_if` for flags that appear only when set (`"timeout":true`).
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 #[cfg(test)]
@@ -352,12 +334,6 @@ mod tests {
         for (e, m) in msgs {
             assert_eq!(e.to_string(), m);
         }
-    }
-
-    #[test]
-    fn outcome_is_over_once_won_or_drawn() {
-        assert!(!Outcome::Ongoing.is_over());
-        assert!(Outcome::Won(1).is_over() && Outcome::Draw.is_over());
     }
 
     #[test]

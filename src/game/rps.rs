@@ -2,12 +2,14 @@
 //!
 //! Both seats choose in any order each round, once per round. A choice stays hidden from
 //! everyone but its own seat until the round resolves; then it joins `rounds`. First to
-//! two round wins takes the game; a tie is replayed.
+//! two round wins takes the game; a tie is replayed. A seat that leaves mid-game loses
+//! it (`"forfeit":true`).
 //!
 //! Stored (operators see this): `{"round","score","pending":[choice|null ×2],"rounds",
-//! "winner","draw","idle"}`. A viewer sees `{"round","score","chosen":[bool ×2],
-//! "mine","rounds","winner","draw"}` where `mine` is its own pending choice (null for
-//! spectators and for a seat that has not chosen). Action: `{"choice":"rock"}`.
+//! "winner","draw","idle"}`, plus `"forfeit":true` once a seat left. A viewer sees
+//! `{"round","score","chosen":[bool ×2],"mine","rounds","winner","draw"}` (and the
+//! `forfeit` flag) where `mine` is its own pending choice (null for spectators and for a
+//! seat that has not chosen). Action: `{"choice":"rock"}`.
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,9 @@ pub struct State {
     /// Rounds in a row that ended by the clock with no choice at all.
     #[serde(default)]
     pub idle: u8,
+    /// True if the game ended because a player left it (the other seat won).
+    #[serde(default, skip_serializing_if = "super::is_false")]
+    pub forfeit: bool,
 }
 
 /// The state as one viewer sees it: whether each seat has chosen this round, never what,
@@ -96,6 +101,9 @@ struct View<'a> {
     winner: Option<Seat>,
     /// True if the game ended drawn (abandoned: nobody chose for several rounds).
     draw: bool,
+    /// True if the game ended because a player left it (the other seat won).
+    #[serde(skip_serializing_if = "super::is_false")]
+    forfeit: bool,
 }
 
 /// The rock-paper-scissors game, to register on a server.
@@ -157,6 +165,7 @@ impl Game for Rps {
             winner: None,
             draw: false,
             idle: 0,
+            forfeit: false,
         }
     }
 
@@ -215,6 +224,14 @@ impl Game for Rps {
         }
     }
 
+    fn on_leave(&self, s: &mut State, seat: Seat) -> Outcome {
+        if !self.outcome(s).is_over() {
+            s.winner = Some(1 - (seat & 1));
+            s.forfeit = true;
+        }
+        self.outcome(s)
+    }
+
     fn hides_information(&self) -> bool {
         true
     }
@@ -232,6 +249,7 @@ impl Game for Rps {
             rounds: &s.rounds,
             winner: s.winner,
             draw: s.draw,
+            forfeit: s.forfeit,
         };
         serde_json::to_value(view).unwrap_or(Value::Null)
     }
@@ -341,5 +359,16 @@ mod tests {
         }
         assert_eq!(Rps.outcome(&s), Outcome::Draw);
         assert!(Rps.to_act(&s).is_empty());
+    }
+
+    #[test]
+    fn a_seat_that_leaves_forfeits_to_the_other() {
+        let mut s = Rps.initial_state(0);
+        assert!(Rps.view(&s, Viewer::Spectator).get("forfeit").is_none());
+        choose(&mut s, 1, "rock").unwrap();
+        assert_eq!(Rps.on_leave(&mut s, 1), Outcome::Won(0));
+        let v = Rps.view(&s, Viewer::Spectator);
+        assert_eq!((&v["forfeit"], &v["winner"]), (&json!(true), &json!(0)));
+        assert!(!v.to_string().contains("rock") && Rps.to_act(&s).is_empty());
     }
 }

@@ -1,10 +1,11 @@
 //! The turn-taking the two built-in board games share: one seat places a piece, then the
 //! other; a piece that completes a line wins, a full board without one is a draw, and a
-//! seat whose turn clock runs out loses to the other.
+//! seat whose turn clock runs out, or who leaves mid-game, loses to the other.
 //!
 //! A board game implements [`BoardGame`] (its board, where a piece lands, which line it
 //! completes) and gets its [`Game`] impl from here, so whose turn it is, the action's
-//! shape, how the result is recorded and the deadline's penalty are written once.
+//! shape, how the result is recorded, the deadline's penalty and the forfeit are written
+//! once.
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
@@ -16,7 +17,7 @@ use super::{is_false, outcome_of, Game, MoveError, Outcome, Seat};
 /// The state of the built-in board games ([`tictactoe::State`](super::tictactoe::State),
 /// [`connect4::State`](super::connect4::State)), exactly as sent on the wire:
 /// `{"board":…,"turn":0,"winner":null,"draw":false,"line":null}`, plus `"timeout":true`
-/// once a turn clock has ended the game. `B` is the board and `L` the winning line, each
+/// once a turn clock has ended the game, or `"forfeit":true` once a seat left it. `B` is the board and `L` the winning line, each
 /// written the way its game says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TurnState<B, L> {
@@ -33,6 +34,9 @@ pub struct TurnState<B, L> {
     /// True if the game ended because the mover's turn clock ran out.
     #[serde(default, skip_serializing_if = "is_false")]
     pub timeout: bool,
+    /// True if the game ended because a player left it (the other seat won).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub forfeit: bool,
 }
 
 /// What sets one two-seat board game apart from another; its [`Game`] impl follows.
@@ -92,6 +96,7 @@ impl<B: BoardGame> Game for B {
             draw: false,
             line: None,
             timeout: false,
+            forfeit: false,
         }
     }
 
@@ -139,6 +144,14 @@ impl<B: BoardGame> Game for B {
             s.winner = Some(other(s.turn));
             s.timeout = true;
         }
+    }
+
+    fn on_leave(&self, s: &mut Self::State, seat: Seat) -> Outcome {
+        if !self.outcome(s).is_over() {
+            s.winner = Some(other(seat));
+            s.forfeit = true;
+        }
+        self.outcome(s)
     }
 
     fn state_schema(&self, generator: &mut SchemaGenerator) -> Option<Schema> {
@@ -287,5 +300,20 @@ pub(super) mod tests {
         assert!(T.to_act(&s).is_empty());
         // A fresh state says nothing about a clock.
         assert!(T.new_state(0).get("timeout").is_none());
+    }
+
+    #[test]
+    fn a_seat_that_leaves_forfeits_to_the_other() {
+        let mut s = T.new_state(0);
+        T.apply(&mut s, 0, &json!({"cell": 4})).unwrap();
+        assert_eq!(T.on_leave(&mut s, 1), Ok(Outcome::Won(0)));
+        assert_eq!((&s["forfeit"], &s["winner"]), (&json!(true), &json!(0)));
+        assert!(s.get("timeout").is_none() && T.to_act(&s).is_empty());
+        // A game already over keeps its result.
+        let mut won = json!({"board": [0, 0, 0, 1, 1, null, null, null, null], "turn": 0,
+                             "winner": 0, "draw": false, "line": [0, 1, 2]});
+        assert_eq!(T.on_leave(&mut won, 0), Ok(Outcome::Won(0)));
+        assert!(won.get("forfeit").is_none());
+        assert!(T.new_state(0).get("forfeit").is_none());
     }
 }

@@ -103,6 +103,10 @@ pub struct RoomDoc {
     /// Shared like `players` (see [`RoomDoc::presence_mut`]).
     #[serde(default, skip_serializing_if = "no_presence")]
     pub presence: Arc<Presence>,
+    /// Players who asked for a rematch of the finished game; cleared when a game starts
+    /// or a seat changes. Kept here so any node can take the request that completes it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rematch: Vec<String>,
 }
 
 fn no_presence(p: &Arc<Presence>) -> bool {
@@ -132,9 +136,11 @@ impl Presence {
 pub type SharedDoc = Arc<RoomDoc>;
 
 impl RoomDoc {
-    /// Whether quick play and `list_rooms` may offer this room.
+    /// Whether quick play and `list_rooms` may offer this room: public with a free seat,
+    /// waiting for its first game or showing one a player left (taking the seat starts
+    /// the next).
     pub fn is_open(&self) -> bool {
-        !self.private && self.status == Status::Waiting && self.free_seat().is_some()
+        !self.private && self.status != Status::Playing && self.free_seat().is_some()
     }
 
     /// The lowest free seat, if any.
@@ -296,6 +302,7 @@ mod tests {
             turn_secs: None,
             deadline: None,
             presence: Arc::new(presence),
+            rematch: Vec::new(),
         }
     }
 

@@ -198,7 +198,7 @@ mod tests {
         let client = defs[CLIENT_MESSAGE]["oneOf"].as_array().map_or(0, Vec::len);
         assert_eq!(client, super::super::CLIENT_TYPES.len());
         let server = defs[SERVER_MESSAGE]["oneOf"].as_array().map_or(0, Vec::len);
-        assert_eq!(server, 14);
+        assert_eq!(server, 15);
         let joined = &defs["ServerJoined"];
         assert_eq!(joined["properties"]["type"]["const"], "joined");
         let required = joined["required"].as_array().cloned().unwrap_or_default();
@@ -210,6 +210,8 @@ mod tests {
         for game in ["Tictactoe", "Connect4", "Rps"] {
             assert!(defs[format!("{game}State")].is_object(), "{game}");
             assert!(defs[format!("{game}Action")].is_object(), "{game}");
+            let forfeit = &defs[format!("{game}State")]["properties"]["forfeit"];
+            assert_eq!(forfeit["type"], "boolean", "{game}: {forfeit}");
         }
     }
 }

@@ -142,6 +142,14 @@ pub enum ServerMsg<'a> {
         /// Whether it is connected now.
         connected: bool,
     },
+    /// That player asked for a rematch of the finished game; it starts once every
+    /// seated player has.
+    RematchOffered {
+        /// The room's code.
+        room: &'a str,
+        /// Who asked.
+        player_id: &'a str,
+    },
     /// A chat line.
     Chat {
         /// The room's code.
@@ -202,6 +210,7 @@ impl ServerMsg<'_> {
             ServerMsg::PlayerJoined { .. } => "player_joined",
             ServerMsg::PlayerLeft { .. } => "player_left",
             ServerMsg::PlayerConnection { .. } => "player_connection",
+            ServerMsg::RematchOffered { .. } => "rematch_offered",
             ServerMsg::Chat { .. } => "chat",
             ServerMsg::RoomClosed { .. } => "room_closed",
             ServerMsg::Resync { .. } => "resync",
@@ -223,7 +232,7 @@ pub fn encode(msg: &ServerMsg<'_>) -> String {
 /// The `type` of an already-encoded server frame, as a bounded metric label. Our frames
 /// always start with their tag, so this reads a prefix instead of parsing.
 pub fn frame_kind(frame: &str) -> &'static str {
-    const KINDS: [&str; 14] = [
+    const KINDS: [&str; 15] = [
         "joined",
         "left",
         "rooms",
@@ -234,6 +243,7 @@ pub fn frame_kind(frame: &str) -> &'static str {
         "player_left",
         "player_connection",
         "chat",
+        "rematch_offered",
         "room_closed",
         "kicked",
         "server_shutdown",
@@ -268,5 +278,11 @@ mod tests {
         assert_eq!(s, r#"{"type":"server_shutdown","reconnect_after_ms":500}"#);
         assert_eq!(frame_kind(&s), "server_shutdown");
         assert_eq!(frame_kind("{}"), "other");
+        let offer = encode(&ServerMsg::RematchOffered {
+            room: "K7QXHM",
+            player_id: "p_1",
+        });
+        let shape = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"p_1"}"#;
+        assert_eq!((offer.as_str(), frame_kind(&offer)), (shape, "rematch_offered"));
     }
 }

@@ -73,6 +73,7 @@ impl Rooms {
                 turn_secs,
                 deadline: None,
                 presence: Default::default(),
+                rematch: Vec::new(),
             };
             seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;

@@ -29,6 +29,8 @@ pub enum Event {
     PlayerLeft(String),
     /// A player's socket dropped or came back.
     PlayerConnection(String, bool),
+    /// A player asked for a rematch that others have not asked for yet.
+    RematchOffered(String),
     /// The targeted player was removed.
     Kicked(&'static str),
     /// The room is gone.
@@ -95,6 +97,7 @@ impl Event {
                 player_id,
                 connected: *connected,
             },
+            Event::RematchOffered(player_id) => ServerMsg::RematchOffered { room, player_id },
             Event::Kicked(reason) => ServerMsg::Kicked { room, reason },
             Event::RoomClosed(reason) => ServerMsg::RoomClosed { room, reason },
         };

@@ -107,7 +107,7 @@ impl Rooms {
     }
 }
 
-/// Seat a new player in the lowest free seat; starts the game when the last seat fills.
+/// Seat a new player in the lowest free seat; starts a new game when the last seat fills.
 /// Returns whether the game started.
 pub(super) fn seat_player(
     doc: &mut RoomDoc,
@@ -129,7 +129,14 @@ pub(super) fn seat_player(
     doc.presence_mut()
         .seats
         .insert(player_id.to_string(), node.to_string());
+    // The seat changed: a rematch asked for with the old table no longer stands.
+    doc.rematch.clear();
     if doc.free_seat().is_none() {
+        // After a finished game (one a player left), the other seat moves first, as in
+        // a rematch.
+        if doc.status == Status::Finished {
+            doc.first = (doc.first + 1) % doc.game.seats();
+        }
         doc.status = Status::Playing;
         doc.state = Arc::new(doc.game.new_state(doc.first));
         return Ok(true);

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::events::Event;
 use super::ids;
 use super::plan::{state_event, Plan};
 use super::{Membership, Role, Rooms};
@@ -75,7 +76,8 @@ impl Rooms {
         .await
     }
 
-    /// Start a new game after a finished one; the other seat moves first.
+    /// Ask for a new game after a finished one. It starts, the other seat moving first,
+    /// once every seated player has asked; until then the others are told of the offer.
     pub async fn rematch(&self, m: &Membership) -> Result<(), ProtoError> {
         if m.role == Role::Spectator {
             return Err(ErrorCode::NotAPlayer.into());
@@ -87,6 +89,31 @@ impl Rooms {
                     "a rematch can start only after the game has finished",
                 ));
             }
+            if doc.player(&m.player_id).is_none() {
+                return Err(ErrorCode::NotInRoom.into());
+            }
+            if doc.free_seat().is_some() {
+                return Err(ProtoError::new(
+                    ErrorCode::GameNotActive,
+                    "a rematch needs every seat taken",
+                ));
+            }
+            if doc.rematch.iter().any(|id| **id == *m.player_id) {
+                return Ok(Plan::skip());
+            }
+            doc.rematch.push(m.player_id.to_string());
+            let asked = |id: &String| doc.rematch.contains(id);
+            if !doc.players.iter().all(|p| asked(&p.player_id)) {
+                // Everyone but the asker: the other seats, and the spectators.
+                let offer = Event::RematchOffered(m.player_id.to_string());
+                let others = doc.players.iter().filter(|p| *p.player_id != *m.player_id);
+                let mut frames: Vec<_> = others
+                    .map(|p| (Audience::Seat(p.seat), offer.clone()))
+                    .collect();
+                frames.push((Audience::Watchers, offer));
+                return Ok(Plan::update(frames));
+            }
+            doc.rematch.clear();
             doc.first = (doc.first + 1) % doc.game.seats();
             doc.state = Arc::new(doc.game.new_state(doc.first));
             doc.status = Status::Playing;

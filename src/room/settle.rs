@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::leave::plan_departure;
+use super::leave::plan_release;
 use super::plan::{Plan, Write};
 use super::{Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError, StoreError};
@@ -129,7 +129,7 @@ fn plan_undo(doc: &mut RoomDoc, player_id: &str) -> Plan {
         .get(player_id)
         .cloned()
         .unwrap_or_default();
-    plan_departure(doc, &m, None, &node)
+    plan_release(doc, &m, &node)
 }
 
 fn log_retry(code: &str, e: &ProtoError) {

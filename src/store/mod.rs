@@ -45,7 +45,7 @@ pub struct RoomPage {
     pub next_cursor: Option<String>,
 }
 
-/// Change to the index of open (public, waiting) rooms that goes with a write.
+/// Change to the index of open rooms (public, a free seat) that goes with a write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IndexChange {
     /// The room's openness did not change.
@@ -67,8 +67,8 @@ impl IndexChange {
     }
 }
 
-/// Whether `quick_join` and `list_rooms` may offer this room: public, waiting, a free
-/// seat, and somebody there to play with. A room whose seated players all dropped stays
+/// Whether `quick_join` and `list_rooms` may offer this room: public, not playing, a
+/// free seat, and somebody there to play with. A room whose seated players all dropped stays
 /// resumable, but a newcomer must not sit down against empty chairs.
 pub fn offered(doc: &RoomDoc) -> bool {
     doc.is_open() && doc.players.iter().any(|p| p.connected)

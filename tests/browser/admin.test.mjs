@@ -112,7 +112,8 @@ test("admin console: token, list and filters, detail, kick, delete", { timeout: 
     await bob.waitForFunction((s) => document.querySelector(s).textContent.includes("You were removed from the room"), sel("error"));
     await bob.waitForSelector(`${sel("lobby")}:not([hidden])`);
     await admin.waitForSelector(sel(`player-row-${bobId}`), { state: "detached" });
-    await waitStatus(alice, "Waiting for an opponent to join");
+    // Kicked mid-game, bob forfeits it.
+    await waitStatus(alice, "bob left — you win");
 
     // Delete the room: cancelling keeps it; confirming closes it for alice.
     await admin.click(sel("delete-room"));

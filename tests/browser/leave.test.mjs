@@ -40,11 +40,13 @@ test("errors, a draw, leaving, and a disconnected opponent", { timeout: 90000 },
     assert.equal(await alice.$$eval('[data-win="true"]', (c) => c.length), 0);
     await screenshot(alice, "draw");
 
-    // bob leaves: he is back in the lobby, alice waits for a new opponent.
+    // bob leaves the finished game: he is back in the lobby; alice keeps the result on
+    // screen with his seat free (no rematch without him).
     await bob.click(sel("leave"));
     await bob.waitForSelector(`${sel("lobby")}:not([hidden])`);
-    await waitStatus(alice, "Waiting for an opponent to join");
     await alice.waitForSelector(sel("player-empty"));
+    await waitStatus(alice, "It's a draw");
+    assert.equal(await alice.isVisible(sel("rematch")), false);
 
     // carol takes the free seat, then her browser goes away.
     const carol = await openPlayer(browser, url, "carol");

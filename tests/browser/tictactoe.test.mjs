@@ -1,4 +1,4 @@
-// Two independent players play tic-tac-toe to a win, then a rematch.
+// Two independent players play tic-tac-toe to a win, then a rematch both agree to.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import {
   tictactoeOwners, waitStatus, withStack,
 } from "./helpers.mjs";
 
-test("tic-tac-toe: create, join by code, win, rematch", { timeout: 90000 }, async () => {
+test("tic-tac-toe: create, join by code, win, rematch by agreement", { timeout: 90000 }, async () => {
   await withStack({}, async ({ browser, url }) => {
     const alice = await openPlayer(browser, url, "alice");
     const bob = await openPlayer(browser, url, "bob");
@@ -47,12 +47,21 @@ test("tic-tac-toe: create, join by code, win, rematch", { timeout: 90000 }, asyn
     }
     await screenshot(alice, "tictactoe-win");
 
-    // Rematch: fresh board, and bob (seat 1) moves first this time.
+    // alice asks for a rematch: bob is offered it, the finished game stays until he
+    // accepts; then a fresh board, and bob (seat 1) moves first this time.
     await alice.click(sel("rematch"));
+    await alice.waitForFunction((s) => document.querySelector(s).textContent === "Waiting for bob to accept the rematch", sel("rematch-offer"));
+    assert.equal(await alice.isVisible(sel("rematch")), false);
+    await bob.waitForFunction((s) => document.querySelector(s).textContent === "alice wants a rematch", sel("rematch-offer"));
+    assert.equal((await bob.textContent(sel("rematch"))).trim(), "Accept rematch");
+    await waitStatus(bob, "alice won");
+    await screenshot(bob, "tictactoe-rematch-offer");
+    await bob.click(sel("rematch"));
     for (const page of [alice, bob]) {
       await page.waitForFunction(() =>
         [...document.querySelectorAll('[data-testid^="cell-"]')].every((c) => c.dataset.owner === "" && c.dataset.win === "false"));
       assert.equal(await page.isVisible(sel("rematch")), false);
+      assert.equal(await page.isVisible(sel("rematch-offer")), false);
     }
     await waitStatus(bob, "Your turn");
     await waitStatus(alice, "Waiting for bob");

@@ -55,7 +55,6 @@ const AHEAD = {
   ServerMessage: new Map([
     ["authed", "accounts (protocol §3) are not implemented by the server yet"],
     ["auth_expiring", "accounts (protocol §3) are not implemented by the server yet"],
-    ["rematch_offered", "rematch by agreement (protocol, Games) is not implemented by the server yet"],
   ]),
 };
 

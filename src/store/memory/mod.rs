@@ -270,6 +270,7 @@ mod tests {
             turn_secs: None,
             deadline: None,
             presence: Default::default(),
+            rematch: Vec::new(),
         }
     }
 
