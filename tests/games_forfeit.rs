@@ -8,8 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{test_config, Backend, Client, RedisServer, TestServer};
-use parlor::Config;
+use common::{node_config, test_config, Backend, Client, RedisServer, TestServer};
 use serde_json::{json, Value};
 
 /// Alice (seat 0) on `na`, Bob (seat 1) and a spectator on `nb`, in a fresh `game` room,
@@ -236,14 +235,6 @@ both_backends!(
     drop_does_not_forfeit,
     rematch_needs_everyone,
 );
-
-fn node_config(url: &str, node: &str) -> Config {
-    let mut cfg = test_config();
-    cfg.redis_url = Some(url.to_string());
-    cfg.node_id = Some(node.to_string());
-    cfg.rate_limit_per_sec = 0;
-    cfg
-}
 
 async fn two_nodes(scenario: Scenario) {
     let redis = RedisServer::start();

@@ -8,19 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::cluster::RedisCluster;
-use common::{test_config, Client, RedisServer, TestServer};
+use common::{node_config, Client, RedisServer, TestServer};
 use futures_util::{SinkExt, StreamExt};
-use parlor::Config;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
-
-fn node_config(url: &str, node: &str) -> Config {
-    let mut cfg = test_config();
-    cfg.redis_url = Some(url.to_string());
-    cfg.node_id = Some(node.to_string());
-    cfg.rate_limit_per_sec = 0;
-    cfg
-}
 
 async fn two_nodes(url: &str) -> (TestServer, TestServer) {
     (

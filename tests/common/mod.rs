@@ -50,6 +50,16 @@ pub fn test_config() -> Config {
     cfg
 }
 
+/// Settings of node `node` of a cluster on the Redis at `url` (no rate limit: one test
+/// plays many moves quickly).
+pub fn node_config(url: &str, node: &str) -> Config {
+    let mut cfg = test_config();
+    cfg.redis_url = Some(url.to_string());
+    cfg.node_id = Some(node.to_string());
+    cfg.rate_limit_per_sec = 0;
+    cfg
+}
+
 impl TestServer {
     /// Start a server with `cfg`.
     pub async fn start(cfg: Config) -> TestServer {
