@@ -6,6 +6,8 @@
 //! `tsc`, and the page should not load them.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -60,12 +62,8 @@ fn asset(path: &str) -> Response {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     let mime = file.metadata.mimetype().to_string();
-    let stripped = path
-        .ends_with(".js")
-        .then(|| std::str::from_utf8(&file.data).ok().and_then(strip_js))
-        .flatten();
-    let body = match stripped {
-        Some(js) => Cow::Owned(js.into_bytes()),
+    let body = match minified().get(path) {
+        Some(js) => Cow::Borrowed(js.as_bytes()),
         None => file.data,
     };
     (
@@ -76,6 +74,24 @@ fn asset(path: &str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Every embedded script, minified once, on first use (not once per request: the page
+/// loads seventeen of them).
+fn minified() -> &'static HashMap<String, String> {
+    static MINIFIED: OnceLock<HashMap<String, String>> = OnceLock::new();
+    MINIFIED.get_or_init(|| {
+        let files = Assets::iter().map(|n| (Assets::get(&n), n));
+        let files = files.chain(Library::iter().map(|n| (Library::get(&n), n)));
+        files
+            .filter(|(_, name)| name.ends_with(".js"))
+            .filter_map(|(file, name)| {
+                let file = file?;
+                let js = strip_js(std::str::from_utf8(&file.data).ok()?)?;
+                Some((name.into_owned(), js))
+            })
+            .collect()
+    })
 }
 
 /// JavaScript as the page loads it: minified (the `minifier` crate), so the library's

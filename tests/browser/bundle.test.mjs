@@ -10,7 +10,7 @@ import { assertNoPageErrors, launchBrowser, sel, startParlor } from "./helpers.m
 // eight modules it imported (its own net.js and model.js among them), as the server then
 // sent them (the files as they were, comments included, uncompressed). The server now
 // minifies every script (src/http/web.rs); those same nine files minified would be
-// 32440 bytes, so like for like the page's code grew by about two fifths, most of it the
+// 32440 bytes, so like for like the page's code grew by nearly half, most of it the
 // library's reconnect, request and view code (docs/decisions.md, 52).
 const BASELINE_JS_BYTES = 47406;
 
