@@ -196,6 +196,52 @@ pub struct Config {
     /// Longest an admin API request may take, in ms; a slower one is answered with 503.
     #[arg(long, env = "PARLOR_ADMIN_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub admin_timeout_ms: u64,
+
+    /// HS256 shared secret (at least 32 bytes) that verifies players' tokens.
+    #[arg(long, env = "PARLOR_JWT_HS256_SECRET", hide_env_values = true)]
+    pub jwt_hs256_secret: Option<String>,
+
+    /// PEM file with a public key that verifies players' tokens: RSA (RS256/384/512),
+    /// EC P-256 (ES256) or Ed25519 (EdDSA).
+    #[arg(long, env = "PARLOR_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<std::path::PathBuf>,
+
+    /// JWKS URL (http or https) whose keys verify players' tokens, chosen by `kid`.
+    #[arg(long, env = "PARLOR_JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+
+    /// Required `iss` of players' tokens. Unset: not checked.
+    #[arg(long, env = "PARLOR_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` of players' tokens. Unset: not checked.
+    #[arg(long, env = "PARLOR_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Whether sockets may play without a token. Unset: `true` when no JWT key is
+    /// configured, `false` when one is.
+    #[arg(long, env = "PARLOR_ALLOW_ANONYMOUS", action = clap::ArgAction::Set)]
+    pub allow_anonymous: Option<bool>,
+
+    /// Seconds a revocation keeps refusing a user's tokens issued before it.
+    #[arg(long, env = "PARLOR_JWT_REVOCATION_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=MAX_ROOM_TTL_SECS))]
+    pub jwt_revocation_ttl_secs: u64,
+
+    /// URL that game results and room closures are POSTed to. Unset: no webhooks.
+    #[arg(long, env = "PARLOR_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+
+    /// Standard Webhooks signing secret (`whsec_` and base64).
+    #[arg(long, env = "PARLOR_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+
+    /// Longest one webhook delivery attempt may take, in ms.
+    #[arg(long, env = "PARLOR_WEBHOOK_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub webhook_timeout_ms: u64,
+
+    /// Attempts per webhook event before it goes to the dead letters.
+    #[arg(long, env = "PARLOR_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub webhook_max_attempts: u32,
 }
 
 /// Longest room TTL accepted: 30 days. Larger values would overflow time arithmetic.
@@ -250,6 +296,17 @@ impl Config {
             max_connections_per_ip: 0,
             http_header_timeout_ms: 10_000,
             admin_timeout_ms: 10_000,
+            jwt_hs256_secret: None,
+            jwt_public_key: None,
+            jwt_jwks_url: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            allow_anonymous: None,
+            jwt_revocation_ttl_secs: 86_400,
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_timeout_ms: 5_000,
+            webhook_max_attempts: 10,
         }
     }
 
@@ -286,6 +343,24 @@ impl Config {
     pub fn room_ttl(&self) -> Duration {
         Duration::from_secs(self.room_ttl_secs)
     }
+
+    /// Whether any key to verify players' tokens is configured.
+    pub fn jwt_configured(&self) -> bool {
+        self.jwt_hs256_secret.is_some()
+            || self.jwt_public_key.is_some()
+            || self.jwt_jwks_url.is_some()
+    }
+
+    /// Whether sockets may play without a token: as configured, else only when no JWT
+    /// key is.
+    pub fn anonymous_allowed(&self) -> bool {
+        self.allow_anonymous.unwrap_or(!self.jwt_configured())
+    }
+
+    /// Whether results are sent to a webhook.
+    pub fn webhooks_on(&self) -> bool {
+        self.webhook_url.is_some()
+    }
 }
 
 /// The Redis URL with any password replaced by `***`, safe to log.
@@ -320,6 +395,22 @@ mod tests {
         assert_eq!(parsed.http_header_timeout_ms, d.http_header_timeout_ms);
         assert_eq!(parsed.admin_timeout_ms, d.admin_timeout_ms);
         assert_eq!(parsed.join_cooldown_secs, d.join_cooldown_secs);
+        assert_eq!(parsed.jwt_revocation_ttl_secs, d.jwt_revocation_ttl_secs);
+        assert_eq!(parsed.webhook_timeout_ms, d.webhook_timeout_ms);
+        assert_eq!(parsed.webhook_max_attempts, d.webhook_max_attempts);
+        assert_eq!(parsed.allow_anonymous, d.allow_anonymous);
+    }
+
+    #[test]
+    fn anonymous_play_follows_the_keys_unless_set() {
+        let mut c = Config::defaults();
+        assert!(c.anonymous_allowed(), "no key: anonymous by default");
+        c.jwt_hs256_secret = Some("x".repeat(32));
+        assert!(!c.anonymous_allowed(), "a key turns anonymous play off");
+        c.allow_anonymous = Some(true);
+        assert!(c.anonymous_allowed());
+        let parsed = Config::try_parse_from(["parlor", "--allow-anonymous", "false"]).unwrap();
+        assert_eq!(parsed.allow_anonymous, Some(false));
     }
 
     #[test]

@@ -21,9 +21,9 @@
 //! ```
 //!
 //! Everything else is internal. Its layout (lowest layer first; docs/architecture.md
-//! holds the order, and a test holds the code to it): `config`, `error`, `game`;
-//! `metrics`, `model`; `guard`, `hub`, `protocol`; `store`; `room`; `state`; `ws`; `http`;
-//! `serve`; `server`. The `internals` feature (off by default) makes those modules
+//! holds the order, and a test holds the code to it): `config`, `error`; `game`,
+//! `metrics`; `model`, `auth`; `guard`, `hub`, `protocol`; `store`; `room`, `webhook`;
+//! `state`; `ws`; `http`; `serve`; `server`. The `internals` feature (off by default) makes those modules
 //! public, hidden from the docs and with no stability promise, for the crate's own
 //! integration tests, benchmarks and fuzz targets.
 
@@ -45,8 +45,8 @@ macro_rules! internal {
 }
 
 internal!(
-    config, error, guard, http, hub, metrics, model, protocol, room, serve, server, state, store,
-    ws
+    auth, config, error, guard, http, hub, metrics, model, protocol, room, serve, server, state,
+    store, webhook, ws
 );
 
 pub mod game;

@@ -14,6 +14,13 @@
 //! | `{prefix}schema` | string | the layout version, `2` |
 //! | `{prefix}nodes` | sorted set | node ids, scored by when their heartbeat lapses (ms) |
 //! | `{prefix}node:{id}:rooms` | string | codes of the rooms the node has members in |
+//! | `{prefix}room:{CODE}:moves` | list | the moves of the room's current game, oldest first (JSON each) |
+//! | `{prefix}user:{sub}:rooms` | sorted set | codes of rooms where the user held a seat, scored by index expiry ms |
+//! | `{prefix}revoked` | sorted set | users whose older tokens are refused, scored by when they were revoked (ms) |
+//! | `{prefix}{webhooks}:stream` | stream | events for the backend, read through the consumer group `delivery` |
+//! | `{prefix}{webhooks}:pending` | sorted set | ids of events not yet delivered nor dead, scored by when recorded (ms) |
+//! | `{prefix}{webhooks}:delayed` | sorted set | events waiting for their next attempt, scored by when it is due (ms) |
+//! | `{prefix}{webhooks}:dead` | hash | dead letters by event id |
 //!
 //! "Index expiry" is the room's own expiry plus a margin (see
 //! [`IndexClock`](super::IndexClock)): a periodic sweep trims every entry scored below
@@ -103,6 +110,42 @@ impl Keys {
         format!("{}node:{}:rooms", self.prefix, node)
     }
 
+    /// The moves of the room's current game (a list in the room's slot).
+    pub fn moves(&self, code: &str) -> String {
+        format!("{}room:{{{}}}:moves", self.prefix, code)
+    }
+
+    /// The rooms where a user held a seat.
+    pub fn user_rooms(&self, user: &str) -> String {
+        format!("{}user:{}:rooms", self.prefix, user)
+    }
+
+    /// Revoked users, scored by when (ms).
+    pub fn revoked(&self) -> String {
+        format!("{}revoked", self.prefix)
+    }
+
+    /// The outbox stream. The outbox keys share one hash tag, so the delivery side's
+    /// scripts stay in one cluster slot.
+    pub fn webhooks_stream(&self) -> String {
+        format!("{}{{webhooks}}:stream", self.prefix)
+    }
+
+    /// Ids of pending events, scored by when they were recorded.
+    pub fn webhooks_pending(&self) -> String {
+        format!("{}{{webhooks}}:pending", self.prefix)
+    }
+
+    /// Events waiting for their next attempt, scored by when it is due.
+    pub fn webhooks_delayed(&self) -> String {
+        format!("{}{{webhooks}}:delayed", self.prefix)
+    }
+
+    /// Dead letters by id.
+    pub fn webhooks_dead(&self) -> String {
+        format!("{}{{webhooks}}:dead", self.prefix)
+    }
+
     /// The layout version marker.
     pub fn schema(&self) -> String {
         format!("{}schema", self.prefix)
@@ -131,5 +174,7 @@ mod tests {
         assert_eq!(parsed, Some(("K7QXHM".to_string(), 1_700_000_000_123)));
         assert_eq!(Keys::parse_deadline_member("K7QXHM:x"), None);
         assert_eq!(k.expiry(), "parlor:expiry");
+        assert_eq!(k.moves("K7QXHM"), "parlor:room:{K7QXHM}:moves");
+        assert_eq!(k.webhooks_stream(), "parlor:{webhooks}:stream");
     }
 }

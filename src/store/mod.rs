@@ -10,6 +10,7 @@
 pub mod instrumented;
 pub mod keys;
 pub mod memory;
+pub mod outbox;
 pub mod redis;
 mod scripts;
 
