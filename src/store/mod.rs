@@ -231,6 +231,12 @@ pub trait RoomStore: Send + Sync + 'static {
         Ok(())
     }
 
+    /// The delivery side of the outbox of events for the game's backend, where the store
+    /// keeps one.
+    fn outbox(&self) -> Option<Arc<dyn outbox::Outbox>> {
+        None
+    }
+
     /// Pool figures, where there is a pool.
     fn pool_stats(&self) -> Option<PoolStats> {
         None

@@ -6,6 +6,7 @@
 //! write, so quick play and the room list read a few entries instead of every room; both
 //! live in [`shelf`].
 
+mod outbox;
 mod shelf;
 
 use std::collections::BTreeSet;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::task::JoinHandle;
 
+pub use self::outbox::MemoryOutbox;
 use self::shelf::{Entry, Shelf};
 use super::{CasOutcome, IndexChange, RoomPage, RoomStore};
 use crate::error::StoreError;
@@ -31,6 +33,8 @@ pub struct MemoryStore {
     sweeper: JoinHandle<()>,
     /// The turn-clock index: (deadline ms, room code).
     deadlines: Mutex<BTreeSet<(u64, String)>>,
+    /// Events for the game's backend, recorded with the writes that cause them.
+    outbox: Arc<MemoryOutbox>,
 }
 
 impl MemoryStore {
@@ -54,6 +58,7 @@ impl MemoryStore {
             hub,
             sweeper,
             deadlines: Mutex::default(),
+            outbox: Arc::default(),
         }
     }
 
