@@ -102,6 +102,7 @@ fn player(index: u8, name: &str) -> PlayerRec {
         connected: true,
         session_hash: "5f2b1c8e0a9d4e7f6b3a2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f".into(),
         epoch: 3,
+        user: None,
     }
 }
 
@@ -123,6 +124,8 @@ fn room_doc() -> RoomDoc {
         deadline: None,
         presence: Default::default(),
         rematch: Vec::new(),
+        game_number: 0,
+        game_started_at: None,
     }
 }
 

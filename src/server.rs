@@ -146,6 +146,9 @@ impl Server {
         if !cfg.room_cache {
             rooms = rooms.without_cache();
         }
+        if cfg.webhooks_on() {
+            rooms = rooms.with_results();
+        }
         tracing::info!(node = %node_id, store = store.backend(), "parlor ready");
         let state = AppState {
             join_guard: Arc::new(JoinGuard::new(&cfg)),

@@ -34,6 +34,32 @@ pub struct PlayerList {
     pub players: Vec<PlayerInfo>,
 }
 
+/// One move of a game, as the client sent it.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct MoveRecord {
+    /// The seat that moved.
+    pub seat: u8,
+    /// The action, as sent.
+    #[schema(value_type = Object)]
+    pub action: serde_json::Value,
+    /// When it was applied (RFC 3339, milliseconds).
+    pub at: String,
+}
+
+/// The moves of a room's current or last game.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// Room code.
+    pub room: String,
+    /// The game's number in the room (1 for its first; 0 before any started).
+    pub game_number: u64,
+    /// `waiting`, `playing` or `finished`, as in the snapshot.
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    /// Every applied move, oldest first.
+    pub moves: Vec<MoveRecord>,
+}
+
 /// This node's figures.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Stats {
@@ -125,6 +151,33 @@ pub async fn get_players(
     let doc = load_room(&state, &path.code).await?;
     Ok(Json(PlayerList {
         players: doc.player_infos(),
+    }))
+}
+
+/// The moves of a room's current (or last) game.
+#[utoipa::path(get, path = "/api/v1/rooms/{code}/history", params(RoomPath),
+    responses(
+        (status = 200, description = "The game's moves", body = History),
+        RoomErrors))]
+pub async fn get_history(
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<RoomPath>,
+) -> Result<Json<History>, ApiError> {
+    let code = params::room_code(&path.code)?;
+    let (doc, moves) = state
+        .rooms
+        .history(&code)
+        .await?
+        .ok_or(ApiError::RoomNotFound)?;
+    Ok(Json(History {
+        room: doc.code.clone(),
+        game_number: doc.game_number,
+        status: doc.status.as_str(),
+        // The log holds what the server wrote; an entry it cannot read is skipped.
+        moves: moves
+            .iter()
+            .filter_map(|m| serde_json::from_str(m).ok())
+            .collect(),
     }))
 }
 

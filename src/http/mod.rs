@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
             get(admin::get_room).delete(admin::delete_room),
         )
         .route("/rooms/{code}/players", get(admin::get_players))
+        .route("/rooms/{code}/history", get(admin::get_history))
         .route(
             "/rooms/{code}/players/{player_id}",
             delete(admin::kick_player),

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
-use super::admin::{self, PlayerList, RoomList, Stats};
+use super::admin::{self, History, MoveRecord, PlayerList, RoomList, Stats};
 use super::error::{ErrorBody, ErrorDetail};
 use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 
@@ -25,6 +25,7 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         admin::list_rooms,
         admin::get_room,
         admin::get_players,
+        admin::get_history,
         admin::delete_room,
         admin::kick_player,
         admin::stats,
@@ -36,6 +37,8 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         RoomSummary,
         PlayerInfo,
         PlayerList,
+        History,
+        MoveRecord,
         Stats,
         ErrorBody,
         ErrorDetail

@@ -61,6 +61,9 @@ pub struct PlayerRec {
     pub session_hash: String,
     /// Bumped on every join/resume so a stale socket cannot mark a newer one offline.
     pub epoch: u64,
+    /// The account (the token's `sub`) of a player who signed in; `None` when anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// The stored room.
@@ -107,6 +110,13 @@ pub struct RoomDoc {
     /// or a seat changes. Kept here so any node can take the request that completes it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rematch: Vec<String>,
+    /// The number of the current (or last) game: 1 for the room's first, +1 for each new
+    /// one; 0 before the first starts.
+    #[serde(default)]
+    pub game_number: u64,
+    /// RFC 3339 time the current (or last) game started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_started_at: Option<String>,
 }
 
 fn no_presence(p: &Arc<Presence>) -> bool {
@@ -259,6 +269,7 @@ impl PlayerRec {
             seat: Some(self.seat),
             role: "player",
             connected: self.connected,
+            user: self.user.clone(),
         }
     }
 }
@@ -284,6 +295,7 @@ mod tests {
             connected: true,
             session_hash: "h".into(),
             epoch: 1,
+            user: None,
         };
         let mut presence = Presence::default();
         presence.seats.insert("p_1".into(), "node-a".into());
@@ -303,6 +315,8 @@ mod tests {
             deadline: None,
             presence: Arc::new(presence),
             rematch: Vec::new(),
+            game_number: 0,
+            game_started_at: None,
         }
     }
 

@@ -21,6 +21,9 @@ pub struct PlayerInfo {
     pub role: &'static str,
     /// Whether the player's socket is currently connected.
     pub connected: bool,
+    /// The account of a member who signed in with a token (its `sub`); `null` when
+    /// anonymous.
+    pub user: Option<String>,
 }
 
 /// A room as seen by clients and by the REST API: the summary plus the game state.

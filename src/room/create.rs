@@ -74,6 +74,8 @@ impl Rooms {
                 deadline: None,
                 presence: Default::default(),
                 rematch: Vec::new(),
+                game_number: 0,
+                game_started_at: None,
             };
             seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;

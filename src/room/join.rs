@@ -124,6 +124,7 @@ pub(super) fn seat_player(
         connected: true,
         session_hash: ids::session_hash(token),
         epoch: 1,
+        user: None,
     });
     doc.players_mut().sort_by_key(|p| p.seat);
     doc.presence_mut()

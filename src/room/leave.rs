@@ -110,6 +110,7 @@ fn depart(
             frames,
             effect: Effect::Close,
             write: Write::Delete,
+            moved: None,
         };
     }
     if end_game(doc, seat, forfeit) {
@@ -120,6 +121,7 @@ fn depart(
         frames,
         effect,
         write: Write::Update,
+        moved: None,
     }
 }
 

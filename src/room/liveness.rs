@@ -154,6 +154,7 @@ pub(super) fn plan_reap(doc: &mut RoomDoc, node: &str) -> Plan {
             frames: vec![(Audience::All, Event::RoomClosed(CLOSE_REASON_EMPTY))],
             effect: Effect::Close,
             write: Write::Delete,
+            moved: None,
         };
     }
     Plan::update(frames)

@@ -114,5 +114,6 @@ pub(super) fn spectator_info(player_id: &str, name: &str) -> PlayerInfo {
         seat: None,
         role: Role::Spectator.as_str(),
         connected: true,
+        user: None,
     }
 }

@@ -18,7 +18,8 @@
 //! | `leave.rs` | `leave`, `disconnect` |
 //! | `play.rs` | `act`, `rematch`, `chat` |
 //! | `operator.rs` | `open_rooms`, `snapshot`, `list`, `close`, `kick` |
-//! | `mutate.rs` | `mutate`, `mutate_fresh`, `mutate_from`, `current` |
+//! | `mutate.rs` | `mutate`, `mutate_fresh`, `mutate_from`, `current`, `record` |
+//! | `results.rs` | (the `game.finished` and `room.closed` events it records) |
 //! | `settle.rs` | `settle`, `undo_seat` |
 //! | `subscribe.rs` | `attach`, `ensure_subscribed`, `subscription`, `sweep_subscriptions` |
 //! | `sweep.rs` | `sweep_expired`, `run_sweeper` |
@@ -39,6 +40,7 @@ mod operator;
 mod plan;
 mod play;
 mod quick_join;
+pub mod results;
 mod resume;
 mod settle;
 mod subscribe;
@@ -76,6 +78,8 @@ pub struct Rooms {
     node: Arc<str>,
     /// Places for changes in progress (see [`gate`]).
     gate: Gate,
+    /// Whether finished games and closed rooms are recorded for the game's backend.
+    results: bool,
 }
 
 impl Rooms {
@@ -91,6 +95,7 @@ impl Rooms {
             games: Arc::new(Games::builtin()),
             node: Arc::from(""),
             gate: Gate::default(),
+            results: false,
         }
     }
 
@@ -126,6 +131,13 @@ impl Rooms {
     /// Record seats and spectators as held by node `id` (for node liveness).
     pub fn with_node(mut self, id: Arc<str>) -> Self {
         self.node = id;
+        self
+    }
+
+    /// Record finished games and closed rooms for the game's backend (the results
+    /// webhook is on).
+    pub fn with_results(mut self) -> Self {
+        self.results = true;
         self
     }
 

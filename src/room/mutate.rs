@@ -4,12 +4,16 @@
 
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use super::plan::{Plan, Write};
 use super::settle::{self, Unsure};
-use super::{clock, ids, Rooms};
+use super::{clock, ids, results, Rooms};
 use crate::error::{ErrorCode, ProtoError, StoreError};
-use crate::model::{Envelope, RoomDoc, SharedDoc};
-use crate::store::{CasOutcome, IndexChange};
+use crate::game::Seat;
+use crate::model::{Envelope, RoomDoc, SharedDoc, Status};
+use crate::protocol::CLOSE_REASON_EMPTY;
+use crate::store::{CasOutcome, Extras, IndexChange, MoveLog, OutboxEvent};
 
 /// How often a change is retried against fresh state before giving up.
 const MAX_ATTEMPTS: usize = 16;
@@ -91,6 +95,7 @@ impl Rooms {
             next.version = base.version + 1;
             next.updated_at = ids::now_secs();
             clock::rearm(&base, &mut next, clock::now_ms);
+            let (moves, event) = self.record(&base, &mut next, &plan.moved, write);
             let mut frames = Vec::with_capacity(plan.frames.len());
             for (aud, ev) in &plan.frames {
                 ev.render_into(*aud, &next, &mut frames);
@@ -115,10 +120,16 @@ impl Rooms {
             // Shared from here on: the store keeps it (memory) and so does the hub's cache.
             let next = Arc::new(next);
             let result = if write == Write::Delete {
-                self.store.delete_at(code, base.version, &env).await
+                self.store
+                    .delete_at(code, base.version, &env, event.as_ref())
+                    .await
             } else {
-                let index = IndexChange::between(&base, &next);
-                self.store.update(base.version, &next, env, index).await
+                let extras = Extras {
+                    index: IndexChange::between(&base, &next),
+                    moves,
+                    event,
+                };
+                self.store.update(base.version, &next, env, extras).await
             };
             let outcome = match result {
                 Ok(outcome) => unsure.recognise(outcome),
@@ -158,5 +169,41 @@ impl Rooms {
             }
         }
         Err(StoreError::Conflict.into())
+    }
+
+    /// What a change from `base` to `next` records beside the room: a new game is
+    /// numbered and its move log restarted, a move is logged, and with results on, a game
+    /// that ends or a room that empties is told to the game's backend.
+    fn record(
+        &self,
+        base: &RoomDoc,
+        next: &mut RoomDoc,
+        moved: &Option<(Seat, Value)>,
+        write: Write,
+    ) -> (MoveLog, Option<OutboxEvent>) {
+        let mut moves = MoveLog::Keep;
+        if next.status == Status::Playing && base.status != Status::Playing {
+            next.game_number = base.game_number + 1;
+            next.game_started_at = Some(next.updated_at.clone());
+            moves = MoveLog::Restart;
+        } else if let Some((seat, action)) = moved {
+            moves = MoveLog::Append(results::move_entry(*seat, action, &ids::now_millis()));
+        }
+        if !self.results {
+            return (moves, None);
+        }
+        let event = if write == Write::Delete {
+            Some(results::room_closed(
+                &next.code,
+                next.game,
+                &next.created_at,
+                CLOSE_REASON_EMPTY,
+            ))
+        } else if base.status == Status::Playing && next.status == Status::Finished {
+            Some(results::game_finished(base, next))
+        } else {
+            None
+        };
+        (moves, event)
     }
 }

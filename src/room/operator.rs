@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::leave::plan_departure;
-use super::{Membership, Rooms};
+use super::{results, Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
 use crate::model::{Audience, Effect, Envelope};
@@ -33,6 +33,15 @@ impl Rooms {
         Ok(self.store.load(code).await?)
     }
 
+    /// A room as stored and the moves of its current (or last) game.
+    pub async fn history(&self, code: &str) -> Result<Option<(RoomDoc, Vec<String>)>, ProtoError> {
+        let Some(doc) = self.store.load(code).await? else {
+            return Ok(None);
+        };
+        let moves = self.store.moves(code).await?;
+        Ok(Some((doc, moves)))
+    }
+
     /// A page of all rooms.
     pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, ProtoError> {
         Ok(self.store.list_rooms(cursor, limit).await?)
@@ -40,6 +49,19 @@ impl Rooms {
 
     /// Close a room for everyone (operator). `false` if there was no such room.
     pub async fn close(&self, code: &str) -> Result<bool, ProtoError> {
+        // The event names the room's game: read it first (an operator's call, not a move).
+        let event = match self.results {
+            true => match self.store.load(code).await? {
+                Some(doc) => Some(results::room_closed(
+                    code,
+                    doc.game,
+                    &doc.created_at,
+                    CLOSE_REASON_OPERATOR,
+                )),
+                None => return Ok(false),
+            },
+            false => None,
+        };
         let frame = encode(&ServerMsg::RoomClosed {
             room: code,
             reason: CLOSE_REASON_OPERATOR,
@@ -49,7 +71,7 @@ impl Rooms {
             frames: vec![(Audience::All, frame)],
             ..Envelope::default()
         };
-        Ok(self.store.delete(code, &env).await?)
+        Ok(self.store.delete(code, &env, event.as_ref()).await?)
     }
 
     /// Remove a player from a room (operator). `false` if no such player.

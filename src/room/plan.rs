@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::events::{self, Event};
+use crate::game::Seat;
 use crate::model::Effect;
 
 /// What a planned change does.
@@ -14,6 +15,9 @@ pub(crate) struct Plan {
     pub frames: events::Planned,
     pub effect: Effect,
     pub write: Write,
+    /// The move this change applies (the seat and the action as the client sent it),
+    /// for the game's move log.
+    pub moved: Option<(Seat, Value)>,
 }
 
 /// How a planned change is stored.
@@ -33,7 +37,14 @@ impl Plan {
             frames,
             effect: Effect::None,
             write: Write::Update,
+            moved: None,
         }
+    }
+
+    /// This plan, recording that `seat` played `action`.
+    pub(crate) fn with_move(mut self, seat: Seat, action: Value) -> Self {
+        self.moved = Some((seat, action));
+        self
     }
 
     pub(crate) fn skip() -> Self {
@@ -41,6 +52,7 @@ impl Plan {
             frames: Vec::new(),
             effect: Effect::None,
             write: Write::Skip,
+            moved: None,
         }
     }
 }

@@ -71,7 +71,8 @@ impl Rooms {
             Ok(Plan::update(vec![(
                 Audience::All,
                 state_event(Some(m.player_id.clone()), applied.action),
-            )]))
+            )])
+            .with_move(seat, action.clone()))
         })
         .await
     }

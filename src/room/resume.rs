@@ -50,6 +50,7 @@ impl Rooms {
                         keep_epoch: Some(epoch),
                     },
                     write: Write::Update,
+                    moved: None,
                 })
             })
             .await;

@@ -157,20 +157,29 @@ mod tests {
             expected: u64,
             doc: &SharedDoc,
             env: Envelope,
-            index: IndexChange,
+            extras: Extras,
         ) -> Result<CasOutcome, StoreError> {
-            self.inner.update(expected, doc, env, index).await
+            self.inner.update(expected, doc, env, extras).await
         }
-        async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-            self.inner.delete(code, env).await
+        async fn delete(
+            &self,
+            code: &str,
+            env: &Envelope,
+            event: Option<&OutboxEvent>,
+        ) -> Result<bool, StoreError> {
+            self.inner.delete(code, env, event).await
         }
         async fn delete_at(
             &self,
             code: &str,
             expected: u64,
             env: &Envelope,
+            event: Option<&OutboxEvent>,
         ) -> Result<CasOutcome, StoreError> {
-            self.inner.delete_at(code, expected, env).await
+            self.inner.delete_at(code, expected, env, event).await
+        }
+        async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
+            self.inner.moves(code).await
         }
         async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
             self.inner.publish(code, env).await

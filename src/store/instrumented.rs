@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
+use super::{CasOutcome, Extras, OutboxEvent, PoolStats, RoomPage, RoomStore};
 use crate::error::{Chain, StoreError};
 use crate::game::GameKind;
 use crate::metrics::{self as m, StoreOp};
@@ -99,12 +99,12 @@ impl RoomStore for Instrumented {
         expected: u64,
         doc: &SharedDoc,
         env: Envelope,
-        index: IndexChange,
+        extras: Extras,
     ) -> Result<CasOutcome, StoreError> {
         let result = self
             .run(
                 StoreOp::UpdateRoom,
-                self.inner.update(expected, doc, env, index),
+                self.inner.update(expected, doc, env, extras),
             )
             .await;
         if let Ok(CasOutcome::Conflict(_)) = &result {
@@ -113,8 +113,13 @@ impl RoomStore for Instrumented {
         result
     }
 
-    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        self.run(StoreOp::DeleteRoom, self.inner.delete(code, env))
+    async fn delete(
+        &self,
+        code: &str,
+        env: &Envelope,
+        event: Option<&OutboxEvent>,
+    ) -> Result<bool, StoreError> {
+        self.run(StoreOp::DeleteRoom, self.inner.delete(code, env, event))
             .await
     }
 
@@ -123,17 +128,22 @@ impl RoomStore for Instrumented {
         code: &str,
         expected: u64,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<CasOutcome, StoreError> {
         let result = self
             .run(
                 StoreOp::DeleteRoom,
-                self.inner.delete_at(code, expected, env),
+                self.inner.delete_at(code, expected, env, event),
             )
             .await;
         if let Ok(CasOutcome::Conflict(_)) = &result {
             m::store_error(StoreOp::DeleteRoom, "conflict");
         }
         result
+    }
+
+    async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
+        self.run(StoreOp::LoadRoom, self.inner.moves(code)).await
     }
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {

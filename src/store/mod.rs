@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 pub use instrumented::Instrumented;
+pub use outbox::OutboxEvent;
 
 use crate::error::StoreError;
 use crate::game::GameKind;
@@ -46,10 +47,46 @@ pub struct RoomPage {
     pub next_cursor: Option<String>,
 }
 
+/// What goes with a room write besides the document, in the same atomic step where the
+/// store can (see each field).
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// The open-room index (written after the room, best effort: the index is repaired by
+    /// later refreshes).
+    pub index: IndexChange,
+    /// The move log of the room's current game (atomic with the write).
+    pub moves: MoveLog,
+    /// An event for the game's backend (atomic with the write).
+    pub event: Option<OutboxEvent>,
+}
+
+impl Extras {
+    /// Only an index change.
+    pub fn index(index: IndexChange) -> Self {
+        Extras {
+            index,
+            ..Extras::default()
+        }
+    }
+}
+
+/// What a write does to the room's move log.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum MoveLog {
+    /// Nothing.
+    #[default]
+    Keep,
+    /// Append one move (a JSON object).
+    Append(String),
+    /// A new game started: empty the log.
+    Restart,
+}
+
 /// Change to the index of open rooms (public, a free seat) that goes with a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IndexChange {
     /// The room's openness did not change.
+    #[default]
     Keep,
     /// The room became open.
     Open,
@@ -158,8 +195,8 @@ pub trait RoomStore: Send + Sync + 'static {
     /// Read a room.
     async fn load(&self, code: &str) -> Result<Option<RoomDoc>, StoreError>;
 
-    /// Replace a room if it is still at `expected`; on success refresh its TTL and
-    /// publish `env`, atomically.
+    /// Replace a room if it is still at `expected`; on success refresh its TTL, publish
+    /// `env` and apply `extras` (see [`Extras`] for what is atomic), atomically.
     /// The document is shared and the envelope handed over: the memory store keeps both
     /// as they are instead of copying them on every move.
     async fn update(
@@ -167,24 +204,35 @@ pub trait RoomStore: Send + Sync + 'static {
         expected: u64,
         doc: &SharedDoc,
         env: Envelope,
-        index: IndexChange,
+        extras: Extras,
     ) -> Result<CasOutcome, StoreError>;
 
-    /// Delete a room and publish `env` to its members. `false` if there was no room.
-    /// Unconditional: for operators; the room service deletes with [`delete_at`].
+    /// Delete a room, publish `env` to its members and record `event`, atomically.
+    /// `false` if there was no room (then nothing is recorded). Unconditional: for
+    /// operators; the room service deletes with [`delete_at`].
     ///
     /// [`delete_at`]: RoomStore::delete_at
-    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError>;
+    async fn delete(
+        &self,
+        code: &str,
+        env: &Envelope,
+        event: Option<&OutboxEvent>,
+    ) -> Result<bool, StoreError>;
 
     /// Delete a room only if it is still at `expected` (compare-and-set, like
-    /// [`update`](RoomStore::update)) and publish `env`, atomically. A leave decided on a
-    /// stale document must not wipe a room someone else joined meanwhile.
+    /// [`update`](RoomStore::update)), publish `env` and record `event`, atomically. A
+    /// leave decided on a stale document must not wipe a room someone else joined
+    /// meanwhile.
     async fn delete_at(
         &self,
         code: &str,
         expected: u64,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<CasOutcome, StoreError>;
+
+    /// The moves of the room's current (or last) game, oldest first, each a JSON object.
+    async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError>;
 
     /// Publish an envelope that changes nothing stored (chat) and refresh the room's TTL.
     /// `false` if the room does not exist.

@@ -15,14 +15,21 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 "#;
 
-/// Compare-and-set a room, refresh its TTL and publish the change.
-/// KEYS: room, channel. ARGV: expected version, new version, doc, ttl, envelope head,
+/// Compare-and-set a room, refresh its TTL, publish the change, keep the game's move log
+/// and record an event for the game's backend.
+/// KEYS: room, channel, moves, and when an event is recorded the outbox stream and its
+/// pending set. ARGV: expected version, new version, doc, ttl, envelope head,
 /// envelope tail (the published message is head .. doc .. tail; an empty head publishes
 /// nothing), now ms, index refresh period ms, and a deadline (Unix ms by Redis's clock)
 /// when the writing node delivers the change itself unless someone else listens on the
 /// channel ('' otherwise). The writer holds every member and is subscribed itself, so one
 /// subscriber is that node; past the deadline the writer may have given up on the reply,
 /// so the change is published. A change not published records its version as `lv`.
+/// Then the move log: ARGV[10] is '' (unchanged), 'a' (append ARGV[11]) or 'r' (a new
+/// game: empty it); the log's TTL follows the room's whenever it changes or the index
+/// refresh is due. Then the event, when ARGV[12] (its id) is not '': type ARGV[13], body
+/// ARGV[14] .. (the moves joined by commas, when ARGV[16] is '1') .. ARGV[15], recorded
+/// at ARGV[17] ms.
 /// Returns {2, due, published, Redis time ms} (applied; `due` is 1 when the room's index
 /// entries are due for a refresh, which the script then records; `published` is 1 when
 /// the change went out on the channel), {1, current doc} (conflict) or {0} (missing).
@@ -45,40 +52,72 @@ if due == 1 then table.insert(fields, 'ix'); table.insert(fields, ARGV[7]) end
 if ARGV[9] ~= '' and not publish then table.insert(fields, 'lv'); table.insert(fields, ARGV[2]) end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[10] == 'r' then
+  redis.call('DEL', KEYS[3])
+elseif ARGV[10] == 'a' then
+  redis.call('RPUSH', KEYS[3], ARGV[11])
+end
+if ARGV[10] == 'a' or due == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+if ARGV[12] ~= '' then
+  local body = ARGV[14]
+  if ARGV[16] == '1' then
+    body = body .. table.concat(redis.call('LRANGE', KEYS[3], 0, -1), ',')
+  end
+  body = body .. ARGV[15]
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[12], 'type', ARGV[13], 'body', body,
+    'created', ARGV[17], 'attempts', '0')
+  redis.call('ZADD', KEYS[5], ARGV[17], ARGV[12])
+end
 if publish then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
 return {2, due, publish and 1 or 0, now}
 "#;
 
-/// Delete a room and tell its members.
-/// KEYS: room, channel. ARGV: envelope. Returns 1 (deleted) or 0 (no such room).
+/// Delete a room and its move log, tell its members and record an event.
+/// KEYS: room, channel, moves, and when an event is recorded the outbox stream and its
+/// pending set. ARGV: envelope, then for an event its id, type, body and ms recorded.
+/// Returns 1 (deleted) or 0 (no such room: nothing is published or recorded).
 pub const DELETE: &str = r#"
 local n = redis.call('DEL', KEYS[1])
-if n == 1 and ARGV[1] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[1]) end
-return n
+if n == 0 then return 0 end
+redis.call('DEL', KEYS[3])
+if ARGV[1] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[1]) end
+if ARGV[2] then
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[2], 'type', ARGV[3], 'body', ARGV[4],
+    'created', ARGV[5], 'attempts', '0')
+  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
+end
+return 1
 "#;
 
-/// Delete a room if it is still at the expected version, and tell its members.
-/// KEYS: room, channel. ARGV: expected version, envelope. Returns {2} (deleted),
+/// Delete a room and its move log if it is still at the expected version, tell its
+/// members and record an event. KEYS: as [`DELETE`]. ARGV: expected version, envelope,
+/// then for an event its id, type, body and ms recorded. Returns {2} (deleted),
 /// {1, current doc} (conflict) or {0} (missing), like [`UPDATE`].
 pub const DELETE_AT: &str = r#"
 local v = redis.call('HMGET', KEYS[1], 'v')[1]
 if not v then return {0} end
 if v ~= ARGV[1] then return {1, redis.call('HMGET', KEYS[1], 'doc')[1]} end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 if ARGV[2] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) end
+if ARGV[3] then
+  redis.call('XADD', KEYS[4], '*', 'id', ARGV[3], 'type', ARGV[4], 'body', ARGV[5],
+    'created', ARGV[6], 'attempts', '0')
+  redis.call('ZADD', KEYS[5], ARGV[6], ARGV[3])
+end
 return {2}
 "#;
 
 /// Publish to an existing room and refresh its TTL (chat).
-/// KEYS: room, channel. ARGV: ttl, envelope, now ms, index refresh period ms.
-/// Returns 1, 2 (published and the index entries are due for a refresh, now recorded),
-/// or 0 if the room is gone.
+/// KEYS: room, channel, moves. ARGV: ttl, envelope, now ms, index refresh period ms.
+/// Returns 1, 2 (published and the index entries are due for a refresh, now recorded,
+/// and the move log's TTL refreshed with them), or 0 if the room is gone.
 pub const PUBLISH: &str = r#"
 if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('SPUBLISH', KEYS[2], ARGV[2])
 local ix = redis.call('HMGET', KEYS[1], 'ix')[1]
 if ix and tonumber(ARGV[3]) - tonumber(ix) < tonumber(ARGV[4]) then return 1 end
 redis.call('HSET', KEYS[1], 'ix', ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[1])
 return 2
 "#;
 

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 pub use self::outbox::MemoryOutbox;
 use self::shelf::{Entry, Shelf};
-use super::{CasOutcome, IndexChange, RoomPage, RoomStore};
+use super::{CasOutcome, Extras, MoveLog, OutboxEvent, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Hub;
@@ -129,7 +129,7 @@ impl RoomStore for MemoryStore {
         doc: &SharedDoc,
         env: Envelope,
         // The open index follows each write's document here, under the same lock.
-        _index: IndexChange,
+        extras: Extras,
     ) -> Result<CasOutcome, StoreError> {
         let mut shelf = self.lock();
         // One clock read for both the liveness check and the new expiry.
@@ -142,16 +142,32 @@ impl RoomStore for MemoryStore {
         }
         entry.doc = doc.clone();
         entry.expires = now + self.ttl;
+        match extras.moves {
+            MoveLog::Keep => {}
+            MoveLog::Append(m) => entry.moves.push(m),
+            MoveLog::Restart => entry.moves.clear(),
+        }
+        if let Some(event) = &extras.event {
+            self.outbox.push(event, &entry.moves);
+        }
         shelf.follow(&doc.code);
         self.hub.deliver(&doc.code, env);
         Ok(CasOutcome::Applied)
     }
 
-    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        code: &str,
+        env: &Envelope,
+        event: Option<&OutboxEvent>,
+    ) -> Result<bool, StoreError> {
         let mut shelf = self.lock();
         let existed = shelf.live(code).is_some();
         shelf.remove(code);
         if existed {
+            if let Some(event) = event {
+                self.outbox.push(event, &[]);
+            }
             self.hub.deliver(code, env.clone());
         }
         Ok(existed)
@@ -162,6 +178,7 @@ impl RoomStore for MemoryStore {
         code: &str,
         expected: u64,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<CasOutcome, StoreError> {
         let mut shelf = self.lock();
         let Some(entry) = shelf.live(code) else {
@@ -171,8 +188,19 @@ impl RoomStore for MemoryStore {
             return Ok(CasOutcome::Conflict(Box::new(RoomDoc::clone(&entry.doc))));
         }
         shelf.remove(code);
+        if let Some(event) = event {
+            self.outbox.push(event, &[]);
+        }
         self.hub.deliver(code, env.clone());
         Ok(CasOutcome::Applied)
+    }
+
+    async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .lock()
+            .live(code)
+            .map(|e| e.moves.clone())
+            .unwrap_or_default())
     }
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
@@ -249,6 +277,7 @@ mod tests {
 
     use super::*;
     use crate::model::{PlayerRec, Status};
+    use crate::store::IndexChange;
     use crate::store::offered;
 
     fn waiting(code: &str) -> RoomDoc {
@@ -268,6 +297,7 @@ mod tests {
                 connected: true,
                 session_hash: String::new(),
                 epoch: 1,
+                user: None,
             }]),
             spectators: 0,
             state: Arc::new(game.new_state(0)),
@@ -276,6 +306,8 @@ mod tests {
             deadline: None,
             presence: Default::default(),
             rematch: Vec::new(),
+            game_number: 0,
+            game_started_at: None,
         }
     }
 
@@ -285,7 +317,12 @@ mod tests {
         after.version += 1;
         let index = IndexChange::between(before, &after);
         let applied = store
-            .update(before.version, &Arc::new(after), Envelope::default(), index)
+            .update(
+                before.version,
+                &Arc::new(after),
+                Envelope::default(),
+                Extras::index(index),
+            )
             .await;
         assert!(matches!(applied, Ok(CasOutcome::Applied)));
     }

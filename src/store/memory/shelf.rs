@@ -16,6 +16,8 @@ pub(super) struct Entry {
     pub(super) expires: Instant,
     /// Its key on the open index of its game, while listed there.
     listed: Option<u64>,
+    /// The moves of its current game (JSON objects), oldest first.
+    pub(super) moves: Vec<String>,
 }
 
 impl Entry {
@@ -25,6 +27,7 @@ impl Entry {
             doc,
             expires,
             listed: None,
+            moves: Vec::new(),
         }
     }
 }

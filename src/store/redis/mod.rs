@@ -87,6 +87,10 @@ pub enum ConnectError {
         deadline_ms: u64,
         reason: String,
     },
+    /// Results webhooks asked of a Redis Cluster: an event is recorded in the script that
+    /// writes its room, and on a cluster that script cannot reach the outbox's slot.
+    #[error("results webhooks (--webhook-url) need a standalone or Sentinel Redis, not a cluster ({url})")]
+    WebhooksOnCluster { url: String },
     /// Redis holds keys of a layout this version does not know.
     #[error("Redis at {url} holds Parlor key layout {found}, this server writes layout {SCHEMA_VERSION}")]
     Schema { url: String, found: String },
@@ -126,6 +130,9 @@ impl RedisStore {
             url: masked.clone(),
             reason: e.details().to_string(),
         })?;
+        if cfg.webhooks_on() && fred_cfg.server.is_clustered() {
+            return Err(ConnectError::WebhooksOnCluster { url: masked });
+        }
         // The first connection is retried by the reconnect policy (see `connect_until`).
         fred_cfg.fail_fast = false;
         let sentinels = sentinel_clients(&fred_cfg);

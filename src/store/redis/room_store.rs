@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::interfaces::{ClientLike, HashesInterface, PubsubInterface};
+use fred::interfaces::{ClientLike, HashesInterface, ListInterface, PubsubInterface};
 use futures_util::future::join_all;
 
 use super::codec::parse_doc;
@@ -20,7 +20,7 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
-use crate::store::{now_ms, CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
+use crate::store::{now_ms, CasOutcome, Extras, OutboxEvent, PoolStats, RoomPage, RoomStore};
 
 #[async_trait]
 impl RoomStore for RedisStore {
@@ -75,13 +75,18 @@ impl RoomStore for RedisStore {
         expected: u64,
         doc: &SharedDoc,
         env: Envelope,
-        index: IndexChange,
+        extras: Extras,
     ) -> Result<CasOutcome, StoreError> {
-        self.write_update(expected, doc, env, index).await
+        self.write_update(expected, doc, env, extras).await
     }
 
-    async fn delete(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
-        self.write_delete(code, env).await
+    async fn delete(
+        &self,
+        code: &str,
+        env: &Envelope,
+        event: Option<&OutboxEvent>,
+    ) -> Result<bool, StoreError> {
+        self.write_delete(code, env, event).await
     }
 
     async fn delete_at(
@@ -89,8 +94,17 @@ impl RoomStore for RedisStore {
         code: &str,
         expected: u64,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<CasOutcome, StoreError> {
-        self.write_delete_at(code, expected, env).await
+        self.write_delete_at(code, expected, env, event).await
+    }
+
+    async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
+        self.conns
+            .pick()
+            .lrange(self.keys.moves(code), 0, -1)
+            .await
+            .map_err(store_err)
     }
 
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {

@@ -15,7 +15,7 @@ use crate::game::GameKind;
 use crate::model::Envelope;
 use crate::metrics as m;
 use crate::model::{RoomDoc, SharedDoc};
-use crate::store::{now_ms, offered, CasOutcome, IndexChange};
+use crate::store::{now_ms, offered, CasOutcome, Extras, IndexChange, MoveLog, OutboxEvent};
 
 impl RedisStore {
     /// [`RoomStore::create`](crate::store::RoomStore::create), on the open index only when
@@ -73,8 +73,13 @@ impl RedisStore {
         expected: u64,
         doc: &SharedDoc,
         env: Envelope,
-        index: IndexChange,
+        extras: Extras,
     ) -> Result<CasOutcome, StoreError> {
+        let Extras {
+            index,
+            moves,
+            event,
+        } = extras;
         // Shared buffers: a retry after `NOSCRIPT` sends them again without a copy.
         let json = Str::from(encode_doc(doc)?);
         let (head, tail) = env.encode_parts();
@@ -94,21 +99,46 @@ impl RedisStore {
         // runs one connection's commands in order, so the look comes after the script.
         let client = self.conns.pick();
         let local = deadline.map(|_| LocalWrite::new(self, &client, &doc.code, doc.version, env));
+        let (log_op, log_move) = match &moves {
+            MoveLog::Keep => ("", Str::new()),
+            MoveLog::Append(m) => ("a", Str::from(m.as_str())),
+            MoveLog::Restart => ("r", Str::new()),
+        };
         let reply: Vec<Value> = eval(&self.scripts.update, &client, || {
-            (
-                vec![self.keys.room(&doc.code), self.keys.channel(&doc.code)],
-                vec![
-                    Value::from(expected.to_string()),
-                    Value::from(doc.version.to_string()),
-                    Value::String(json.clone()),
-                    Value::from(self.ttl_secs.to_string()),
-                    Value::String(head.clone()),
-                    Value::String(tail.clone()),
-                    Value::from(now.to_string()),
-                    Value::from(self.clock.refresh().as_millis().to_string()),
-                    Value::from(deadline.map_or_else(String::new, |d| d.to_string())),
-                ],
-            )
+            let mut keys = vec![
+                self.keys.room(&doc.code),
+                self.keys.channel(&doc.code),
+                self.keys.moves(&doc.code),
+            ];
+            let mut args = vec![
+                Value::from(expected.to_string()),
+                Value::from(doc.version.to_string()),
+                Value::String(json.clone()),
+                Value::from(self.ttl_secs.to_string()),
+                Value::String(head.clone()),
+                Value::String(tail.clone()),
+                Value::from(now.to_string()),
+                Value::from(self.clock.refresh().as_millis().to_string()),
+                Value::from(deadline.map_or_else(String::new, |d| d.to_string())),
+                Value::from(log_op),
+                Value::String(log_move.clone()),
+            ];
+            match &event {
+                Some(e) => {
+                    keys.push(self.keys.webhooks_stream());
+                    keys.push(self.keys.webhooks_pending());
+                    args.extend([
+                        Value::from(e.id.as_str()),
+                        Value::from(e.kind),
+                        Value::from(e.head.as_str()),
+                        Value::from(e.tail.as_str()),
+                        Value::from(if e.with_moves { "1" } else { "0" }),
+                        Value::from(e.created_ms.to_string()),
+                    ]);
+                }
+                None => args.push(Value::from("")),
+            }
+            (keys, args)
         })
         .await
         .map_err(store_err)?;
@@ -149,13 +179,12 @@ impl RedisStore {
         &self,
         code: &str,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<bool, StoreError> {
         let client = self.conns.pick();
         let deleted: i64 = eval(&self.scripts.delete, &client, || {
-            (
-                vec![self.keys.room(code), self.keys.channel(code)],
-                vec![env.encode()],
-            )
+            let (keys, args) = self.delete_keys(code, event);
+            (keys, [vec![env.encode()], args].concat())
         })
         .await
         .map_err(store_err)?;
@@ -172,12 +201,11 @@ impl RedisStore {
         code: &str,
         expected: u64,
         env: &Envelope,
+        event: Option<&OutboxEvent>,
     ) -> Result<CasOutcome, StoreError> {
         let reply: Vec<Value> = eval(&self.scripts.delete_at, &self.conns.pick(), || {
-            (
-                vec![self.keys.room(code), self.keys.channel(code)],
-                vec![expected.to_string(), env.encode()],
-            )
+            let (keys, args) = self.delete_keys(code, event);
+            (keys, [vec![expected.to_string(), env.encode()], args].concat())
         })
         .await
         .map_err(store_err)?;
@@ -198,7 +226,11 @@ impl RedisStore {
         let now = now_ms();
         let done: i64 = eval(&self.scripts.publish, &self.conns.pick(), || {
             (
-                vec![self.keys.room(code), self.keys.channel(code)],
+                vec![
+                    self.keys.room(code),
+                    self.keys.channel(code),
+                    self.keys.moves(code),
+                ],
                 vec![
                     self.ttl_secs.to_string(),
                     env.encode(),
@@ -219,6 +251,27 @@ impl RedisStore {
                 .await?;
         }
         Ok(true)
+    }
+
+    /// The keys of a delete script, and the arguments that record `event` with it.
+    fn delete_keys(&self, code: &str, event: Option<&OutboxEvent>) -> (Vec<String>, Vec<String>) {
+        let mut keys = vec![
+            self.keys.room(code),
+            self.keys.channel(code),
+            self.keys.moves(code),
+        ];
+        let mut args = Vec::new();
+        if let Some(e) = event {
+            keys.push(self.keys.webhooks_stream());
+            keys.push(self.keys.webhooks_pending());
+            args.extend([
+                e.id.clone(),
+                e.kind.to_string(),
+                e.body(&[]),
+                e.created_ms.to_string(),
+            ]);
+        }
+        (keys, args)
     }
 
     /// Drop a deleted room from the room index. Best effort: the room is gone either way,

@@ -1,0 +1,207 @@
+//! The events a room's changes record for the game's backend: `game.finished` when a game
+//! ends (a win, a draw, a turn-clock timeout or a forfeit) and `room.closed` when a room
+//! goes. They are built here, from the room before and after the change, and recorded by
+//! the store in the same atomic write as the change (see [`OutboxEvent`]).
+//!
+//! A `game.finished` body leaves a gap for the game's moves: the store keeps them beside
+//! the room and fills them in as it records the event, so a move never rewrites the list.
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::game::{GameKind, Outcome, Seat};
+use crate::model::RoomDoc;
+use crate::store::{now_ms, OutboxEvent};
+
+/// `game.finished`.
+pub const GAME_FINISHED: &str = "game.finished";
+/// `room.closed`.
+pub const ROOM_CLOSED: &str = "room.closed";
+
+/// One move as the log keeps it: the seat, the action as the client sent it, and when.
+pub(super) fn move_entry(seat: Seat, action: &Value, at: &str) -> String {
+    #[derive(Serialize)]
+    struct Move<'a> {
+        seat: Seat,
+        action: &'a Value,
+        at: &'a str,
+    }
+    // Serialising a `Value` and two plain fields cannot fail.
+    serde_json::to_string(&Move { seat, action, at }).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct PlayerResult<'a> {
+    seat: Seat,
+    player_id: &'a str,
+    user: Option<&'a str>,
+    name: &'a str,
+    result: &'static str,
+}
+
+/// Everything of `game.finished`'s `data` before the moves, in the contract's order.
+#[derive(Serialize)]
+struct FinishedHead<'a> {
+    room: &'a str,
+    game: &'a str,
+    game_number: u64,
+    started_at: Option<&'a str>,
+    finished_at: &'a str,
+    winner: Option<Seat>,
+    draw: bool,
+    timeout: bool,
+    forfeit: bool,
+    players: Vec<PlayerResult<'a>>,
+}
+
+/// The `game.finished` event of a change from `before` (a game being played) to `after`
+/// (that game finished). The players are those seated during the game, so a player who
+/// forfeited by leaving is listed, with a loss.
+pub(super) fn game_finished(before: &RoomDoc, after: &RoomDoc) -> OutboxEvent {
+    let now = now_ms();
+    let finished_at = after.updated_at.as_str();
+    let state = &*after.state;
+    let flag = |name: &str| state.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let outcome = after.game.outcome(state);
+    // A seat emptied by the change that ended the game: that player left, and forfeited.
+    let forfeit_seat = before
+        .players
+        .iter()
+        .find(|p| after.player(&p.player_id).is_none())
+        .map(|p| p.seat);
+    let winner = match outcome {
+        Outcome::Won(seat) => Some(seat),
+        // A game whose state cannot say who won a forfeit: the seats that stayed did, and
+        // with two seats that is one seat.
+        _ if forfeit_seat.is_some() && after.game.seats() == 2 => {
+            forfeit_seat.map(|s| 1 - s.min(1))
+        }
+        _ => None,
+    };
+    let draw = winner.is_none() && matches!(outcome, Outcome::Draw);
+    let players = before
+        .players
+        .iter()
+        .map(|p| PlayerResult {
+            seat: p.seat,
+            player_id: &p.player_id,
+            user: p.user.as_deref(),
+            name: &p.name,
+            result: match winner {
+                Some(w) if w == p.seat => "win",
+                Some(_) => "loss",
+                None if draw => "draw",
+                // Ended with no winner and no draw: nobody won.
+                None => "loss",
+            },
+        })
+        .collect();
+    let head = FinishedHead {
+        room: &after.code,
+        game: after.game.name(),
+        game_number: after.game_number,
+        started_at: after.game_started_at.as_deref(),
+        finished_at,
+        winner,
+        draw,
+        timeout: flag("timeout"),
+        forfeit: flag("forfeit") || forfeit_seat.is_some(),
+        players,
+    };
+    let data = serde_json::to_string(&head).unwrap_or_else(|_| "{}".into());
+    // `data` is an object: open it up to append the moves and the state.
+    let data = data.strip_suffix('}').unwrap_or(&data);
+    let state = serde_json::to_string(state).unwrap_or_else(|_| "null".into());
+    OutboxEvent {
+        id: event_id(&after.code, &after.created_at, GAME_FINISHED, after.game_number),
+        kind: GAME_FINISHED,
+        head: format!(
+            r#"{{"type":"{GAME_FINISHED}","timestamp":{},"data":{data},"moves":["#,
+            json_str(finished_at)
+        ),
+        tail: format!("],\"state\":{state}}}}}"),
+        with_moves: true,
+        created_ms: now,
+    }
+}
+
+/// The `room.closed` event of room `doc`, closed for `reason` (`operator`, `empty`,
+/// `expired`).
+pub fn room_closed(code: &str, game: GameKind, created_at: &str, reason: &str) -> OutboxEvent {
+    let now = now_ms();
+    let timestamp = chrono::DateTime::from_timestamp_millis(now)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = serde_json::json!({
+        "type": ROOM_CLOSED,
+        "timestamp": timestamp,
+        "data": {"room": code, "game": game.name(), "reason": reason},
+    });
+    OutboxEvent {
+        id: event_id(code, created_at, ROOM_CLOSED, 0),
+        kind: ROOM_CLOSED,
+        head: body.to_string(),
+        tail: String::new(),
+        with_moves: false,
+        created_ms: now,
+    }
+}
+
+/// The `webhook-id` of an event: the same for the same event whichever node records it
+/// (a room is named by its code and creation time, as codes are reused once a room
+/// expires), so the backend sees one id per game.
+fn event_id(code: &str, created_at: &str, kind: &str, game_number: u64) -> String {
+    let digest = Sha256::digest(format!("{code}|{created_at}|{kind}|{game_number}"));
+    format!("msg_{}", &hex::encode(digest)[..32])
+}
+
+fn json_str(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_body_is_json_with_its_moves_in_place() {
+        let kind = GameKind::Tictactoe;
+        let doc = RoomDoc {
+            code: "ABCDEF".into(),
+            game: kind,
+            status: crate::model::Status::Finished,
+            private: false,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:01:00Z".into(),
+            version: 9,
+            players: Default::default(),
+            spectators: 0,
+            state: std::sync::Arc::new(kind.new_state(0)),
+            first: 0,
+            turn_secs: None,
+            deadline: None,
+            presence: Default::default(),
+            rematch: Vec::new(),
+            game_number: 3,
+            game_started_at: Some("2026-01-01T00:00:30Z".into()),
+        };
+        let event = game_finished(&doc, &doc);
+        let moves = [
+            move_entry(0, &serde_json::json!({"cell": 4}), "t1"),
+            move_entry(1, &serde_json::json!({"cell": 0}), "t2"),
+        ];
+        let body: Value = serde_json::from_str(&event.body(&moves)).unwrap();
+        assert_eq!(body["type"], GAME_FINISHED);
+        assert_eq!(body["data"]["game_number"], 3);
+        assert_eq!(body["data"]["moves"][1]["action"]["cell"], 0);
+        assert_eq!(body["data"]["state"]["board"].as_array().unwrap().len(), 9);
+        let empty: Value = serde_json::from_str(&event.body(&[])).unwrap();
+        assert_eq!(empty["data"]["moves"], serde_json::json!([]));
+        assert_eq!(event.id, game_finished(&doc, &doc).id, "one id per game");
+        let closed = room_closed("ABCDEF", kind, &doc.created_at, "empty");
+        assert_ne!(closed.id, event.id);
+        let body: Value = serde_json::from_str(&closed.body(&[])).unwrap();
+        assert_eq!(body["data"]["reason"], "empty");
+    }
+}
