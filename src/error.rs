@@ -42,6 +42,13 @@ pub enum ErrorCode {
     StaleVersion,
     /// The session token is unknown or its room is gone.
     InvalidSession,
+    /// Anonymous play is off and this socket has not sent a valid `auth` yet.
+    Unauthenticated,
+    /// The token was refused (bad signature, wrong algorithm or key, malformed, wrong
+    /// issuer or audience, not yet valid, revoked), or does not allow what was asked.
+    InvalidToken,
+    /// The token's `exp` has passed.
+    TokenExpired,
     /// Too many messages too fast.
     RateLimited,
     /// The store is down or over its timeout.
@@ -67,6 +74,9 @@ impl ErrorCode {
             ErrorCode::IllegalMove => "illegal_move",
             ErrorCode::StaleVersion => "stale_version",
             ErrorCode::InvalidSession => "invalid_session",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::TokenExpired => "token_expired",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::Internal => "internal",
@@ -141,6 +151,9 @@ impl From<ErrorCode> for ProtoError {
             ErrorCode::IllegalMove => "illegal move",
             ErrorCode::StaleVersion => "the room has moved on; refresh and try again",
             ErrorCode::InvalidSession => "that session is not valid",
+            ErrorCode::Unauthenticated => "sign in first: send auth with a token",
+            ErrorCode::InvalidToken => "that token is not valid",
+            ErrorCode::TokenExpired => "that token has expired",
             ErrorCode::RateLimited => "too many messages; slow down",
             ErrorCode::StoreUnavailable => "the room store is unavailable; try again shortly",
             ErrorCode::Internal => "internal error",

@@ -78,10 +78,15 @@ pub enum ClientMsg {
     },
     /// Application-level ping; answered with `pong`.
     Ping {},
+    /// Sign in (or refresh) with a token from the game's backend.
+    Auth {
+        /// The JWT.
+        token: String,
+    },
 }
 
 /// The `type` values [`ClientMsg`] knows; also the bounded label set of inbound metrics.
-pub const CLIENT_TYPES: [&str; 10] = [
+pub const CLIENT_TYPES: [&str; 11] = [
     "create_room",
     "join_room",
     "quick_join",
@@ -92,6 +97,7 @@ pub const CLIENT_TYPES: [&str; 10] = [
     "chat",
     "list_rooms",
     "ping",
+    "auth",
 ];
 
 impl ClientMsg {
@@ -108,6 +114,7 @@ impl ClientMsg {
             ClientMsg::Chat { .. } => "chat",
             ClientMsg::ListRooms { .. } => "list_rooms",
             ClientMsg::Ping {} => "ping",
+            ClientMsg::Auth { .. } => "auth",
         }
     }
 }

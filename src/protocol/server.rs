@@ -84,6 +84,24 @@ pub enum ServerMsg<'a> {
         #[schemars(with = "u64")]
         req: Option<u64>,
     },
+    /// Reply to auth: the socket plays as this user until the token expires.
+    Authed {
+        /// The request's `req`, when it had one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "u64")]
+        req: Option<u64>,
+        /// The token's `sub`.
+        user: &'a str,
+        /// The token's `name`, when it has one.
+        name: Option<&'a str>,
+        /// When the token expires (RFC 3339).
+        expires_at: &'a str,
+    },
+    /// The token expires soon: send `auth` with a fresh one for the same user.
+    AuthExpiring {
+        /// When the token expires (RFC 3339).
+        expires_at: &'a str,
+    },
     /// A refused request.
     Error {
         /// The refused request's `req`, when it had one and it could be read.
@@ -205,6 +223,8 @@ impl ServerMsg<'_> {
             ServerMsg::Left { .. } => "left",
             ServerMsg::Rooms { .. } => "rooms",
             ServerMsg::Pong { .. } => "pong",
+            ServerMsg::Authed { .. } => "authed",
+            ServerMsg::AuthExpiring { .. } => "auth_expiring",
             ServerMsg::Error { .. } => "error",
             ServerMsg::State { .. } => "state",
             ServerMsg::PlayerJoined { .. } => "player_joined",
