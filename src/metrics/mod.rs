@@ -7,11 +7,12 @@
 //! One file per area, each holding its series' names, help texts and recording
 //! functions: `connections` (WebSocket connections and messages), `store` (store
 //! operations and the Redis pool), `rooms` (rooms and game actions), `pubsub` (room
-//! events between nodes), `http` (HTTP requests). `recorder` installs the exporter and
-//! `exposition` renders `/metrics`; `global` holds what the recorder leaves for the
-//! others; `handles` and `histogram` keep the hot paths cheap.
+//! events between nodes), `http` (HTTP requests), `auth` (players' tokens). `recorder`
+//! installs the exporter and `exposition` renders `/metrics`; `global` holds what the
+//! recorder leaves for the others; `handles` and `histogram` keep the hot paths cheap.
 //! Callers use the names re-exported here.
 
+mod auth;
 mod connections;
 mod exposition;
 mod global;
@@ -23,6 +24,7 @@ mod recorder;
 mod rooms;
 mod store;
 
+pub use auth::{auth_result, AuthResult};
 pub use connections::{ws_connections, ws_message, ws_rejected, RejectReason};
 pub use exposition::render;
 pub use http::{http_init, http_request};

@@ -6,8 +6,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::global::{HANDLE, NODE_LABEL, PROCESS};
-use super::{connections, http, pubsub, rooms, store};
-
+use super::{auth, connections, http, pubsub, rooms, store};
 
 /// Install the global recorder once per process (later calls reuse it), labelling every
 /// series with `node`.
@@ -76,6 +75,7 @@ fn zero_known_series() {
     store::zero_failures();
     pubsub::zero_failures();
     rooms::zero_failures();
+    auth::zero_results();
 }
 
 /// Help texts of the series recorded from the start ([`http_init`](super::http_init)
@@ -85,4 +85,5 @@ fn describe() {
     connections::describe();
     rooms::describe();
     pubsub::describe();
+    auth::describe();
 }
