@@ -313,7 +313,7 @@ fn hub_fan_out(c: &mut Criterion) {
 /// to the hub), in a store holding 5000 rooms as the 10 000-player run does.
 fn memory_store_update(c: &mut Criterion) {
     use parlor::store::memory::MemoryStore;
-    use parlor::store::{CasOutcome, IndexChange, RoomStore};
+    use parlor::store::{CasOutcome, Extras, RoomStore};
     use std::sync::Arc;
 
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -342,7 +342,7 @@ fn memory_store_update(c: &mut Criterion) {
                 current.version,
                 &next,
                 Envelope::default(),
-                IndexChange::Keep,
+                Extras::default(),
             ));
             assert!(matches!(outcome, Ok(CasOutcome::Applied)));
             current = next;

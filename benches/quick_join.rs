@@ -39,6 +39,7 @@ impl Fixture {
         ConnHandle {
             id: self.next.fetch_add(1, Ordering::Relaxed),
             tx: self.tx.clone(),
+            user: None,
         }
     }
 

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::{AuthSetupError, Verifier};
 use crate::config::{Config, StoreKind};
 use crate::game::{Game, Games, RegisterError};
 use crate::guard::{JoinGuard, PerIpSlots};
@@ -23,7 +24,7 @@ use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
-use crate::{http, metrics, serve};
+use crate::{http, metrics, serve, ws};
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,9 @@ pub enum StartError {
     /// No game was registered.
     #[error("no game registered; add at least one with ServerBuilder::game")]
     NoGames,
+    /// A JWT setting cannot work (a short secret, an unreadable key, a bad JWKS URL).
+    #[error(transparent)]
+    Auth(#[from] AuthSetupError),
 }
 
 /// Configures a [`Server`]: its settings and the games it plays.
@@ -126,6 +130,7 @@ impl Server {
                 Arc::from(token)
             }
         };
+        let verifier = Verifier::from_config(&cfg)?.map(Arc::new);
         let metrics = metrics::install(&node_id);
         let hub = Hub::new();
         let backend: Arc<dyn RoomStore> = match cfg.store_kind() {
@@ -165,6 +170,8 @@ impl Server {
             kills: Arc::new(Kills::new()),
             tracker: TaskTracker::new(),
             next_conn: Arc::new(AtomicU64::new(1)),
+            verifier,
+            accounts: Arc::default(),
         };
         Ok(Server {
             state,
@@ -190,6 +197,10 @@ impl Server {
                 .clone()
                 .run_liveness(liveness, self.sweeper_stop.clone()),
         );
+        let revocations = state
+            .verifier
+            .is_some()
+            .then(|| tokio::spawn(ws::watch_revocations(state.clone(), self.sweeper_stop.clone())));
         let app = http::router(state.clone());
         let token = state.shutdown.clone();
         tokio::spawn(async move {
@@ -230,6 +241,9 @@ impl Server {
         let _ = sweeper.await;
         let _ = clock.await;
         let _ = heartbeat.await;
+        if let Some(task) = revocations {
+            let _ = task.await;
+        }
         state.store.close().await;
         tracing::info!("parlor stopped");
         Ok(())

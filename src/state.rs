@@ -9,9 +9,10 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::Verifier;
 use crate::config::Config;
 use crate::guard::{JoinGuard, PerIpSlots};
-use crate::hub::Kills;
+use crate::hub::{Accounts, Kills};
 use crate::room::Rooms;
 use crate::store::RoomStore;
 
@@ -46,6 +47,10 @@ pub struct AppState {
     pub join_guard: Arc<JoinGuard>,
     /// WebSocket connections per client address (`--max-connections-per-ip`).
     pub per_ip: Arc<PerIpSlots>,
+    /// Verifies players' tokens, when a JWT key is configured.
+    pub verifier: Option<Arc<Verifier>>,
+    /// This node's signed-in sockets by user (revocation closes them).
+    pub accounts: Arc<Accounts>,
 }
 
 impl AppState {

@@ -239,7 +239,7 @@ async fn a_local_move_whose_request_was_abandoned_still_reaches_the_members() {
     let rooms = Rooms::new(Arc::new(store), hub, cfg.room_ttl()).with_node(Arc::from("node-x"));
     let conn = |id| {
         let (tx, rx) = parlor::hub::outbox(64);
-        (ConnHandle { id, tx }, rx)
+        (ConnHandle { id, tx, user: None }, rx)
     };
     let (alice, mut alice_rx) = conn(1);
     let (bob, mut bob_rx) = conn(2);

@@ -133,7 +133,11 @@ async fn a_leave_on_a_stale_node_does_not_delete_a_room_someone_joined() {
         .expect("stale node connects");
     let node_x = Rooms::new(Arc::new(store), Hub::new(), cfg.room_ttl());
     let (tx, _rx) = parlor::hub::outbox(16);
-    let alice = ConnHandle { id: 1, tx };
+    let alice = ConnHandle {
+        id: 1,
+        tx,
+        user: None,
+    };
     let joined = node_x
         .create(&alice, GameKind::Tictactoe, "alice".into(), false)
         .await

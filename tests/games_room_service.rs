@@ -17,7 +17,7 @@ const TTL: Duration = Duration::from_secs(60);
 /// A fake connection: its handle and the queue the hub fills.
 fn conn(id: u64) -> (ConnHandle, OutboxRx) {
     let (tx, rx) = outbox(64);
-    (ConnHandle { id, tx }, rx)
+    (ConnHandle { id, tx, user: None }, rx)
 }
 
 /// Every frame queued so far, parsed.

@@ -14,11 +14,12 @@ pub mod openapi;
 pub mod params;
 mod protocol;
 mod responses;
+pub mod users;
 mod web;
 
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
-use axum::routing::{any, delete, get};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router {
             delete(admin::kick_player),
         )
         .route("/stats", get(admin::stats))
+        .route("/users/{sub}/rooms", get(users::user_rooms))
+        .route("/users/{sub}/revoke", post(users::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -100,7 +103,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(allowed)
-            .allow_methods([Method::GET, Method::DELETE])
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
             .allow_headers([
                 axum::http::header::AUTHORIZATION,
                 axum::http::header::CONTENT_TYPE,

@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use utoipa::OpenApi;
 
 use super::admin::{self, History, MoveRecord, PlayerList, RoomList, Stats};
+use super::users::{self, UserRooms};
 use super::error::{ErrorBody, ErrorDetail};
 use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 
@@ -29,6 +30,8 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         admin::delete_room,
         admin::kick_player,
         admin::stats,
+        users::user_rooms,
+        users::revoke,
         openapi_json
     ),
     components(schemas(
@@ -38,6 +41,7 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         PlayerInfo,
         PlayerList,
         History,
+        UserRooms,
         MoveRecord,
         Stats,
         ErrorBody,

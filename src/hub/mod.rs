@@ -10,11 +10,13 @@
 //!
 //! The hub also keeps the latest document of each room that has local members: the room
 //! service uses it to write without reading first (one Redis round trip per action).
+mod accounts;
 mod cache;
 mod deliver;
 mod outbox;
 mod resync;
 
+pub use accounts::Accounts;
 pub use outbox::{outbox, Kills, Offer, Outbox, OutboxRx};
 pub use resync::{LostSeat, ResyncFrames};
 

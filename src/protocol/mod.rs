@@ -21,7 +21,7 @@ pub use schema::{schema_document, CLIENT_MESSAGE, SERVER_MESSAGE};
 pub use server::CLOSE_REASON_GONE;
 pub use server::{
     encode, frame_kind, ServerMsg, You, CLOSE_REASON_EMPTY, CLOSE_REASON_EXPIRED,
-    CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_RESUMED,
+    CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR, KICK_REASON_REPLACED, KICK_REASON_RESUMED,
 };
 pub use validate::{
     normalize_code, validate_chat, validate_name, validate_turn_secs, CODE_ALPHABET, CODE_LEN,

@@ -24,6 +24,8 @@ pub const CLOSE_REASON_GONE: &str = "gone";
 pub const KICK_REASON_OPERATOR: &str = "kicked_by_operator";
 /// `kicked.reason` when the same session was resumed on another connection.
 pub const KICK_REASON_RESUMED: &str = "resumed_elsewhere";
+/// `kicked.reason` when the seat's user joined the room again from another socket.
+pub const KICK_REASON_REPLACED: &str = "replaced";
 
 /// The `you` part of `joined`.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -205,7 +207,7 @@ pub enum ServerMsg<'a> {
         /// The room's code.
         room: &'a str,
         /// Why.
-        #[schemars(extend("enum" = [KICK_REASON_OPERATOR, KICK_REASON_RESUMED]))]
+        #[schemars(extend("enum" = [KICK_REASON_OPERATOR, KICK_REASON_RESUMED, KICK_REASON_REPLACED]))]
         reason: &'a str,
     },
     /// This node is stopping; reconnect after the delay.

@@ -77,7 +77,8 @@ impl Rooms {
                 game_number: 0,
                 game_started_at: None,
             };
-            seat_player(&mut doc, &player_id, &name, &token, &self.node)?;
+            let user = conn.user.as_deref();
+            seat_player(&mut doc, &player_id, &name, &token, &self.node, user)?;
             let key = self.attach(&code, conn, &player_id, 1, Some(0)).await?;
             let created = if listed {
                 self.store.create(&doc).await

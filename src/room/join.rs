@@ -37,6 +37,11 @@ impl Rooms {
         let code = normalize_code(code)?;
         // A code that names no room costs one read, not a subscription.
         let found = self.current(&code, true).await?;
+        let user = conn.user.as_deref();
+        // A user who holds a seat here gets it back, whatever socket held it.
+        if let Some(held) = user.filter(|_| !spectate).and_then(|u| seat_of(&found, u)) {
+            return self.reclaim(conn, &found, &held).await;
+        }
         if offered_only && !offered(&found) {
             return Err(ErrorCode::RoomFull.into());
         }
@@ -51,9 +56,13 @@ impl Rooms {
             .mutate(&code, |doc| match &token {
                 // Seated by an earlier attempt whose outcome was unknown: done.
                 Some(_) if doc.player(&player_id).is_some() => Ok(Plan::skip()),
+                // Seated meanwhile from another socket (any node): one seat per user.
+                Some(_) if user.is_some_and(|u| seat_of(doc, u).is_some()) => {
+                    Err(ProtoError::new(ErrorCode::AlreadyInRoom, SEATED_ELSEWHERE))
+                }
                 Some(_) if offered_only && !offered(doc) => Err(ErrorCode::RoomFull.into()),
                 Some(token) => {
-                    let started = seat_player(doc, &player_id, &name, token, &self.node)?;
+                    let started = seat_player(doc, &player_id, &name, token, &self.node, user)?;
                     let info = doc.player(&player_id).map(PlayerRec::info);
                     let mut frames = Vec::new();
                     if let Some(info) = info {
@@ -68,7 +77,7 @@ impl Rooms {
                     doc.spectators = doc.spectators.saturating_add(1);
                     let watching = doc.presence_mut().watchers.entry(self.node.to_string());
                     *watching.or_default() += 1;
-                    let info = spectator_info(&player_id, &name);
+                    let info = spectator_info(&player_id, &name, user);
                     Ok(Plan::update(vec![(
                         Audience::All,
                         Event::PlayerJoined(info),
@@ -93,6 +102,12 @@ impl Rooms {
                 if token.is_some() && e.code == ErrorCode::StoreUnavailable {
                     self.undo_seat(&code, &player_id);
                 }
+                if e.code == ErrorCode::AlreadyInRoom && e.message == SEATED_ELSEWHERE {
+                    let doc = self.current(&code, false).await?;
+                    if let Some(held) = user.and_then(|u| seat_of(&doc, u)) {
+                        return self.reclaim(conn, &doc, &held).await;
+                    }
+                }
                 Err(e)
             }
         }
@@ -107,6 +122,17 @@ impl Rooms {
     }
 }
 
+/// Why a join stopped: the user took a seat in the room meanwhile (then they get it back).
+const SEATED_ELSEWHERE: &str = "you hold a seat in this room already";
+
+/// The id of the seat `user` holds in `doc`, if any.
+pub(super) fn seat_of(doc: &RoomDoc, user: &str) -> Option<String> {
+    doc.players
+        .iter()
+        .find(|p| p.user.as_deref() == Some(user))
+        .map(|p| p.player_id.clone())
+}
+
 /// Seat a new player in the lowest free seat; starts a new game when the last seat fills.
 /// Returns whether the game started.
 pub(super) fn seat_player(
@@ -115,6 +141,7 @@ pub(super) fn seat_player(
     name: &str,
     token: &str,
     node: &str,
+    user: Option<&str>,
 ) -> Result<bool, ProtoError> {
     let seat = doc.free_seat().ok_or(ErrorCode::RoomFull)?;
     doc.players_mut().push(PlayerRec {
@@ -124,7 +151,7 @@ pub(super) fn seat_player(
         connected: true,
         session_hash: ids::session_hash(token),
         epoch: 1,
-        user: None,
+        user: user.map(str::to_string),
     });
     doc.players_mut().sort_by_key(|p| p.seat);
     doc.presence_mut()

@@ -15,6 +15,9 @@ pub struct ConnHandle {
     pub id: ConnId,
     /// Its outbound queue (a full one drops the connection).
     pub tx: Outbox,
+    /// The account the connection signed in as, if any: it holds at most one seat per
+    /// room, and only it may resume that seat.
+    pub user: Option<Arc<str>>,
 }
 
 /// Whether a member holds a seat or watches.
@@ -107,13 +110,13 @@ pub(super) fn joined(
     }
 }
 
-pub(super) fn spectator_info(player_id: &str, name: &str) -> PlayerInfo {
+pub(super) fn spectator_info(player_id: &str, name: &str, user: Option<&str>) -> PlayerInfo {
     PlayerInfo {
         player_id: player_id.to_string(),
         name: name.to_string(),
         seat: None,
         role: Role::Spectator.as_str(),
         connected: true,
-        user: None,
+        user: user.map(str::to_string),
     }
 }

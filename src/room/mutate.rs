@@ -124,10 +124,19 @@ impl Rooms {
                     .delete_at(code, base.version, &env, event.as_ref())
                     .await
             } else {
+                // Users seated by this change: the room joins their per-user index.
+                let users = next
+                    .players
+                    .iter()
+                    .filter_map(|p| p.user.as_ref())
+                    .filter(|u| !base.players.iter().any(|b| b.user.as_ref() == Some(*u)))
+                    .cloned()
+                    .collect();
                 let extras = Extras {
                     index: IndexChange::between(&base, &next),
                     moves,
                     event,
+                    users,
                 };
                 self.store.update(base.version, &next, env, extras).await
             };

@@ -42,6 +42,12 @@ impl Rooms {
         Ok(Some((doc, moves)))
     }
 
+    /// The rooms where `user` holds a seat.
+    pub async fn user_rooms(&self, user: &str) -> Result<Vec<RoomSummary>, ProtoError> {
+        let docs = self.store.user_rooms(user).await?;
+        Ok(docs.iter().map(RoomDoc::summary).collect())
+    }
+
     /// A page of all rooms.
     pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<RoomPage, ProtoError> {
         Ok(self.store.list_rooms(cursor, limit).await?)

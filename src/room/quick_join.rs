@@ -1,10 +1,12 @@
 //! Quick play: pairing players through the store's open index. See
 //! [`Rooms::quick_join`].
 
+use super::join::seat_of;
 use super::leave::plan_departure;
 use super::{ConnHandle, Joined, Membership, Rooms};
 use crate::error::{ErrorCode, ProtoError};
 use crate::game::GameKind;
+use crate::model::Status;
 
 /// How many rooms `quick_join` takes off the open index (each try removes a stale or
 /// just-filled entry) before it gives up pairing and keeps a room of its own.
@@ -18,13 +20,27 @@ impl Rooms {
     /// first take a waiting room off the open index; if there is none, open an unlisted
     /// room, then either list it or, when someone listed theirs meanwhile, take that one
     /// and give the new room up. Seats are taken under compare-and-set as always, so a
-    /// room is never overbooked, and only rooms with a connected player are offered.
+    /// room is never overbooked, and only rooms with a connected player are offered. A
+    /// signed-in user is first sent back to a waiting room where they hold a seat, and
+    /// never seated against themselves (joining a room where they sit gives that seat).
     pub async fn quick_join(
         &self,
         conn: &ConnHandle,
         game: GameKind,
         name: String,
     ) -> Result<Joined, ProtoError> {
+        // A user waiting in a room of this game already goes back to that seat.
+        if let Some(user) = conn.user.as_deref() {
+            let rooms = self.store.user_rooms(user).await?;
+            let waiting = rooms
+                .iter()
+                .filter(|d| d.game == game && d.status == Status::Waiting);
+            for doc in waiting {
+                if let Some(held) = seat_of(doc, user) {
+                    return self.reclaim(conn, doc, &held).await;
+                }
+            }
+        }
         for _ in 0..QUICK_JOIN_CANDIDATES {
             let Some(code) = self.store.claim_open(game, None).await? else {
                 break;

@@ -118,7 +118,7 @@ mod tests {
     use crate::model::Envelope;
     use crate::model::{RoomDoc, SharedDoc};
     use crate::store::memory::MemoryStore;
-    use crate::store::{CasOutcome, IndexChange, RoomPage, RoomStore};
+    use crate::store::{CasOutcome, Extras, OutboxEvent, RoomPage, RoomStore};
 
     /// A memory store that acts remote and whose subscribe to `SLOW00` hangs until released:
     /// a Redis round trip stuck behind a slow server.
@@ -180,6 +180,18 @@ mod tests {
         }
         async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
             self.inner.moves(code).await
+        }
+        async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError> {
+            self.inner.user_rooms(user).await
+        }
+        async fn revoke(&self, user: &str, at: i64, ttl: Duration) -> Result<(), StoreError> {
+            self.inner.revoke(user, at, ttl).await
+        }
+        async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError> {
+            self.inner.revoked_at(user).await
+        }
+        async fn revocations_since(&self, after: i64) -> Result<Vec<(String, i64)>, StoreError> {
+            self.inner.revocations_since(after).await
         }
         async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
             self.inner.publish(code, env).await

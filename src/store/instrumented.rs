@@ -146,6 +146,29 @@ impl RoomStore for Instrumented {
         self.run(StoreOp::LoadRoom, self.inner.moves(code)).await
     }
 
+    async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError> {
+        self.run(StoreOp::OpenRooms, self.inner.user_rooms(user))
+            .await
+    }
+
+    async fn revoke(&self, user: &str, at_ms: i64, ttl: Duration) -> Result<(), StoreError> {
+        self.run(StoreOp::Publish, self.inner.revoke(user, at_ms, ttl))
+            .await
+    }
+
+    async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError> {
+        self.run(StoreOp::LoadRoom, self.inner.revoked_at(user))
+            .await
+    }
+
+    async fn revocations_since(&self, after_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.run(
+            StoreOp::DueDeadlines,
+            self.inner.revocations_since(after_ms),
+        )
+        .await
+    }
+
     async fn publish(&self, code: &str, env: &Envelope) -> Result<bool, StoreError> {
         self.run(StoreOp::Publish, self.inner.publish(code, env))
             .await

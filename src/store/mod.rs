@@ -58,6 +58,9 @@ pub struct Extras {
     pub moves: MoveLog,
     /// An event for the game's backend (atomic with the write).
     pub event: Option<OutboxEvent>,
+    /// Users this write seats: the room joins their per-user index (sent with the write,
+    /// not atomic: the index is a hint its readers check against the room).
+    pub users: Vec<String>,
 }
 
 impl Extras {
@@ -233,6 +236,20 @@ pub trait RoomStore: Send + Sync + 'static {
 
     /// The moves of the room's current (or last) game, oldest first, each a JSON object.
     async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError>;
+
+    /// The rooms where `user` holds a seat.
+    async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError>;
+
+    /// Record that `user` was revoked at `at_ms` (Unix ms); revocations older than
+    /// `ttl` may be forgotten.
+    async fn revoke(&self, user: &str, at_ms: i64, ttl: Duration) -> Result<(), StoreError>;
+
+    /// When `user` was last revoked (Unix ms), if within the revocation TTL.
+    async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Revocations recorded after `after_ms`, oldest first (every node polls these to
+    /// close the sockets of revoked users).
+    async fn revocations_since(&self, after_ms: i64) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// Publish an envelope that changes nothing stored (chat) and refresh the room's TTL.
     /// `false` if the room does not exist.

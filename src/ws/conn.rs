@@ -9,6 +9,7 @@
 //! socket is dropped without a close handshake and counted as a `slow_consumer`.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,11 +17,14 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{close_code, CloseFrame, Message, Utf8Bytes};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Sleep;
 use tracing::Instrument;
 
+use super::account::{self, Due};
 use super::handlers;
 use super::ratelimit::{RateLimiter, Verdict};
 use super::session::{within, Conn, Socket};
+use crate::auth::Identity;
 use crate::error::{ErrorCode, ProtoError};
 use crate::guard::JoinGate;
 use crate::guard::PerIpSlot;
@@ -60,6 +64,7 @@ pub(super) fn run(
     state: AppState,
     slots: Slots,
     ip: Option<IpAddr>,
+    identity: Option<Identity>,
 ) -> impl Future<Output = ()> {
     let id = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!(
@@ -68,7 +73,7 @@ pub(super) fn run(
         room = tracing::field::Empty,
         player = tracing::field::Empty
     );
-    serve_connection(socket, state, slots, ip, id, span.clone()).instrument(span)
+    serve_connection(socket, state, slots, ip, identity, id, span.clone()).instrument(span)
 }
 
 async fn serve_connection(
@@ -76,6 +81,7 @@ async fn serve_connection(
     state: AppState,
     slots: Slots,
     ip: Option<IpAddr>,
+    identity: Option<Identity>,
     id: u64,
     span: tracing::Span,
 ) {
@@ -89,17 +95,23 @@ async fn serve_connection(
         tx.kill();
     }
     let mut conn = Conn {
-        handle: ConnHandle { id, tx },
+        handle: ConnHandle { id, tx, user: None },
         membership: None,
         seen_version: 0,
         gate: JoinGate::new(&state.cfg, state.join_guard.clone(), ip),
+        signed_in: None,
+        opened: Instant::now(),
         socket,
         write_timeout: state.cfg.ws_write_timeout(),
         state,
     };
+    if let Some(identity) = identity {
+        account::sign_in_at_upgrade(&mut conn, identity);
+    }
     let exit = serve(&mut conn, rx, &span).await;
     conn.state.kills.remove(id);
     finish(&mut conn, exit).await;
+    account::sign_out(&mut conn);
     if let Some(membership) = conn.membership.take() {
         // The seat is held; others see the player go offline.
         let rooms = conn.state.rooms.clone();
@@ -118,7 +130,20 @@ async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit 
     let idle_limit = Duration::from_secs(cfg.idle_timeout_secs);
     let mut ping = ping_timer(Duration::from_secs(cfg.ping_interval_secs));
     let mut last_heard = Instant::now();
+    // The sign-in clock (see `account`): one timer, reset only when its deadline moves.
+    let mut sign_in: Option<(Instant, Due)> = None;
+    let mut sign_in_timer: Option<Pin<Box<Sleep>>> = None;
     loop {
+        let due = account::next_due(conn);
+        if due != sign_in {
+            sign_in = due;
+            if let Some((at, _)) = due {
+                match sign_in_timer.as_mut() {
+                    Some(timer) => timer.as_mut().reset(at.into()),
+                    None => sign_in_timer = Some(Box::pin(tokio::time::sleep_until(at.into()))),
+                }
+            }
+        }
         tokio::select! {
             biased;
             out = rx.recv() => {
@@ -126,6 +151,10 @@ async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit 
                     // Told to drop (the queue never closes while `conn` holds a sender).
                     if shutdown.is_cancelled() {
                         return Exit::Shutdown;
+                    }
+                    if account::was_revoked(conn) {
+                        m::auth_result(m::AuthResult::Revoked);
+                        return Exit::Close(account::CLOSE_TOKEN, "revoked");
                     }
                     // Its outbound queue overflowed: it is not reading, so a close frame
                     // would only stall too. Drop it.
@@ -191,6 +220,24 @@ async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit 
                     Some(Err(e)) => return read_error(e),
                 }
             }
+            _ = wait(&mut sign_in_timer), if sign_in.is_some() => {
+                match sign_in.map(|(_, due)| due) {
+                    Some(Due::Unauthenticated) => {
+                        m::auth_result(m::AuthResult::Missing);
+                        return Exit::Close(account::CLOSE_UNAUTHENTICATED, "authentication required");
+                    }
+                    Some(Due::Warn) => {
+                        if !account::warn(conn).await {
+                            return Exit::Gone;
+                        }
+                    }
+                    Some(Due::Expired) => {
+                        m::auth_result(m::AuthResult::Expired);
+                        return Exit::Close(account::CLOSE_TOKEN, "token expired");
+                    }
+                    None => {}
+                }
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() >= idle_limit {
                     m::ws_rejected(m::RejectReason::Idle);
@@ -217,6 +264,14 @@ fn ping_timer(period: Duration) -> tokio::time::Interval {
     // A node that fell behind pings late rather than in a burst to catch up.
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping
+}
+
+/// Wait for the timer, if there is one (the branch is disabled when there is not).
+async fn wait(timer: &mut Option<Pin<Box<Sleep>>>) {
+    match timer {
+        Some(timer) => timer.as_mut().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Map a read error to a close: an oversized message gets 1009, anything else is a

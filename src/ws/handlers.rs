@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use super::account;
 use super::session::Conn;
 use crate::error::{ErrorCode, ProtoError};
 use crate::metrics as m;
@@ -67,14 +68,23 @@ async fn dispatch(
     msg: ClientMsg,
     started: Instant,
 ) -> Result<bool, ProtoError> {
+    if conn.signed_in.is_none()
+        && !matches!(msg, ClientMsg::Auth { .. } | ClientMsg::Ping {})
+        && !conn.state.cfg.anonymous_allowed()
+    {
+        m::auth_result(m::AuthResult::Missing);
+        return Err(ErrorCode::Unauthenticated.into());
+    }
     match msg {
+        ClientMsg::Auth { token } => account::handle_auth(conn, req, &token).await,
         ClientMsg::CreateRoom {
             game,
             name,
             private,
             turn_secs,
         } => {
-            let (game, name) = (conn.rooms().game(&game)?, validate_name(&name)?);
+            only_its_rooms(conn)?;
+            let (game, name) = (conn.rooms().game(&game)?, display_name(conn, &name)?);
             let turn_secs = validate_turn_secs(turn_secs)?;
             not_in_room(conn)?;
             let joined = conn
@@ -88,19 +98,23 @@ async fn dispatch(
             name,
             spectate,
         } => {
-            let name = validate_name(&name)?;
+            let name = display_name(conn, &name)?;
             not_in_room(conn)?;
             // Only code guesses go through the gate: a bad name is refused above, free.
             conn.gate.admit()?;
             let result = match normalize_code(&room) {
-                Ok(code) => conn.rooms().join(&conn.handle, &code, name, spectate).await,
+                Ok(code) => match may_join(conn, &code) {
+                    Ok(()) => conn.rooms().join(&conn.handle, &code, name, spectate).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             let joined = conn.gate.outcome(result)?;
             Ok(send_joined(conn, req, joined).await)
         }
         ClientMsg::QuickJoin { game, name } => {
-            let (game, name) = (conn.rooms().game(&game)?, validate_name(&name)?);
+            only_its_rooms(conn)?;
+            let (game, name) = (conn.rooms().game(&game)?, display_name(conn, &name)?);
             not_in_room(conn)?;
             let joined = conn.rooms().quick_join(&conn.handle, game, name).await?;
             Ok(send_joined(conn, req, joined).await)
@@ -190,6 +204,40 @@ async fn send_joined(conn: &mut Conn, req: Option<u64>, joined: Joined) -> bool 
         snapshot: &snapshot,
     })
     .await
+}
+
+/// The name to play under: the token's, when the socket signed in with one that has a
+/// name, else the one the client sent.
+fn display_name(conn: &Conn, sent: &str) -> Result<String, ProtoError> {
+    let from_token = conn
+        .signed_in
+        .as_ref()
+        .and_then(|s| s.identity.name.as_deref());
+    validate_name(from_token.unwrap_or(sent))
+}
+
+/// Refuse `create_room` and `quick_join` to a token that names the rooms it may join: its
+/// backend does the matchmaking.
+fn only_its_rooms(conn: &Conn) -> Result<(), ProtoError> {
+    match conn.signed_in.as_ref().and_then(|s| s.identity.rooms.as_ref()) {
+        Some(_) => Err(ProtoError::new(
+            ErrorCode::InvalidToken,
+            "this token may only join the rooms it names",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Refuse a room the socket's token does not name, when it names rooms.
+fn may_join(conn: &Conn, code: &str) -> Result<(), ProtoError> {
+    let rooms = conn.signed_in.as_ref().and_then(|s| s.identity.rooms.as_ref());
+    match rooms {
+        Some(rooms) if !rooms.iter().any(|r| r.eq_ignore_ascii_case(code)) => Err(ProtoError::new(
+            ErrorCode::InvalidToken,
+            "this token may not join that room",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn not_in_room(conn: &Conn) -> Result<(), ProtoError> {

@@ -3,6 +3,7 @@
 //! [`handlers`], over the connection state in [`session`]. The limits on failed joins and
 //! on connections per client address are in [`crate::guard`].
 
+mod account;
 mod conn;
 mod handlers;
 pub mod ratelimit;
@@ -16,6 +17,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
+pub use account::watch_revocations;
 use crate::config::Config;
 use crate::metrics as m;
 use crate::state::AppState;
@@ -57,6 +59,15 @@ pub async fn upgrade(
         )
             .into_response();
     };
+    // Non-browser clients may sign in on the upgrade itself; a bad token there is refused
+    // before the socket exists.
+    let identity = match bearer(&headers) {
+        Some(token) => match account::verify(&state, token).await {
+            Ok(identity) => Some(identity),
+            Err(e) => return (StatusCode::UNAUTHORIZED, e.message).into_response(),
+        },
+        None => None,
+    };
     let max = state.cfg.max_message_bytes;
     let tracker = state.tracker.clone();
     ws.max_message_size(max)
@@ -76,8 +87,18 @@ pub async fn upgrade(
                 _permit: permit,
                 _per_ip: ip_slot,
             };
-            tracker.track_future(conn::run(Box::new(socket), state, slots, ip))
+            tracker.track_future(conn::run(Box::new(socket), state, slots, ip, identity))
         })
+}
+
+/// The token of an `Authorization: Bearer` header, if the request has one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Cross-site WebSocket hijacking guard. Clients that send no `Origin` (non-browsers) are

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{FutureExt, SinkExt};
 
+use super::account::SignedIn;
 use crate::error::ProtoError;
 use crate::guard::JoinGate;
 use crate::metrics as m;
@@ -31,6 +32,10 @@ pub(super) struct Conn {
     pub seen_version: u64,
     /// Failed-join limits of this connection and its address.
     pub gate: JoinGate,
+    /// Who the socket signed in as, when it did.
+    pub signed_in: Option<SignedIn>,
+    /// When the socket opened (the sign-in deadline counts from here).
+    pub opened: std::time::Instant,
     pub(super) socket: Socket,
     /// Bound on one write to the socket.
     pub(super) write_timeout: Duration,

@@ -9,7 +9,7 @@
 mod outbox;
 mod shelf;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub struct MemoryStore {
     deadlines: Mutex<BTreeSet<(u64, String)>>,
     /// Events for the game's backend, recorded with the writes that cause them.
     outbox: Arc<MemoryOutbox>,
+    /// Revoked users and when (Unix ms).
+    revoked: Mutex<HashMap<String, i64>>,
 }
 
 impl MemoryStore {
@@ -59,6 +61,7 @@ impl MemoryStore {
             sweeper,
             deadlines: Mutex::default(),
             outbox: Arc::default(),
+            revoked: Mutex::default(),
         }
     }
 
@@ -193,6 +196,43 @@ impl RoomStore for MemoryStore {
         }
         self.hub.deliver(code, env.clone());
         Ok(CasOutcome::Applied)
+    }
+
+    async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError> {
+        let now = Instant::now();
+        let shelf = self.lock();
+        // One node's rooms, in memory: a scan is cheaper than keeping another index.
+        Ok(shelf
+            .rooms
+            .values()
+            .filter(|e| e.expires > now)
+            .filter(|e| e.doc.players.iter().any(|p| p.user.as_deref() == Some(user)))
+            .map(|e| RoomDoc::clone(&e.doc))
+            .collect())
+    }
+
+    async fn revoke(&self, user: &str, at_ms: i64, ttl: Duration) -> Result<(), StoreError> {
+        let mut revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        let oldest = at_ms - ttl.as_millis() as i64;
+        revoked.retain(|_, at| *at > oldest);
+        revoked.insert(user.to_string(), at_ms);
+        Ok(())
+    }
+
+    async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError> {
+        let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(revoked.get(user).copied())
+    }
+
+    async fn revocations_since(&self, after_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let revoked = self.revoked.lock().unwrap_or_else(|e| e.into_inner());
+        let mut since: Vec<(String, i64)> = revoked
+            .iter()
+            .filter(|(_, at)| **at > after_ms)
+            .map(|(u, at)| (u.clone(), *at))
+            .collect();
+        since.sort_by_key(|(_, at)| *at);
+        Ok(since)
     }
 
     async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {

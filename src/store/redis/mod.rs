@@ -48,6 +48,7 @@ mod reads;
 mod redis_clock;
 mod room_store;
 mod sentinel;
+mod users;
 mod writes;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -88,7 +88,7 @@ impl RedisStore {
         Ok(RoomPage { rooms, next_cursor })
     }
 
-    async fn read_docs(&self, codes: &[String]) -> Result<Vec<Option<RoomDoc>>, StoreError> {
+    pub(super) async fn read_docs(&self, codes: &[String]) -> Result<Vec<Option<RoomDoc>>, StoreError> {
         // The rooms live in different slots, so these are separate commands, sent at once.
         let reads = codes.iter().map(|c| self.load(c));
         join_all(reads).await.into_iter().collect()

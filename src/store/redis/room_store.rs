@@ -99,6 +99,22 @@ impl RoomStore for RedisStore {
         self.write_delete_at(code, expected, env, event).await
     }
 
+    async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError> {
+        self.read_user_rooms(user).await
+    }
+
+    async fn revoke(&self, user: &str, at_ms: i64, ttl: Duration) -> Result<(), StoreError> {
+        self.write_revoke(user, at_ms, ttl.as_millis() as i64).await
+    }
+
+    async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError> {
+        self.read_revoked_at(user).await
+    }
+
+    async fn revocations_since(&self, after_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read_revocations_since(after_ms).await
+    }
+
     async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
         self.conns
             .pick()

@@ -58,10 +58,15 @@ impl RedisStore {
             IndexChange::Keep
         };
         let games = [doc.game];
-        let (a, b) = tokio::join!(all, self.reindex(&doc.code, &games, open, true));
+        let users: Vec<String> = doc.players.iter().filter_map(|p| p.user.clone()).collect();
+        let (a, b, c) = tokio::join!(
+            all,
+            self.reindex(&doc.code, &games, open, true),
+            self.index_users(&doc.code, &users)
+        );
         // The room exists and its creator holds a seat: reporting a failure now would
         // leave that seat to nobody. The indexes are repaired by later refreshes.
-        if let Err(e) = a.map_err(store_err).and(b) {
+        if let Err(e) = a.map_err(store_err).and(b).and(c) {
             tracing::warn!(room = %doc.code, error = %Chain(&e), "room indexes not updated");
         }
         Ok(true)
@@ -79,6 +84,7 @@ impl RedisStore {
             index,
             moves,
             event,
+            users,
         } = extras;
         // Shared buffers: a retry after `NOSCRIPT` sends them again without a copy.
         let json = Str::from(encode_doc(doc)?);
@@ -104,7 +110,7 @@ impl RedisStore {
             MoveLog::Append(m) => ("a", Str::from(m.as_str())),
             MoveLog::Restart => ("r", Str::new()),
         };
-        let reply: Vec<Value> = eval(&self.scripts.update, &client, || {
+        let script = eval(&self.scripts.update, &client, || {
             let mut keys = vec![
                 self.keys.room(&doc.code),
                 self.keys.channel(&doc.code),
@@ -139,9 +145,13 @@ impl RedisStore {
                 None => args.push(Value::from("")),
             }
             (keys, args)
-        })
-        .await
-        .map_err(store_err)?;
+        });
+        // Sent beside the script, so a join stays one round trip (see `users`).
+        let (reply, indexed) = tokio::join!(script, self.index_users(&doc.code, &users));
+        if let Err(e) = indexed {
+            tracing::warn!(room = %doc.code, error = %Chain(&e), "user index not updated");
+        }
+        let reply: Vec<Value> = reply.map_err(store_err)?;
         let outcome = cas_outcome(&reply)?;
         if let CasOutcome::Applied = outcome {
             let published = reply.get(2).and_then(Value::as_i64) == Some(1);
@@ -164,7 +174,17 @@ impl RedisStore {
             // The room is written: a lost index write must not report it as failed. The
             // next due refresh or the sweep puts the index right.
             if due || change != IndexChange::Keep {
-                if let Err(e) = self.reindex(&doc.code, &[doc.game], change, due).await {
+                let seated: Vec<String> = match due {
+                    // The seated users' entries age like the room's own.
+                    true => doc.players.iter().filter_map(|p| p.user.clone()).collect(),
+                    false => Vec::new(),
+                };
+                let games = [doc.game];
+                let (reindexed, users) = tokio::join!(
+                    self.reindex(&doc.code, &games, change, due),
+                    self.index_users(&doc.code, &seated)
+                );
+                if let Err(e) = reindexed.and(users) {
                     tracing::warn!(room = %doc.code, error = %Chain(&e), "room indexes not updated");
                 }
             }
