@@ -70,6 +70,25 @@ impl Client {
         }
     }
 
+    /// Connect to `url` signed in with `Authorization: Bearer <token>` on the upgrade.
+    /// `Err` carries the HTTP status of a refused upgrade.
+    pub async fn connect_with_bearer(url: &str, token: &str) -> Result<Client, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        load(&http_base(url)).await;
+        let mut request = url.into_client_request().expect("a websocket url");
+        let value = format!("Bearer {token}").parse().expect("a header value");
+        request.headers_mut().insert("authorization", value);
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => Ok(Client {
+                ws,
+                next_req: 1,
+                backlog: Vec::new(),
+            }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+            Err(e) => panic!("websocket upgrade failed: {e}"),
+        }
+    }
+
     /// Send a JSON message protocol.json allows.
     pub async fn send(&mut self, msg: Value) {
         assert_client_message(&msg);
