@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
+use crate::webhook::{self, WebhookError, Worker};
 use crate::{http, metrics, serve};
 
 /// Why a server could not start.
@@ -37,6 +38,9 @@ pub enum StartError {
     /// A game could not be registered.
     #[error(transparent)]
     Game(#[from] RegisterError),
+    /// Webhooks are asked for with settings that cannot work.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
     /// No game was registered.
     #[error("no game registered; add at least one with ServerBuilder::game")]
     NoGames,
@@ -97,6 +101,8 @@ impl ServerBuilder {
 pub struct Server {
     state: AppState,
     sweeper_stop: CancellationToken,
+    /// The results webhook's delivery loop, when webhooks are on.
+    webhooks: Option<Worker>,
 }
 
 impl Server {
@@ -139,6 +145,7 @@ impl Server {
             }
         };
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
+        let webhooks = webhook::start(&cfg, store.outbox(), &node_id)?;
         let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl())
             .with_games(games)
             .with_node(node_id.clone())
@@ -166,6 +173,7 @@ impl Server {
         Ok(Server {
             state,
             sweeper_stop: CancellationToken::new(),
+            webhooks,
         })
     }
 
@@ -187,6 +195,8 @@ impl Server {
                 .clone()
                 .run_liveness(liveness, self.sweeper_stop.clone()),
         );
+        // Stops claiming when shutdown begins; its attempts in flight finish meanwhile.
+        let webhooks = self.webhooks.map(|w| w.spawn(state.shutdown.clone()));
         let app = http::router(state.clone());
         let token = state.shutdown.clone();
         tokio::spawn(async move {
@@ -227,6 +237,9 @@ impl Server {
         let _ = sweeper.await;
         let _ = clock.await;
         let _ = heartbeat.await;
+        if let Some(webhooks) = webhooks {
+            let _ = webhooks.await;
+        }
         state.store.close().await;
         tracing::info!("parlor stopped");
         Ok(())

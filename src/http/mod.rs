@@ -1,4 +1,5 @@
-//! The HTTP surface: health and metrics, the admin API (one router, behind the token,
+//! The HTTP surface: health and metrics, the admin API (rooms, and the results webhook's
+//! outbox in [`webhooks`]; one router, behind the token,
 //! with its public OpenAPI document and docs page), the public documents of the WebSocket
 //! protocol, the WebSocket endpoint, the embedded browser client and admin console. Every
 //! request gets an id and is measured ([`observe`]).
@@ -15,10 +16,11 @@ pub mod params;
 mod protocol;
 mod responses;
 mod web;
+pub mod webhooks;
 
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
-use axum::routing::{any, delete, get};
+use axum::routing::{any, delete, get, post};
 use axum::Router;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
@@ -42,6 +44,10 @@ pub fn router(state: AppState) -> Router {
             delete(admin::kick_player),
         )
         .route("/stats", get(admin::stats))
+        .route("/webhooks", get(webhooks::webhook_stats))
+        .route("/webhooks/dead", get(webhooks::dead_letters))
+        .route("/webhooks/dead/{id}", delete(webhooks::delete_dead))
+        .route("/webhooks/dead/{id}/retry", post(webhooks::retry_dead))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -99,7 +105,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(allowed)
-            .allow_methods([Method::GET, Method::DELETE])
+            .allow_methods([Method::GET, Method::POST, Method::DELETE])
             .allow_headers([
                 axum::http::header::AUTHORIZATION,
                 axum::http::header::CONTENT_TYPE,

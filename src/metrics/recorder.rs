@@ -6,7 +6,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::global::{HANDLE, NODE_LABEL, PROCESS};
-use super::{connections, http, pubsub, rooms, store};
+use super::{connections, http, pubsub, rooms, store, webhook};
 
 
 /// Install the global recorder once per process (later calls reuse it), labelling every
@@ -23,7 +23,13 @@ pub fn install(node_id: &str) -> PrometheusHandle {
                 .set_buckets_for_metric(
                     Matcher::Full("parlor_http_request_duration_seconds".into()),
                     http::HTTP_BUCKETS,
-                );
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("parlor_webhook_delivery_duration_seconds".into()),
+                        webhook::WEBHOOK_BUCKETS,
+                    )
+                });
             let recorder = match builder {
                 Ok(b) => b.build_recorder(),
                 Err(e) => {
@@ -76,6 +82,7 @@ fn zero_known_series() {
     store::zero_failures();
     pubsub::zero_failures();
     rooms::zero_failures();
+    webhook::zero_failures();
 }
 
 /// Help texts of the series recorded from the start ([`http_init`](super::http_init)
@@ -85,4 +92,5 @@ fn describe() {
     connections::describe();
     rooms::describe();
     pubsub::describe();
+    webhook::describe();
 }

@@ -20,12 +20,17 @@ use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
+use crate::store::outbox::Outbox;
 use crate::store::{now_ms, CasOutcome, IndexChange, PoolStats, RoomPage, RoomStore};
 
 #[async_trait]
 impl RoomStore for RedisStore {
     fn backend(&self) -> &'static str {
         "redis"
+    }
+
+    fn outbox(&self) -> Option<Arc<dyn Outbox>> {
+        Some(self.outbox.clone())
     }
 
     fn is_remote(&self) -> bool {
