@@ -7,9 +7,10 @@
 //! One file per area, each holding its series' names, help texts and recording
 //! functions: `connections` (WebSocket connections and messages), `store` (store
 //! operations and the Redis pool), `rooms` (rooms and game actions), `pubsub` (room
-//! events between nodes), `http` (HTTP requests), `webhook` (results webhooks). `recorder` installs the exporter and
-//! `exposition` renders `/metrics`; `global` holds what the recorder leaves for the
-//! others; `handles` and `histogram` keep the hot paths cheap.
+//! events between nodes), `http` (HTTP requests), `webhook` (results webhooks).
+//! `recorder` installs the exporter and `exposition` renders `/metrics`; `global` holds
+//! what the recorder leaves for the others; `handles` and `histogram` keep the hot paths
+//! cheap.
 //! Callers use the names re-exported here.
 
 mod connections;
