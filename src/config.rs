@@ -242,6 +242,11 @@ pub struct Config {
     /// Attempts per webhook event before it goes to the dead letters.
     #[arg(long, env = "PARLOR_WEBHOOK_MAX_ATTEMPTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1_000))]
     pub webhook_max_attempts: u32,
+
+    /// Multiplies the webhook retry back-off (1 = as documented); for tests, which need
+    /// the schedule's spacing without waiting minutes. Hidden from help.
+    #[arg(long, env = "PARLOR_WEBHOOK_BACKOFF_SCALE", default_value_t = 1.0, hide = true)]
+    pub webhook_backoff_scale: f64,
 }
 
 /// Longest room TTL accepted: 30 days. Larger values would overflow time arithmetic.
@@ -307,6 +312,7 @@ impl Config {
             webhook_secret: None,
             webhook_timeout_ms: 5_000,
             webhook_max_attempts: 10,
+            webhook_backoff_scale: 1.0,
         }
     }
 

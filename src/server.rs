@@ -24,6 +24,7 @@ use crate::state::AppState;
 use crate::store::memory::MemoryStore;
 use crate::store::redis::{ConnectError, RedisStore};
 use crate::store::{Instrumented, RoomStore};
+use crate::webhook::{self, WebhookError, Worker};
 use crate::{http, metrics, serve, ws};
 
 /// Why a server could not start.
@@ -38,6 +39,9 @@ pub enum StartError {
     /// A game could not be registered.
     #[error(transparent)]
     Game(#[from] RegisterError),
+    /// Webhooks are asked for with settings that cannot work.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
     /// No game was registered.
     #[error("no game registered; add at least one with ServerBuilder::game")]
     NoGames,
@@ -101,6 +105,8 @@ impl ServerBuilder {
 pub struct Server {
     state: AppState,
     sweeper_stop: CancellationToken,
+    /// The results webhook's delivery loop, when webhooks are on.
+    webhooks: Option<Worker>,
 }
 
 impl Server {
@@ -144,6 +150,7 @@ impl Server {
             }
         };
         let store: Arc<dyn RoomStore> = Arc::new(Instrumented::new(backend, cfg.redis_timeout()));
+        let webhooks = webhook::start(&cfg, store.outbox(), &node_id)?;
         let mut rooms = Rooms::new(store.clone(), hub, cfg.room_ttl())
             .with_games(games)
             .with_node(node_id.clone())
@@ -176,6 +183,7 @@ impl Server {
         Ok(Server {
             state,
             sweeper_stop: CancellationToken::new(),
+            webhooks,
         })
     }
 
@@ -201,6 +209,8 @@ impl Server {
             .verifier
             .is_some()
             .then(|| tokio::spawn(ws::watch_revocations(state.clone(), self.sweeper_stop.clone())));
+        // Stops claiming when shutdown begins; its attempts in flight finish meanwhile.
+        let webhooks = self.webhooks.map(|w| w.spawn(state.shutdown.clone()));
         let app = http::router(state.clone());
         let token = state.shutdown.clone();
         tokio::spawn(async move {
@@ -243,6 +253,8 @@ impl Server {
         let _ = heartbeat.await;
         if let Some(task) = revocations {
             let _ = task.await;
+        if let Some(webhooks) = webhooks {
+            let _ = webhooks.await;
         }
         state.store.close().await;
         tracing::info!("parlor stopped");

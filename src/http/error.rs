@@ -24,6 +24,9 @@ pub enum ApiError {
     /// No such player in the room.
     #[error("no player with that id in this room")]
     PlayerNotFound,
+    /// No dead letter with that id.
+    #[error("no dead webhook event with that id")]
+    WebhookNotFound,
     /// No route at this path.
     #[error("no such endpoint")]
     NoRoute,
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::RoomNotFound => (StatusCode::NOT_FOUND, "room_not_found"),
             ApiError::PlayerNotFound => (StatusCode::NOT_FOUND, "player_not_found"),
+            ApiError::WebhookNotFound => (StatusCode::NOT_FOUND, "webhook_not_found"),
             ApiError::NoRoute => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::StoreUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),

@@ -1,4 +1,5 @@
-//! The HTTP surface: health and metrics, the admin API (one router, behind the token,
+//! The HTTP surface: health and metrics, the admin API (rooms, and the results webhook's
+//! outbox in [`webhooks`]; one router, behind the token,
 //! with its public OpenAPI document and docs page), the public documents of the WebSocket
 //! protocol, the WebSocket endpoint, the embedded browser client and admin console. Every
 //! request gets an id and is measured ([`observe`]).
@@ -16,6 +17,7 @@ mod protocol;
 mod responses;
 pub mod users;
 mod web;
+pub mod webhooks;
 
 use axum::http::{HeaderValue, Method};
 use axum::middleware;
@@ -46,6 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/stats", get(admin::stats))
         .route("/users/{sub}/rooms", get(users::user_rooms))
         .route("/users/{sub}/revoke", post(users::revoke))
+        .route("/webhooks", get(webhooks::webhook_stats))
+        .route("/webhooks/dead", get(webhooks::dead_letters))
+        .route("/webhooks/dead/{id}", delete(webhooks::delete_dead))
+        .route("/webhooks/dead/{id}/retry", post(webhooks::retry_dead))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,

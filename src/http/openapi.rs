@@ -11,6 +11,7 @@ use utoipa::OpenApi;
 use super::admin::{self, History, MoveRecord, PlayerList, RoomList, Stats};
 use super::users::{self, UserRooms};
 use super::error::{ErrorBody, ErrorDetail};
+use super::webhooks::{self, DeadEvent, DeadEvents, WebhookStats};
 use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 
 /// The OpenAPI document of `/api/v1`.
@@ -18,7 +19,7 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
 #[openapi(
     info(
         title = "Parlor admin API",
-        description = "Query and manage Parlor rooms. Every operation but this document needs \
+        description = "Query and manage Parlor rooms and the results webhook's dead letters. Every operation but this document needs \
             `Authorization: Bearer <admin token>`. Every error is `{\"error\":{\"code\",\"message\"}}`; \
             unknown paths answer 404 and unsupported methods 405 in the same shape."
     ),
@@ -32,6 +33,10 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         admin::stats,
         users::user_rooms,
         users::revoke,
+        webhooks::webhook_stats,
+        webhooks::dead_letters,
+        webhooks::retry_dead,
+        webhooks::delete_dead,
         openapi_json
     ),
     components(schemas(
@@ -44,6 +49,9 @@ use crate::model::{PlayerInfo, RoomSnapshot, RoomSummary};
         UserRooms,
         MoveRecord,
         Stats,
+        WebhookStats,
+        DeadEvents,
+        DeadEvent,
         ErrorBody,
         ErrorDetail
     )),
@@ -75,7 +83,7 @@ impl utoipa::Modify for ParameterFixes {
         use utoipa::openapi::path::ParameterIn;
         use utoipa::openapi::{RefOr, Required, Schema};
         for item in openapi.paths.paths.values_mut() {
-            let ops = [&mut item.get, &mut item.delete];
+            let ops = [&mut item.get, &mut item.post, &mut item.delete];
             for op in ops.into_iter().flatten() {
                 for param in op.parameters.iter_mut().flatten() {
                     let RefOr::T(param) = param else { continue };

@@ -6,7 +6,8 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{formatting, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::global::{HANDLE, NODE_LABEL, PROCESS};
-use super::{auth, connections, http, pubsub, rooms, store};
+use super::{auth, connections, http, pubsub, rooms, store, webhook};
+
 
 /// Install the global recorder once per process (later calls reuse it), labelling every
 /// series with `node`.
@@ -22,7 +23,13 @@ pub fn install(node_id: &str) -> PrometheusHandle {
                 .set_buckets_for_metric(
                     Matcher::Full("parlor_http_request_duration_seconds".into()),
                     http::HTTP_BUCKETS,
-                );
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("parlor_webhook_delivery_duration_seconds".into()),
+                        webhook::WEBHOOK_BUCKETS,
+                    )
+                });
             let recorder = match builder {
                 Ok(b) => b.build_recorder(),
                 Err(e) => {
@@ -76,6 +83,7 @@ fn zero_known_series() {
     pubsub::zero_failures();
     rooms::zero_failures();
     auth::zero_results();
+    webhook::zero_failures();
 }
 
 /// Help texts of the series recorded from the start ([`http_init`](super::http_init)
@@ -86,4 +94,5 @@ fn describe() {
     rooms::describe();
     pubsub::describe();
     auth::describe();
+    webhook::describe();
 }

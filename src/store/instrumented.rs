@@ -72,6 +72,11 @@ impl RoomStore for Instrumented {
         self.inner.is_remote()
     }
 
+    /// The backend's own: the delivery side times and logs its calls itself.
+    fn outbox(&self) -> Option<Arc<dyn super::outbox::Outbox>> {
+        self.inner.outbox()
+    }
+
     async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
         self.run(StoreOp::CreateRoom, self.inner.create(doc)).await
     }

@@ -288,6 +288,10 @@ impl RoomStore for MemoryStore {
 
     async fn close(&self) {}
 
+    fn outbox(&self) -> Option<Arc<dyn super::outbox::Outbox>> {
+        Some(self.outbox.clone())
+    }
+
     async fn arm_deadline(&self, code: &str, at: u64) -> Result<(), StoreError> {
         self.clock().insert((at, code.to_string()));
         Ok(())

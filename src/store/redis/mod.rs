@@ -44,6 +44,8 @@ mod failure;
 pub mod indexes;
 mod liveness;
 mod local_write;
+mod outbox;
+mod outbox_scripts;
 mod reads;
 mod redis_clock;
 mod room_store;
@@ -63,6 +65,7 @@ use fred::types::{Builder, SetOptions};
 use tokio::task::JoinHandle;
 
 use self::conns::Conns;
+use self::outbox::RedisOutbox;
 use self::events::{relay_events, restore_subscriptions, resync_rooms};
 use self::redis_clock::RedisClock;
 use self::sentinel::{follow_switch_master, sentinel_clients};
@@ -120,6 +123,8 @@ pub struct RedisStore {
     /// How long after it is sent such a change may still be delivered here (half the op
     /// timeout: the reply must get back before the writer gives up).
     local_budget_ms: u64,
+    /// The outbox's delivery side.
+    outbox: Arc<RedisOutbox>,
 }
 
 impl RedisStore {
@@ -226,7 +231,9 @@ impl RedisStore {
                 }
             }));
         }
+        let outbox = RedisOutbox::new(conns.clone(), keys.clone(), claim_timeout(cfg));
         Ok(RedisStore {
+            outbox: Arc::new(outbox),
             conns,
             subscriber,
             keys,
@@ -242,6 +249,14 @@ impl RedisStore {
             local_budget_ms: u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX),
         })
     }
+}
+
+/// How long a claimed outbox event may sit idle before another node takes it over: twice
+/// the longest delivery attempt (so a live node's attempt is never taken from it), and
+/// at least a second. With the default 5 s attempt, 10 s: a dead node's claims are taken
+/// over well within a minute.
+fn claim_timeout(cfg: &Config) -> Duration {
+    Duration::from_millis(cfg.webhook_timeout_ms.saturating_mul(2).max(1_000))
 }
 
 /// Connect the pool and the subscriber, and wait until every one of their connections is

@@ -21,11 +21,16 @@ use crate::game::GameKind;
 use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 use crate::store::{now_ms, CasOutcome, Extras, OutboxEvent, PoolStats, RoomPage, RoomStore};
+use crate::store::outbox::Outbox;
 
 #[async_trait]
 impl RoomStore for RedisStore {
     fn backend(&self) -> &'static str {
         "redis"
+    }
+
+    fn outbox(&self) -> Option<Arc<dyn Outbox>> {
+        Some(self.outbox.clone())
     }
 
     fn is_remote(&self) -> bool {

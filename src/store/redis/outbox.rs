@@ -1,0 +1,295 @@
+//! The outbox's delivery side on Redis: a stream read through the consumer group
+//! `delivery`, with the attempts in flight in the group's pending entries list (so a dead
+//! node's claims are taken over once idle past the claim timeout), retries parked in a
+//! sorted set by due time, dead letters in a hash, and the ids of pending events in a
+//! sorted set by when they were recorded (for the oldest-pending figure). The scripts are
+//! in [`outbox_scripts`](super::outbox_scripts); every call here is one round trip.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::interfaces::HashesInterface;
+use fred::types::Value;
+use serde::{Deserialize, Serialize};
+
+use super::conns::Conns;
+use super::eval::eval;
+use super::failure::store_err;
+use super::outbox_scripts::OutboxScripts;
+use crate::error::StoreError;
+use crate::store::keys::Keys;
+use crate::store::now_ms;
+use crate::store::outbox::{Claimed, DeadLetter, Outbox, OutboxEvent, OutboxStats};
+
+/// The outbox of a Redis store.
+pub struct RedisOutbox {
+    conns: Conns,
+    keys: Keys,
+    scripts: OutboxScripts,
+    claim_timeout_ms: u64,
+}
+
+/// A failed event parked until its next attempt (the member of the delayed set). Numbers
+/// travel as strings: Lua's JSON would print large ones in exponent form.
+#[derive(Serialize)]
+struct Parked<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    body: &'a str,
+    created: String,
+    attempts: String,
+    last_error: &'a str,
+}
+
+/// A dead letter as stored in the dead hash.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    attempts: u32,
+    last_error: String,
+    last_attempt_at: i64,
+    created: i64,
+    body: String,
+}
+
+impl RedisOutbox {
+    /// The outbox under these keys. An entry claimed and left idle for `claim_timeout`
+    /// is taken over by the next claim of another consumer: it must exceed the longest
+    /// attempt, or a live node's attempt would be made twice.
+    pub(super) fn new(conns: Conns, keys: Keys, claim_timeout: Duration) -> Self {
+        RedisOutbox {
+            conns,
+            keys,
+            scripts: OutboxScripts::new(),
+            claim_timeout_ms: u64::try_from(claim_timeout.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn bad(what: &str) -> StoreError {
+        StoreError::Other(format!("unexpected outbox reply: {what}").into())
+    }
+}
+
+/// A claimed stream entry, `{entry id, {field, value, …}}`.
+fn parse_entry(entry: Value) -> Result<Claimed, StoreError> {
+    let mut parts = entry.into_array().into_iter();
+    let receipt = parts
+        .next()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| RedisOutbox::bad("entry without an id"))?;
+    let fields = parts.next().map(Value::into_array).unwrap_or_default();
+    let mut claimed = Claimed {
+        id: String::new(),
+        kind: String::new(),
+        body: String::new(),
+        attempts: 0,
+        created_ms: 0,
+        receipt,
+    };
+    let mut pairs = fields.into_iter();
+    while let (Some(name), Some(value)) = (pairs.next(), pairs.next()) {
+        let value = value.as_string().unwrap_or_default();
+        match name.as_string().as_deref() {
+            Some("id") => claimed.id = value,
+            Some("type") => claimed.kind = value,
+            Some("body") => claimed.body = value,
+            Some("attempts") => claimed.attempts = value.parse().unwrap_or(0),
+            Some("created") => claimed.created_ms = value.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    if claimed.id.is_empty() {
+        return Err(RedisOutbox::bad("entry without an event id"));
+    }
+    Ok(claimed)
+}
+
+#[async_trait]
+impl Outbox for RedisOutbox {
+    async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        let body = event.body(&[]);
+        let _: i64 = eval(&self.scripts.enqueue, &self.conns.pick(), || {
+            (
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_pending()],
+                vec![
+                    event.id.clone(),
+                    event.kind.to_string(),
+                    body.clone(),
+                    event.created_ms.to_string(),
+                ],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<Claimed>, StoreError> {
+        let now = now_ms();
+        let reply: Value = eval(&self.scripts.claim, &self.conns.pick(), || {
+            (
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_delayed()],
+                vec![
+                    now.to_string(),
+                    consumer.to_string(),
+                    self.claim_timeout_ms.to_string(),
+                    max.max(1).to_string(),
+                ],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        reply.into_array().into_iter().map(parse_entry).collect()
+    }
+
+    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError> {
+        let _: i64 = eval(&self.scripts.delivered, &self.conns.pick(), || {
+            (
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_pending()],
+                vec![event.receipt.clone(), event.id.clone()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn retry_at(
+        &self,
+        event: &Claimed,
+        due_ms: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let parked = serde_json::to_string(&Parked {
+            id: &event.id,
+            kind: &event.kind,
+            body: &event.body,
+            created: event.created_ms.to_string(),
+            attempts: (event.attempts.saturating_add(1)).to_string(),
+            last_error: error,
+        })
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+        let _: i64 = eval(&self.scripts.retry, &self.conns.pick(), || {
+            (
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_delayed()],
+                vec![event.receipt.clone(), due_ms.to_string(), parked.clone()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn bury(&self, event: &Claimed, error: &str) -> Result<(), StoreError> {
+        let stored = serde_json::to_string(&Stored {
+            id: event.id.clone(),
+            kind: event.kind.clone(),
+            attempts: event.attempts.saturating_add(1),
+            last_error: error.to_string(),
+            last_attempt_at: now_ms(),
+            created: event.created_ms,
+            body: event.body.clone(),
+        })
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+        let _: i64 = eval(&self.scripts.bury, &self.conns.pick(), || {
+            (
+                vec![
+                    self.keys.webhooks_stream(),
+                    self.keys.webhooks_pending(),
+                    self.keys.webhooks_dead(),
+                ],
+                vec![event.receipt.clone(), event.id.clone(), stored.clone()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn hand_back(&self, consumer: &str) -> Result<(), StoreError> {
+        let _: i64 = eval(&self.scripts.hand_back, &self.conns.pick(), || {
+            (vec![self.keys.webhooks_stream()], vec![consumer.to_string()])
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<OutboxStats, StoreError> {
+        let reply: Value = eval(&self.scripts.stats, &self.conns.pick(), || {
+            (
+                vec![self.keys.webhooks_pending(), self.keys.webhooks_dead()],
+                Vec::<String>::new(),
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        let mut parts = reply.into_array().into_iter();
+        let mut count = || parts.next();
+        let pending = count().and_then(|v| v.as_i64()).unwrap_or(0);
+        let dead = count().and_then(|v| v.as_i64()).unwrap_or(0);
+        let oldest = count().and_then(|v| v.as_f64()).map(|ms| ms as i64);
+        Ok(OutboxStats {
+            pending: u64::try_from(pending).unwrap_or(0),
+            dead: u64::try_from(dead).unwrap_or(0),
+            oldest_pending_ms: oldest,
+        })
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        // Dead letters are few (each one is an operator's to-do), so the whole hash is
+        // read and sorted here rather than kept in a second, ordered key.
+        let values: Vec<String> = self
+            .conns
+            .pick()
+            .hvals(self.keys.webhooks_dead())
+            .await
+            .map_err(store_err)?;
+        let mut letters: Vec<DeadLetter> = values
+            .iter()
+            .filter_map(|v| serde_json::from_str::<Stored>(v).ok())
+            .map(|s| DeadLetter {
+                id: s.id,
+                kind: s.kind,
+                attempts: s.attempts,
+                last_error: s.last_error,
+                last_attempt_ms: s.last_attempt_at,
+                body: s.body,
+                created_ms: s.created,
+            })
+            .collect();
+        letters.sort_by(|a, b| (a.last_attempt_ms, &a.id).cmp(&(b.last_attempt_ms, &b.id)));
+        letters.truncate(limit);
+        Ok(letters)
+    }
+
+    async fn revive(&self, id: &str) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let revived: i64 = eval(&self.scripts.revive, &self.conns.pick(), || {
+            (
+                vec![
+                    self.keys.webhooks_stream(),
+                    self.keys.webhooks_pending(),
+                    self.keys.webhooks_dead(),
+                ],
+                vec![id.to_string(), now.to_string()],
+            )
+        })
+        .await
+        .map_err(store_err)?;
+        Ok(revived == 1)
+    }
+
+    async fn discard(&self, id: &str) -> Result<bool, StoreError> {
+        let removed: i64 = self
+            .conns
+            .pick()
+            .hdel(self.keys.webhooks_dead(), id)
+            .await
+            .map_err(store_err)?;
+        Ok(removed == 1)
+    }
+}
