@@ -136,6 +136,9 @@ impl Server {
                 Arc::from(token)
             }
         };
+        // Outbound HTTPS (the JWKS document, the results webhook) uses rustls with the ring
+        // provider; installed once per process (a second install is refused, harmlessly).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let verifier = Verifier::from_config(&cfg)?.map(Arc::new);
         let metrics = metrics::install(&node_id);
         let hub = Hub::new();
@@ -253,6 +256,7 @@ impl Server {
         let _ = heartbeat.await;
         if let Some(task) = revocations {
             let _ = task.await;
+        }
         if let Some(webhooks) = webhooks {
             let _ = webhooks.await;
         }
