@@ -190,3 +190,28 @@ async fn histograms_are_drained_without_a_scrape() {
     .await;
     srv.stop().await;
 }
+
+/// Every result of players' tokens is exported from the start, so a dashboard's rate of
+/// refused tokens reads 0 on a node that has refused none, instead of no data.
+#[tokio::test]
+async fn every_auth_result_is_exported_from_the_start() {
+    let mut cfg = test_config();
+    cfg.node_id = Some("metrics-node".into());
+    let srv = TestServer::start(cfg).await;
+    let text = scrape(&srv).await;
+    for result in [
+        "ok",
+        "refreshed",
+        "invalid",
+        "expired",
+        "revoked",
+        "missing",
+    ] {
+        let label = format!("result=\"{result}\"");
+        assert!(
+            sample(&text, "parlor_auth_total", &[&label]).is_some(),
+            "parlor_auth_total{{{label}}} missing"
+        );
+    }
+    srv.stop().await;
+}

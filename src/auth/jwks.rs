@@ -267,18 +267,13 @@ fn verify_key(jwk: &Jwk) -> Option<VerifyKey> {
         }
     };
     let key = DecodingKey::from_jwk(jwk).ok()?;
-    let checked = match &jwk.algorithm {
-        AlgorithmParameters::RSA(_) => Some(VerifyKey {
-            key,
-            algs: algs.clone(),
-        }),
-        AlgorithmParameters::OctetKeyPair(_) => keys::ed25519(key),
-        _ => keys::checked(key, Algorithm::ES256),
-    }?;
-    Some(VerifyKey {
-        key: checked.key,
-        algs,
-    })
+    // EC and Ed keys are checked as they arrive; jsonwebtoken checks RSA ones on use.
+    let key = match &jwk.algorithm {
+        AlgorithmParameters::RSA(_) => key,
+        AlgorithmParameters::OctetKeyPair(_) => keys::ed25519(key)?.key,
+        _ => keys::checked(key, Algorithm::ES256)?.key,
+    };
+    Some(VerifyKey { key, algs })
 }
 
 /// The signing algorithm a JWK's `alg` names, among those Parlor verifies.

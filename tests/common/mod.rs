@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod jwt;
 pub mod node;
 pub mod redis;
 pub mod schema;
@@ -164,8 +165,17 @@ where
     panic!("timed out waiting for: {what}");
 }
 
+/// Installs the TLS provider reqwest needs: it is built without one of its own and
+/// panics on building a client, even for plain http, until one is installed. Called by
+/// the helpers that a test process starts with (a server in process, or the wait for a
+/// server process), so every later client finds it.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Wait until a server process on `127.0.0.1:port` answers `/healthz` with 200.
 pub async fn wait_healthy(port: u16) {
+    install_tls_provider();
     let url = format!("http://127.0.0.1:{port}/healthz");
     eventually("server process answers /healthz", || {
         let url = url.clone();

@@ -29,6 +29,7 @@ pub async fn load(http_base: &str) -> &'static Protocol {
     PROTOCOL
         .get_or_init(|| async {
             let url = format!("{http_base}/api/v1/protocol.json");
+            super::install_tls_provider();
             // No idle connection is kept: a test may count the server's connections.
             let http = reqwest::Client::builder()
                 .pool_max_idle_per_host(0)
