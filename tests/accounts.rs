@@ -31,7 +31,7 @@ fn token(sub: &str, ttl: i64, extra: Value) -> String {
     encode(
         &Header::new(Algorithm::HS256),
         &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
+        &EncodingKey::from_secret(SECRET.as_bytes()).expect("key"),
     )
     .expect("sign")
 }
@@ -108,7 +108,7 @@ async fn hostile_tokens_are_refused_and_the_socket_stays_usable() {
     let other = encode(
         &Header::new(Algorithm::HS256),
         &json!({"sub": "u-2", "exp": now() + 600}),
-        &EncodingKey::from_secret(b"another-secret-another-secret-another"),
+        &EncodingKey::from_secret(b"another-secret-another-secret-another").expect("key"),
     )
     .expect("sign");
     c.expect_error(json!({"type": "auth", "token": other}), "invalid_token")
