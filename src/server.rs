@@ -141,6 +141,9 @@ impl Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let verifier = Verifier::from_config(&cfg)?.map(Arc::new);
         let metrics = metrics::install(&node_id);
+        // Outbound HTTPS (the webhook, JWKS) uses rustls with ring; once per process, a
+        // second install is refused and harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let hub = Hub::new();
         let backend: Arc<dyn RoomStore> = match cfg.store_kind() {
             StoreKind::Memory => Arc::new(MemoryStore::new(cfg.room_ttl(), hub.clone())),

@@ -34,4 +34,4 @@ pub use pubsub::{pubsub_lagged, pubsub_message};
 pub use recorder::install;
 pub use rooms::{action_duration, game_action, rooms_active, write_shed};
 pub use store::{gauge_add_in_flight, store_error, store_op, StoreOp, StoreSample};
-pub use webhook::{webhook_attempt, webhook_outbox, WEBHOOK_EVENTS, WEBHOOK_OUTCOMES};
+pub use webhook::{webhook_attempt, webhook_outbox};

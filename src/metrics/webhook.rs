@@ -6,9 +6,9 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 
 /// The event types, as labels. Anything else is counted as `other`.
-pub const WEBHOOK_EVENTS: [&str; 2] = ["game.finished", "room.closed"];
+pub(super) const WEBHOOK_EVENTS: [&str; 2] = ["game.finished", "room.closed"];
 /// What an attempt led to.
-pub const WEBHOOK_OUTCOMES: [&str; 3] = ["delivered", "retry", "dead"];
+pub(super) const WEBHOOK_OUTCOMES: [&str; 3] = ["delivered", "retry", "dead"];
 
 /// Buckets of the attempt duration: a receiver answers in milliseconds, a slow one up to
 /// the timeout (5 s by default).

@@ -14,7 +14,7 @@ pub mod worker;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use self::schedule::{Answer, Schedule, Verdict};
+pub use self::schedule::{Answer, Schedule};
 pub use self::sender::Sender;
 pub use self::sign::Signer;
 pub use self::worker::Worker;
