@@ -73,11 +73,16 @@ async fn a_signed_in_socket_plays_as_its_user_and_others_must_sign_in_first() {
     assert_eq!(authed["type"], "authed");
     assert_eq!(authed["user"], "u-1");
     assert_eq!(authed["name"], "Alice");
-    assert!(authed["expires_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(authed["expires_at"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
     let seat = c.create("tictactoe", "ignored").await;
     let me = &seat.joined["snapshot"]["players"][0];
     assert_eq!(me["user"], "u-1");
-    assert_eq!(me["name"], "Alice", "the token's name replaces the one sent");
+    assert_eq!(
+        me["name"], "Alice",
+        "the token's name replaces the one sent"
+    );
     let (status, body) = s.admin_get(&format!("/api/v1/users/u-1/rooms")).await;
     assert_eq!(status, 200);
     assert_eq!(body["rooms"][0]["code"], seat.room.as_str());
@@ -119,8 +124,11 @@ async fn hostile_tokens_are_refused_and_the_socket_stays_usable() {
         "token_expired",
     )
     .await;
-    c.expect_error(json!({"type": "auth", "token": "not a jwt"}), "invalid_token")
-        .await;
+    c.expect_error(
+        json!({"type": "auth", "token": "not a jwt"}),
+        "invalid_token",
+    )
+    .await;
     c.assert_alive().await;
     // And a good one still works on the same socket.
     let authed = c.request(json!({"type": "auth", "token": good})).await;
@@ -145,6 +153,8 @@ async fn a_socket_that_never_signs_in_is_closed_with_4001() {
     let redis = RedisServer::start();
     let s = server(&redis).await;
     let mut c = s.client().await;
+    // The deadline is 10 s; the close is awaited from just before it.
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let frame = c.expect_close().await.expect("a close frame");
     assert_eq!(u16::from(frame.code), 4001);
 }
@@ -164,7 +174,10 @@ async fn a_user_holds_one_seat_per_room_on_any_node() {
     let again = laptop.join(&seat.room, "alice").await;
     assert_eq!(again.player_id, seat.player_id);
     assert_eq!(again.seat, Some(0));
-    assert_eq!(again.joined["snapshot"]["players"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        again.joined["snapshot"]["players"].as_array().map(Vec::len),
+        Some(2)
+    );
     let kicked = phone.recv_type("kicked").await;
     assert_eq!(kicked["reason"], "replaced");
     // The old session no longer resumes; the new one does, for Alice only.
@@ -172,14 +185,20 @@ async fn a_user_holds_one_seat_per_room_on_any_node() {
     let mut thief = signed_in(&na, "mallory").await;
     let session = again.session.clone().expect("a session");
     thief
-        .expect_error(json!({"type": "resume", "session": session}), "invalid_session")
+        .expect_error(
+            json!({"type": "resume", "session": session}),
+            "invalid_session",
+        )
         .await;
     let mut anon_cfg = accounts(node_config(&redis.url(), "node-c"));
     anon_cfg.allow_anonymous = Some(true);
     let nc = TestServer::start(anon_cfg).await;
     let mut anon = nc.client().await;
-    anon.expect_error(json!({"type": "resume", "session": session}), "invalid_session")
-        .await;
+    anon.expect_error(
+        json!({"type": "resume", "session": session}),
+        "invalid_session",
+    )
+    .await;
     let mut back = signed_in(&na, "alice").await;
     back.expect_error(json!({"type": "resume", "session": old}), "invalid_session")
         .await;
@@ -188,12 +207,13 @@ async fn a_user_holds_one_seat_per_room_on_any_node() {
 }
 
 #[tokio::test]
-async fn quick_play_returns_a_user_to_their_waiting_room_and_never_pairs_them_with_themselves(
-) {
+async fn quick_play_returns_a_user_to_their_waiting_room_and_never_pairs_them_with_themselves() {
     let redis = RedisServer::start();
     let s = server(&redis).await;
     let mut first = signed_in(&s, "carol").await;
-    let mine = first.request(json!({"type": "quick_join", "game": "rps", "name": "carol"})).await;
+    let mine = first
+        .request(json!({"type": "quick_join", "game": "rps", "name": "carol"}))
+        .await;
     assert_eq!(mine["type"], "joined", "{mine}");
     let room = mine["room"].as_str().expect("a room").to_string();
     let mut second = signed_in(&s, "carol").await;
@@ -202,7 +222,10 @@ async fn quick_play_returns_a_user_to_their_waiting_room_and_never_pairs_them_wi
         .await;
     assert_eq!(again["room"], room.as_str());
     assert_eq!(again["you"]["player_id"], mine["you"]["player_id"]);
-    assert_eq!(again["snapshot"]["status"], "waiting", "not seated against herself");
+    assert_eq!(
+        again["snapshot"]["status"], "waiting",
+        "not seated against herself"
+    );
     assert_eq!(first.recv_type("kicked").await["reason"], "replaced");
     // Somebody else does pair with her.
     let mut dave = signed_in(&s, "dave").await;
@@ -268,7 +291,9 @@ async fn a_long_lived_socket_is_told_to_refresh_and_refreshes_only_as_its_user()
     let (_, metrics) = (0, reqwest::get(s.url("/metrics")).await.expect("metrics"));
     let text = metrics.text().await.expect("body");
     assert!(
-        text.lines().any(|l| l.starts_with("parlor_auth_total") && l.contains("result=\"refreshed\"") && !l.ends_with(" 0")),
+        text.lines().any(|l| l.starts_with("parlor_auth_total")
+            && l.contains("result=\"refreshed\"")
+            && !l.ends_with(" 0")),
         "a refresh is counted"
     );
 }

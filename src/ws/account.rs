@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio_util::sync::CancellationToken;
 
-use super::session::Conn;
+use super::session::{Conn, SignedIn};
 use crate::auth::{Identity, TokenError};
 use crate::error::{Chain, ErrorCode, ProtoError};
 use crate::metrics::{self as m, AuthResult};
@@ -31,18 +31,6 @@ const REVOCATION_POLL: Duration = Duration::from_millis(500);
 pub(super) const CLOSE_UNAUTHENTICATED: u16 = 4001;
 /// Close code for a socket whose token expired or was revoked.
 pub(super) const CLOSE_TOKEN: u16 = 4003;
-
-/// A socket's sign-in: who, and when its token needs refreshing and runs out.
-#[derive(Debug)]
-pub(super) struct SignedIn {
-    pub identity: Identity,
-    /// When to send `auth_expiring` (`None` once sent for this token).
-    pub warn_at: Option<Instant>,
-    /// When the token, leeway included, runs out.
-    pub ends_at: Instant,
-    /// Set when the user is revoked (the socket's queue is killed with it).
-    pub revoked: Arc<std::sync::atomic::AtomicBool>,
-}
 
 /// What the socket's sign-in clock says to do next, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,12 +3,13 @@
 //! import each other.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{FutureExt, SinkExt};
 
-use super::account::SignedIn;
+use crate::auth::Identity;
 use crate::error::ProtoError;
 use crate::guard::JoinGate;
 use crate::metrics as m;
@@ -88,4 +89,16 @@ pub(super) async fn within(
             false
         }
     }
+}
+
+/// A socket's sign-in: who, and when its token needs refreshing and runs out.
+#[derive(Debug)]
+pub(super) struct SignedIn {
+    pub identity: Identity,
+    /// When to send `auth_expiring` (`None` once sent for this token).
+    pub warn_at: Option<Instant>,
+    /// When the token, leeway included, runs out.
+    pub ends_at: Instant,
+    /// Set when the user is revoked (the socket's queue is killed with it).
+    pub revoked: Arc<std::sync::atomic::AtomicBool>,
 }
