@@ -83,7 +83,7 @@ async fn a_signed_in_socket_plays_as_its_user_and_others_must_sign_in_first() {
         me["name"], "Alice",
         "the token's name replaces the one sent"
     );
-    let (status, body) = s.admin_get(&format!("/api/v1/users/u-1/rooms")).await;
+    let (status, body) = s.admin_get("/api/v1/users/u-1/rooms").await;
     assert_eq!(status, 200);
     assert_eq!(body["rooms"][0]["code"], seat.room.as_str());
     let (_, none) = s.admin_get("/api/v1/users/nobody/rooms").await;

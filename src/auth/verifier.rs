@@ -1,7 +1,6 @@
 //! [`Verifier`]: every configured key, and the one path a token takes through them.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
 
@@ -68,7 +67,8 @@ impl Verifier {
     /// The same verifier, fetching the JWKS for an unknown `kid` at most once per
     /// `every` instead of once per 30 s: for tests, which cannot wait that long. Takes
     /// effect only on a verifier not yet cloned.
-    pub fn with_refetch_interval(mut self, every: Duration) -> Verifier {
+    #[cfg(feature = "internals")]
+    pub fn with_refetch_interval(mut self, every: std::time::Duration) -> Verifier {
         if let Some(jwks) = Arc::get_mut(&mut self.inner).and_then(|i| i.jwks.as_mut()) {
             jwks.refetch_every = every;
         }

@@ -65,6 +65,7 @@ pub struct Extras {
 
 impl Extras {
     /// Only an index change.
+    #[cfg(test)]
     pub fn index(index: IndexChange) -> Self {
         Extras {
             index,

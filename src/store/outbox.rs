@@ -148,6 +148,7 @@ pub struct OutboxStats {
 pub trait Outbox: Send + Sync + 'static {
     /// Record an event that goes with no room write (e.g. `room.closed` for a room that
     /// expired, found by the index sweep).
+    #[cfg(any(test, feature = "internals"))]
     async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StoreError>;
 
     /// Claim up to `max` events for `consumer` (a node id): events never tried, events

@@ -226,11 +226,8 @@ async fn serve(conn: &mut Conn, mut rx: OutboxRx, span: &tracing::Span) -> Exit 
                         m::auth_result(m::AuthResult::Missing);
                         return Exit::Close(account::CLOSE_UNAUTHENTICATED, "authentication required");
                     }
-                    Some(Due::Warn) => {
-                        if !account::warn(conn).await {
-                            return Exit::Gone;
-                        }
-                    }
+                    Some(Due::Warn) if !account::warn(conn).await => return Exit::Gone,
+                    Some(Due::Warn) => {}
                     Some(Due::Expired) => {
                         m::auth_result(m::AuthResult::Expired);
                         return Exit::Close(account::CLOSE_TOKEN, "token expired");

@@ -72,6 +72,7 @@ impl MemoryOutbox {
 
 #[async_trait]
 impl Outbox for MemoryOutbox {
+    #[cfg(any(test, feature = "internals"))]
     async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StoreError> {
         self.push(event, &[]);
         Ok(())

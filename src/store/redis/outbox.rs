@@ -19,7 +19,9 @@ use super::outbox_scripts::OutboxScripts;
 use crate::error::StoreError;
 use crate::store::keys::Keys;
 use crate::store::now_ms;
-use crate::store::outbox::{Claimed, DeadLetter, Outbox, OutboxEvent, OutboxStats};
+#[cfg(any(test, feature = "internals"))]
+use crate::store::outbox::OutboxEvent;
+use crate::store::outbox::{Claimed, DeadLetter, Outbox, OutboxStats};
 
 /// The outbox of a Redis store.
 pub struct RedisOutbox {
@@ -109,6 +111,7 @@ fn parse_entry(entry: Value) -> Result<Claimed, StoreError> {
 
 #[async_trait]
 impl Outbox for RedisOutbox {
+    #[cfg(any(test, feature = "internals"))]
     async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StoreError> {
         let body = event.body(&[]);
         let _: i64 = eval(&self.scripts.enqueue, &self.conns.pick(), || {

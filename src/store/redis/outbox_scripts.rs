@@ -12,6 +12,7 @@ use fred::types::scripts::Script;
 
 /// Record an event with no room write, exactly as the room scripts record theirs.
 /// KEYS: stream, pending. ARGV: id, type, body, created ms.
+#[cfg(any(test, feature = "internals"))]
 pub const ENQUEUE: &str = r#"
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'body', ARGV[3],
   'created', ARGV[4], 'attempts', '0')
@@ -125,6 +126,7 @@ return 1
 
 /// The outbox scripts, hashed once.
 pub(super) struct OutboxScripts {
+    #[cfg(any(test, feature = "internals"))]
     pub enqueue: Script,
     pub claim: Script,
     pub delivered: Script,
@@ -138,6 +140,7 @@ pub(super) struct OutboxScripts {
 impl OutboxScripts {
     pub fn new() -> Self {
         OutboxScripts {
+            #[cfg(any(test, feature = "internals"))]
             enqueue: Script::from_lua(ENQUEUE),
             claim: Script::from_lua(CLAIM),
             delivered: Script::from_lua(DELIVERED),
