@@ -62,7 +62,7 @@ impl Rooms {
                     code,
                     doc.game,
                     &doc.created_at,
-                    CLOSE_REASON_OPERATOR,
+                    results::REASON_OPERATOR,
                 )),
                 None => return Ok(false),
             },

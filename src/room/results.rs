@@ -18,6 +18,9 @@ use crate::store::{now_ms, OutboxEvent};
 pub const GAME_FINISHED: &str = "game.finished";
 /// `room.closed`.
 pub const ROOM_CLOSED: &str = "room.closed";
+/// `room.closed`'s reason when an operator deleted the room. The members' `room_closed`
+/// frame says `closed_by_operator`; the backend's event has words of its own.
+pub const REASON_OPERATOR: &str = "operator";
 
 /// One move as the log keeps it: the seat, the action as the client sent it, and when.
 pub(super) fn move_entry(seat: Seat, action: &Value, at: &str) -> String {
