@@ -515,12 +515,6 @@ async fn an_operator_close(backend: Backend) {
     assert!(requests(&receiver, "game.finished", &t.room).is_empty());
 }
 
-both_backends!(
-    a_win_is_reported_once,
-    rps_choices_are_in_the_moves,
-    an_operator_close,
-);
-
 /// A game played to the end, then both leave: one result (leaving a finished game is
 /// no forfeit) and `room.closed` `empty`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -546,17 +540,39 @@ async fn the_last_player_out_closes_the_room() {
 }
 
 /// A room left alone for its TTL: `room.closed` `expired`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs expired room.closed"]
-async fn an_idle_room_expires() {
+async fn an_idle_room_expires(backend: Backend) {
     let receiver = Receiver::start(&[], 200).await;
     let mut cfg = hooked_config(&receiver);
     cfg.room_ttl_secs = 2;
-    let server = TestServer::with_backend(Backend::Redis, cfg).await;
+    let server = TestServer::with_backend(backend, cfg).await;
     let mut a = server.client().await;
     let room = a.create("tictactoe", "alice").await.room;
     closed(&receiver, &room, "expired").await;
     settled_in(&server).await;
+    assert_eq!(requests(&receiver, "room.closed", &room).len(), 1);
+}
+
+both_backends!(
+    a_win_is_reported_once,
+    rps_choices_are_in_the_moves,
+    an_operator_close,
+    an_idle_room_expires,
+);
+
+/// Two nodes sweep the same Redis: a room that expires is reported once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_is_reported_once_by_two_nodes() {
+    let receiver = Receiver::start(&[], 200).await;
+    let redis = RedisServer::start();
+    let mut cfg = redis.configure(hooked_config(&receiver));
+    cfg.room_ttl_secs = 2;
+    let na = TestServer::start(cfg.clone()).await;
+    let nb = TestServer::start(cfg).await;
+    let mut a = na.client().await;
+    let room = a.create("tictactoe", "alice").await.room;
+    closed(&receiver, &room, "expired").await;
+    settled_in(&na).await;
+    settled_in(&nb).await;
     assert_eq!(requests(&receiver, "room.closed", &room).len(), 1);
 }
 
