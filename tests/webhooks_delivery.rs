@@ -4,14 +4,10 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
+use common::receiver::{verified_by_the_reference_library, with_webhooks, Received, Receiver};
 use common::{eventually, test_config, Backend, RedisServer, TestServer};
 use parlor::hub::Hub;
 use parlor::store::memory::MemoryStore;
@@ -20,125 +16,6 @@ use parlor::store::redis::RedisStore;
 use parlor::store::RoomStore;
 use parlor::Config;
 use tokio_util::sync::CancellationToken;
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    at: Instant,
-    id: String,
-    timestamp: String,
-    signature: String,
-    content_type: String,
-    body: String,
-}
-
-#[derive(Default)]
-struct Script {
-    /// Answers to give, in order (status, Retry-After); then `then` for ever.
-    answers: VecDeque<(u16, Option<u64>)>,
-    then: u16,
-    received: Vec<Received>,
-}
-
-/// An HTTP receiver on 127.0.0.1:0 that records requests and answers from a script.
-#[derive(Clone)]
-struct Receiver {
-    url: String,
-    script: Arc<Mutex<Script>>,
-}
-
-impl Receiver {
-    async fn start(answers: &[(u16, Option<u64>)], then: u16) -> Receiver {
-        let script = Arc::new(Mutex::new(Script {
-            answers: answers.iter().copied().collect(),
-            then,
-            received: Vec::new(),
-        }));
-        let app = Router::new()
-            .route("/hook", axum::routing::post(receive))
-            .with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, script }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.script.lock().unwrap().received.clone()
-    }
-
-    fn answer_from_now(&self, status: u16) {
-        let mut s = self.script.lock().unwrap();
-        s.answers.clear();
-        s.then = status;
-    }
-
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
-        eventually(&format!("{n} requests at the receiver"), || async {
-            self.received().len() >= n
-        })
-        .await;
-        self.received()
-    }
-}
-
-async fn receive(
-    State(script): State<Arc<Mutex<Script>>>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let mut s = script.lock().unwrap();
-    s.received.push(Received {
-        at: Instant::now(),
-        id: header("webhook-id"),
-        timestamp: header("webhook-timestamp"),
-        signature: header("webhook-signature"),
-        content_type: header("content-type"),
-        body,
-    });
-    let (status, retry_after) = s.answers.pop_front().unwrap_or((s.then, None));
-    let status = StatusCode::from_u16(status).unwrap();
-    match retry_after {
-        Some(secs) => (status, [("retry-after", secs.to_string())]).into_response(),
-        None => status.into_response(),
-    }
-}
-
-/// Whether the Standard Webhooks Python library accepts this request.
-fn verified_by_the_reference_library(r: &Received) -> bool {
-    let input = serde_json::json!({
-        "secret": SECRET,
-        "headers": {
-            "webhook-id": r.id,
-            "webhook-timestamp": r.timestamp,
-            "webhook-signature": r.signature,
-        },
-        "body": r.body,
-    });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/webhooks/verify.py");
-    let mut child = std::process::Command::new("python3")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs (pip install standardwebhooks; scripts/test does)");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    child.wait().unwrap().success()
-}
 
 fn event(id: &str, kind: &'static str) -> OutboxEvent {
     OutboxEvent {
@@ -157,15 +34,9 @@ fn parlor_now_ms() -> i64 {
     parlor::store::now_ms()
 }
 
-/// Settings with webhooks to `receiver`, the back-off scaled by `scale`, attempts of at
-/// most 500 ms (so a claim is taken over after 1 s).
+/// Settings with webhooks to `receiver`, the back-off scaled by `scale`.
 fn webhook_config(receiver: &Receiver, scale: f64) -> Config {
-    let mut cfg = test_config();
-    cfg.webhook_url = Some(receiver.url.clone());
-    cfg.webhook_secret = Some(SECRET.to_string());
-    cfg.webhook_backoff_scale = scale;
-    cfg.webhook_timeout_ms = 500;
-    cfg
+    with_webhooks(test_config(), receiver, scale)
 }
 
 /// A second handle on the Redis a test server uses, to record events as the room

@@ -105,9 +105,11 @@ pub(super) fn game_finished(before: &RoomDoc, after: &RoomDoc) -> OutboxEvent {
         players,
     };
     let data = serde_json::to_string(&head).unwrap_or_else(|_| "{}".into());
-    // `data` is an object: open it up to append the moves and the state.
+    // `data` is an object: open it up to append the moves and the state. The state as
+    // operators see it: everything, and the clock's `deadline` in a room with a clock.
     let data = data.strip_suffix('}').unwrap_or(&data);
-    let state = serde_json::to_string(state).unwrap_or_else(|_| "null".into());
+    let state = after.state_for(None);
+    let state = serde_json::to_string(&*state).unwrap_or_else(|_| "null".into());
     OutboxEvent {
         id: event_id(&after.code, &after.created_at, GAME_FINISHED, after.game_number),
         kind: GAME_FINISHED,

@@ -7,6 +7,7 @@ pub mod client;
 pub mod cluster;
 pub mod jwt;
 pub mod node;
+pub mod receiver;
 pub mod redis;
 pub mod schema;
 pub mod sentinel;
