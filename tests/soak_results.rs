@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 use common::node::NodeProcess;
 use common::RedisServer;
 use soak::checks::{check, Truth};
-use soak::player::{Nodes, Player, Shared};
+use soak::player::Player;
 use soak::receiver::Receiver;
+use soak::shared::{Nodes, Shared};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const NODES: usize = 3;

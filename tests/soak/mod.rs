@@ -3,3 +3,4 @@
 pub mod checks;
 pub mod player;
 pub mod receiver;
+pub mod shared;

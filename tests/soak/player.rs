@@ -9,7 +9,7 @@
 //! records for the soak's final checks.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use tokio_util::sync::CancellationToken;
 
+use super::shared::Shared;
 use crate::common::schema::assert_server_frame;
 
 /// How long a move or rematch that changed nothing waits before it is sent again.
@@ -33,64 +33,6 @@ const QUIET: Duration = Duration::from_secs(3);
 const DRAIN: Duration = Duration::from_secs(60);
 /// Pause before each move, so that a handful of pairs do not saturate two cores.
 const THINK: Duration = Duration::from_millis(25);
-
-/// The three nodes' ports, `None` while a node is down.
-#[derive(Default)]
-pub struct Nodes {
-    ports: Mutex<Vec<Option<u16>>>,
-}
-
-impl Nodes {
-    pub fn new(n: usize) -> Nodes {
-        Nodes {
-            ports: Mutex::new(vec![None; n]),
-        }
-    }
-
-    pub fn set(&self, slot: usize, port: Option<u16>) {
-        self.ports.lock().unwrap()[slot] = port;
-    }
-
-    pub fn get(&self, slot: usize) -> Option<u16> {
-        self.ports.lock().unwrap()[slot]
-    }
-
-    /// The first live node after `slot` (another node when one is up).
-    fn live_after(&self, slot: usize) -> Option<(usize, u16)> {
-        let ports = self.ports.lock().unwrap();
-        let n = ports.len();
-        (1..=n)
-            .map(|i| (slot + i) % n)
-            .find_map(|s| ports[s].map(|p| (s, p)))
-    }
-}
-
-/// What every player shares: the nodes, the end of the soak, and the violations found.
-pub struct Shared {
-    pub nodes: Nodes,
-    /// Cancelled when the soak is over: no more rematches, finish the game at hand.
-    pub stop: CancellationToken,
-    violations: Mutex<Vec<String>>,
-}
-
-impl Shared {
-    pub fn new(nodes: Nodes) -> Arc<Shared> {
-        Arc::new(Shared {
-            nodes,
-            stop: CancellationToken::new(),
-            violations: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn violation(&self, what: String) {
-        eprintln!("VIOLATION: {what}");
-        self.violations.lock().unwrap().push(what);
-    }
-
-    pub fn violations(&self) -> Vec<String> {
-        self.violations.lock().unwrap().clone()
-    }
-}
 
 /// What a player counted.
 #[derive(Debug, Default, Clone)]
