@@ -88,6 +88,18 @@ impl NodeProcess {
         assert!(status.success(), "kill {signal} failed");
     }
 
+    /// SIGTERM the process and wait for it to exit: its shutdown sequence runs. The exit
+    /// status, or None if the process was already gone.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        child.wait().ok()
+    }
+
     /// SIGKILL the process and reap it; no shutdown sequence runs.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
