@@ -30,7 +30,6 @@ pub(super) trait DynGame: Send + Sync {
         seat: Seat,
         action: &Value,
     ) -> Result<(Value, Applied), MoveError>;
-    #[cfg(any(test, feature = "internals"))]
     fn outcome(&self, state: &Value) -> Outcome;
     fn to_act(&self, state: &Value) -> Vec<Seat>;
     fn on_deadline(&self, state: &mut Value) -> Result<Outcome, MoveError>;
@@ -128,7 +127,6 @@ impl<G: Game> DynGame for G {
         let next = encode(self, &s).map_err(wrong_game)?;
         Ok((next, Applied { outcome, action }))
     }
-    #[cfg(any(test, feature = "internals"))]
     fn outcome(&self, state: &Value) -> Outcome {
         decode(self, state).map_or(Outcome::Ongoing, |s| Game::outcome(self, &s))
     }

@@ -105,7 +105,6 @@ impl GameKind {
         self.0.apply(state, seat, action)
     }
 
-    #[cfg(any(test, feature = "internals"))]
     /// The outcome of a stored state.
     pub fn outcome(self, state: &GameState) -> Outcome {
         self.0.outcome(state)
