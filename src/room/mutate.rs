@@ -12,7 +12,7 @@ use super::{clock, ids, results, Rooms};
 use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::Seat;
 use crate::model::{Envelope, RoomDoc, SharedDoc, Status};
-use crate::protocol::CLOSE_REASON_EMPTY;
+use crate::store::outbox::CLOSED_EMPTY;
 use crate::store::{CasOutcome, Extras, IndexChange, MoveLog, OutboxEvent};
 
 /// How often a change is retried against fresh state before giving up.
@@ -206,7 +206,7 @@ impl Rooms {
                 &next.code,
                 next.game,
                 &next.created_at,
-                CLOSE_REASON_EMPTY,
+                CLOSED_EMPTY,
             ))
         } else if base.status == Status::Playing && next.status == Status::Finished {
             Some(results::game_finished(base, next))

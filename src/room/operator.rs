@@ -10,6 +10,7 @@ use crate::game::GameKind;
 use crate::model::{Audience, Effect, Envelope};
 use crate::model::{RoomDoc, RoomSummary};
 use crate::protocol::{encode, ServerMsg, CLOSE_REASON_OPERATOR, KICK_REASON_OPERATOR};
+use crate::store::outbox::CLOSED_BY_OPERATOR;
 use crate::store::RoomPage;
 
 impl Rooms {
@@ -62,7 +63,7 @@ impl Rooms {
                     code,
                     doc.game,
                     &doc.created_at,
-                    CLOSE_REASON_OPERATOR,
+                    CLOSED_BY_OPERATOR,
                 )),
                 None => return Ok(false),
             },

@@ -8,16 +8,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::game::{GameKind, Outcome, Seat};
 use crate::model::RoomDoc;
+use crate::store::outbox::{event_id, GAME_FINISHED};
 use crate::store::{now_ms, OutboxEvent};
-
-/// `game.finished`.
-pub const GAME_FINISHED: &str = "game.finished";
-/// `room.closed`.
-pub const ROOM_CLOSED: &str = "room.closed";
 
 /// One move as the log keeps it: the seat, the action as the client sent it, and when.
 pub(super) fn move_entry(seat: Seat, action: &Value, at: &str) -> String {
@@ -126,34 +121,14 @@ pub(super) fn game_finished(before: &RoomDoc, after: &RoomDoc) -> OutboxEvent {
     }
 }
 
-/// The `room.closed` event of room `doc`, closed for `reason` (`operator`, `empty`,
-/// `expired`).
-pub fn room_closed(code: &str, game: GameKind, created_at: &str, reason: &str) -> OutboxEvent {
-    let now = now_ms();
-    let timestamp = chrono::DateTime::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let body = serde_json::json!({
-        "type": ROOM_CLOSED,
-        "timestamp": timestamp,
-        "data": {"room": code, "game": game.name(), "reason": reason},
-    });
-    OutboxEvent {
-        id: event_id(code, created_at, ROOM_CLOSED, 0),
-        kind: ROOM_CLOSED,
-        head: body.to_string(),
-        tail: String::new(),
-        with_moves: false,
-        created_ms: now,
-    }
-}
-
-/// The `webhook-id` of an event: the same for the same event whichever node records it
-/// (a room is named by its code and creation time, as codes are reused once a room
-/// expires), so the backend sees one id per game.
-fn event_id(code: &str, created_at: &str, kind: &str, game_number: u64) -> String {
-    let digest = Sha256::digest(format!("{code}|{created_at}|{kind}|{game_number}"));
-    format!("msg_{}", &hex::encode(digest)[..32])
+/// The `room.closed` event of room `code`, closed for `reason`.
+pub(super) fn room_closed(
+    code: &str,
+    game: GameKind,
+    created_at: &str,
+    reason: &str,
+) -> OutboxEvent {
+    OutboxEvent::room_closed(code, game.name(), created_at, reason, now_ms())
 }
 
 fn json_str(s: &str) -> String {
@@ -200,6 +175,7 @@ mod tests {
         assert_eq!(empty["data"]["moves"], serde_json::json!([]));
         assert_eq!(event.id, game_finished(&doc, &doc).id, "one id per game");
         let closed = room_closed("ABCDEF", kind, &doc.created_at, "empty");
+        assert_eq!(closed.kind, crate::store::outbox::ROOM_CLOSED);
         assert_ne!(closed.id, event.id);
         let body: Value = serde_json::from_str(&closed.body(&[])).unwrap();
         assert_eq!(body["data"]["reason"], "empty");

@@ -13,8 +13,20 @@
 //! in this process: it lives and dies with the process.
 
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
+
+/// `game.finished`: a game ended.
+pub const GAME_FINISHED: &str = "game.finished";
+/// `room.closed`: a room went (operator, empty, expired).
+pub const ROOM_CLOSED: &str = "room.closed";
+/// `room.closed` reason: deleted over the admin API.
+pub const CLOSED_BY_OPERATOR: &str = "operator";
+/// `room.closed` reason: the last member left.
+pub const CLOSED_EMPTY: &str = "empty";
+/// `room.closed` reason: no activity for the room TTL.
+pub const CLOSED_EXPIRED: &str = "expired";
 
 /// An event recorded with a room write. Its body is `head`, then (when `with_moves`) the
 /// moves of the room's current game joined by commas, then `tail`: the moves are kept by
@@ -36,6 +48,30 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
+    /// The `room.closed` event of room `code` (a `game` room created at `created_at`),
+    /// closed for `reason` (`operator`, `empty`, `expired`), recorded at `now_ms`.
+    pub fn room_closed(
+        code: &str,
+        game: &str,
+        created_at: &str,
+        reason: &str,
+        now_ms: i64,
+    ) -> OutboxEvent {
+        let body = serde_json::json!({
+            "type": ROOM_CLOSED,
+            "timestamp": rfc3339_ms(now_ms),
+            "data": {"room": code, "game": game, "reason": reason},
+        });
+        OutboxEvent {
+            id: event_id(code, created_at, ROOM_CLOSED, 0),
+            kind: ROOM_CLOSED,
+            head: body.to_string(),
+            tail: String::new(),
+            with_moves: false,
+            created_ms: now_ms,
+        }
+    }
+
     /// The body, given the moves of the game (each one JSON object).
     pub fn body(&self, moves: &[String]) -> String {
         if !self.with_moves {
@@ -43,6 +79,21 @@ impl OutboxEvent {
         }
         format!("{}{}{}", self.head, moves.join(","), self.tail)
     }
+}
+
+/// The `webhook-id` of an event: the same for the same event whichever node records it
+/// (a room is named by its code and creation time, as codes are reused once a room
+/// expires), so the backend sees one id per game and one per closed room.
+pub fn event_id(code: &str, created_at: &str, kind: &str, game_number: u64) -> String {
+    let digest = Sha256::digest(format!("{code}|{created_at}|{kind}|{game_number}"));
+    format!("msg_{}", &hex::encode(digest)[..32])
+}
+
+/// Unix ms as RFC 3339 with milliseconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A pending event claimed by one node for an attempt.
