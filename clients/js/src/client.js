@@ -27,6 +27,8 @@ export class ParlorClient extends Connection {
     this.room = opts.room ?? null;
     /** Who the socket is authenticated as, after `auth`. */
     this.user = /** @type {{user: string, name: string | null, expiresAt: string} | null} */ (null);
+    /** The token the socket is signed in with (to tell a fresh one from it). */
+    this.token = /** @type {string | null} */ (null);
   }
 
   // ---- the handshake of every new socket --------------------------------------------
@@ -77,13 +79,20 @@ export class ParlorClient extends Connection {
       if (!this.getToken) throw new TypeError("authenticate(): no token given and no getToken option");
       token = await this.getToken();
     }
-    return this.exchange({ type: "auth", token }, this.requestTimeoutMs);
+    const authed = await this.exchange({ type: "auth", token }, this.requestTimeoutMs);
+    this.token = token;
+    return authed;
   }
 
   async refreshToken() {
     if (!this.getToken || !this.isOpen()) return;
     try {
-      await this.authenticate();
+      const token = await this.getToken();
+      // The same token again would only bring another `auth_expiring` at once (the
+      // server warns at once when less than a minute is left): a loop. With nothing
+      // fresher to offer, the socket is closed at expiry, and the next one tries again.
+      if (token === this.token) return;
+      await this.authenticate(token);
     } catch (err) {
       const e = /** @type {ParlorError} */ (err);
       // A lost socket authenticates afresh on the next one.
