@@ -441,6 +441,7 @@ export interface ClientEvents {
   pong: Pong;
   /** Every `authed`, the first and every refresh. */
   authed: Authed;
+  /** A token the server refused (`invalid_token`, `token_expired`) or a sign-in it wants (`unauthenticated`). */
   auth_error: ParlorError;
   /** Every frame received, before anything else happens with it. */
   frame: ServerMessage;

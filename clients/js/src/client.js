@@ -4,7 +4,7 @@
 // a fresh token (when `getToken` is set), then `resume` of the held seat.
 
 import { Connection } from "./connection.js";
-import { AUTH_REFUSED, LOCAL_CODES, ParlorError, SEAT_GONE } from "./errors.js";
+import { AUTH_REFUSED, ParlorError, SEAT_GONE } from "./errors.js";
 import { applyEvent, fromJoined } from "./view.js";
 
 /** Room events the view applies; anything else unknown is passed on as it is. */
@@ -95,8 +95,10 @@ export class ParlorClient extends Connection {
       await this.authenticate(token);
     } catch (err) {
       const e = /** @type {ParlorError} */ (err);
-      // A lost socket authenticates afresh on the next one.
-      if (e.code !== LOCAL_CODES.DISCONNECTED) this.emit("auth_error", e);
+      // Only a refusal is news. Anything else (a lost socket, no answer in time) heals
+      // by itself: at the token's end the server closes the socket, and the next one
+      // signs in afresh.
+      if (AUTH_REFUSED.has(e.code)) this.emit("auth_error", e);
     }
   }
 
