@@ -146,7 +146,13 @@ impl Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let hub = Hub::new();
         let backend: Arc<dyn RoomStore> = match cfg.store_kind() {
-            StoreKind::Memory => Arc::new(MemoryStore::new(cfg.room_ttl(), hub.clone())),
+            StoreKind::Memory => {
+                let store = MemoryStore::new(cfg.room_ttl(), hub.clone());
+                if cfg.webhooks_on() {
+                    store.record_expiries();
+                }
+                Arc::new(store)
+            }
             StoreKind::Redis => {
                 let url = cfg
                     .redis_url

@@ -35,6 +35,18 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
     let mut cfg = redis.configure(test_config());
     cfg.redis_timeout_ms = 300;
     cfg.node_id = Some("metrics-node".into());
+    // A receiver that takes every webhook, so the delivery metrics have samples.
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", receiver.local_addr().expect("addr"));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    tokio::spawn(async move { axum::serve(receiver, app).await });
+    cfg.webhook_url = Some(hook);
+    cfg.webhook_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
     let srv = TestServer::start(cfg).await;
 
     // A short game with chat, an error, a rejected frame.
@@ -54,6 +66,16 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
         json!({"type": "action", "action": {"cell": 8}}),
         "game_not_active",
     )
+    .await;
+    // The finished game reaches the receiver before Redis is disturbed below.
+    eventually("the game's result is delivered", || async {
+        sample(
+            &scrape(&srv).await,
+            "parlor_webhook_deliveries_total",
+            &["event=\"game.finished\"", "outcome=\"delivered\""],
+        )
+        .is_some_and(|v| v >= 1.0)
+    })
     .await;
     let mut bin = srv.client().await;
     bin.send_raw(Message::Binary(vec![0u8].into())).await;
@@ -119,6 +141,10 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
         ),
         ("parlor_pubsub_messages_total", vec!["direction=\"out\""]),
         ("parlor_pubsub_messages_total", vec!["direction=\"in\""]),
+        (
+            "parlor_webhook_delivery_duration_seconds_count",
+            vec!["event=\"game.finished\""],
+        ),
         ("process_resident_memory_bytes", vec![]),
         ("process_threads", vec![]),
         ("process_cpu_seconds_total", vec![]),

@@ -16,6 +16,7 @@
 //! | `{prefix}node:{id}:rooms` | string | codes of the rooms the node has members in |
 //! | `{prefix}room:{CODE}:moves` | list | the moves of the room's current game, oldest first (JSON each) |
 //! | `{prefix}user:{sub}:rooms` | sorted set | codes of rooms where the user held a seat, scored by index expiry ms |
+//! | `{prefix}room_meta` | hash | with results webhooks on: code → the room's game and creation time, until its `room.closed` is recorded |
 //! | `{prefix}revoked` | sorted set | users whose older tokens are refused, scored by when they were revoked (ms) |
 //! | `{prefix}{webhooks}:stream` | stream | events for the backend, read through the consumer group `delivery` |
 //! | `{prefix}{webhooks}:pending` | sorted set | ids of events not yet delivered nor dead, scored by when recorded (ms) |
@@ -118,6 +119,11 @@ impl Keys {
     /// The rooms where a user held a seat.
     pub fn user_rooms(&self, user: &str) -> String {
         format!("{}user:{}:rooms", self.prefix, user)
+    }
+
+    /// What `room.closed` of an expired room needs to know of it (results on).
+    pub fn room_meta(&self) -> String {
+        format!("{}room_meta", self.prefix)
     }
 
     /// Revoked users, scored by when (ms).

@@ -6,12 +6,14 @@
 use fred::types::scripts::Script;
 
 /// Create a room unless its code is taken.
-/// KEYS: room. ARGV: version, doc, ttl, now ms (its first index refresh).
+/// KEYS: room, and with results on `room_meta`. ARGV: version, doc, ttl, now ms (its
+/// first index refresh), and with results on the code and what `room_meta` keeps of it.
 /// Returns 1 (created) or 0 (taken).
 pub const CREATE: &str = r#"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'doc', ARGV[2], 'ix', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if KEYS[2] then redis.call('HSET', KEYS[2], ARGV[5], ARGV[6]) end
 return 1
 "#;
 

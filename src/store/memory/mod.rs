@@ -10,6 +10,7 @@ mod outbox;
 mod shelf;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,8 @@ use tokio::task::JoinHandle;
 
 pub use self::outbox::MemoryOutbox;
 use self::shelf::{Entry, Shelf};
-use super::{CasOutcome, Extras, MoveLog, OutboxEvent, RoomPage, RoomStore};
+use super::outbox::CLOSED_EXPIRED;
+use super::{now_ms, CasOutcome, Extras, MoveLog, OutboxEvent, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Hub;
@@ -37,21 +39,38 @@ pub struct MemoryStore {
     outbox: Arc<MemoryOutbox>,
     /// Revoked users and when (Unix ms).
     revoked: Mutex<HashMap<String, i64>>,
+    /// Whether expiring rooms record `room.closed` (see [`MemoryStore::record_expiries`]).
+    results: Arc<AtomicBool>,
 }
 
 impl MemoryStore {
     /// A store whose rooms expire after `ttl` without a change, delivering events to `hub`.
     pub fn new(ttl: Duration, hub: Hub) -> Self {
         let shelf = Arc::new(Mutex::new(Shelf::default()));
+        let outbox: Arc<MemoryOutbox> = Arc::default();
+        let results = Arc::new(AtomicBool::new(false));
         let weak = Arc::downgrade(&shelf);
         let period = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
+        let (closures, recording) = (outbox.clone(), results.clone());
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             loop {
                 tick.tick().await;
                 let Some(shelf) = weak.upgrade() else { break };
                 let mut shelf = shelf.lock().unwrap_or_else(|e| e.into_inner());
-                shelf.sweep(Instant::now());
+                let gone = shelf.sweep(Instant::now());
+                if recording.load(Ordering::Relaxed) {
+                    for doc in gone {
+                        let event = OutboxEvent::room_closed(
+                            &doc.code,
+                            doc.game.name(),
+                            &doc.created_at,
+                            CLOSED_EXPIRED,
+                            now_ms(),
+                        );
+                        closures.push(&event, &[]);
+                    }
+                }
             }
         });
         MemoryStore {
@@ -60,9 +79,15 @@ impl MemoryStore {
             hub,
             sweeper,
             deadlines: Mutex::default(),
-            outbox: Arc::default(),
+            outbox,
             revoked: Mutex::default(),
+            results,
         }
+    }
+
+    /// Record `room.closed` for rooms that expire (results webhooks on).
+    pub fn record_expiries(&self) {
+        self.results.store(true, Ordering::Relaxed);
     }
 
     fn lock(&self) -> MutexGuard<'_, Shelf> {

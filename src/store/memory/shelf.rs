@@ -100,16 +100,22 @@ impl Shelf {
         self.rooms.remove(code);
     }
 
-    pub(super) fn sweep(&mut self, now: Instant) {
+    /// Drop the rooms expired at `now`; returns them.
+    pub(super) fn sweep(&mut self, now: Instant) -> Vec<SharedDoc> {
         let dead: Vec<String> = self
             .rooms
             .iter()
             .filter(|(_, e)| e.expires <= now)
             .map(|(c, _)| c.clone())
             .collect();
+        let mut gone = Vec::with_capacity(dead.len());
         for code in dead {
+            if let Some(entry) = self.rooms.get(&code) {
+                gone.push(entry.doc.clone());
+            }
             self.remove(&code);
         }
+        gone
     }
 
     /// The listed codes of `game`, in listing order.

@@ -9,13 +9,14 @@
 //! `expiry` first). No operator action and no listing is needed to keep the indexes small.
 
 use fred::error::Error as FredError;
-use fred::interfaces::{KeysInterface, SortedSetsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, SortedSetsInterface};
 use fred::prelude::Client;
 use fred::types::SetOptions;
 use futures_util::future::{join_all, BoxFuture};
 use tokio::task::JoinHandle;
 
 use super::conns::Conns;
+use super::expiry::close_expired;
 use super::failure::store_err;
 use super::RedisStore;
 use crate::error::{Chain, StoreError};
@@ -85,25 +86,39 @@ impl RedisStore {
     /// Drop a room from every index (it was deleted or found gone).
     pub(super) async fn deindex(&self, code: &str) -> Result<(), StoreError> {
         let client = self.conns.pick();
-        let (a, b, c) = tokio::join!(
+        let meta = async {
+            match self.results {
+                true => client.hdel::<(), _, _>(self.keys.room_meta(), code).await,
+                false => Ok(()),
+            }
+        };
+        let (a, b, c, d) = tokio::join!(
             client.zrem::<(), _, _>(self.keys.all_rooms(), code),
             client.zrem::<(), _, _>(self.keys.expiry(), code),
             self.reindex(code, &GameKind::ALL, IndexChange::Close, false),
+            meta,
         );
         a.map_err(store_err)?;
         b.map_err(store_err)?;
+        d.map_err(store_err)?;
         c
     }
 }
 
 /// Sweep the indexes every refresh period until aborted.
-pub(super) fn sweep_indexes(conns: &Conns, keys: Keys, clock: IndexClock) -> JoinHandle<()> {
+/// With `results`, an expired room's `room.closed` is recorded as it leaves the indexes.
+pub(super) fn sweep_indexes(
+    conns: &Conns,
+    keys: Keys,
+    clock: IndexClock,
+    results: bool,
+) -> JoinHandle<()> {
     let conns = conns.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(clock.refresh());
         loop {
             tick.tick().await;
-            if let Err(e) = sweep_once(&conns.pick(), &keys).await {
+            if let Err(e) = sweep_once(&conns.pick(), &keys, results).await {
                 let e = store_err(e);
                 m::store_error(m::StoreOp::SweepIndexes, e.kind());
                 tracing::debug!(error = %Chain(&e), "index sweep failed; next period retries");
@@ -113,8 +128,9 @@ pub(super) fn sweep_indexes(conns: &Conns, keys: Keys, clock: IndexClock) -> Joi
 }
 
 /// One sweep: trim the open indexes and `expiry` by score, and `rooms` by the dead codes
-/// `expiry` held. Returns how many rooms left `rooms`.
-pub async fn sweep_once(client: &Client, keys: &Keys) -> Result<usize, FredError> {
+/// `expiry` held (with `results`, one by one, recording each room's `room.closed`).
+/// Returns how many rooms left `rooms`.
+pub async fn sweep_once(client: &Client, keys: &Keys, results: bool) -> Result<usize, FredError> {
     let now = now_ms() as f64;
     let open = GameKind::ALL
         .iter()
@@ -133,6 +149,9 @@ pub async fn sweep_once(client: &Client, keys: &Keys) -> Result<usize, FredError
     let dead = dead?;
     if dead.is_empty() {
         return Ok(0);
+    }
+    if results {
+        return close_expired(client, keys, &dead).await;
     }
     let (a, b) = tokio::join!(
         client.zrem::<(), _, _>(keys.all_rooms(), dead.clone()),

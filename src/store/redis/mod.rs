@@ -40,6 +40,7 @@ mod codec;
 mod conns;
 mod eval;
 mod events;
+mod expiry;
 mod failure;
 pub mod indexes;
 mod liveness;
@@ -123,6 +124,9 @@ pub struct RedisStore {
     /// How long after it is sent such a change may still be delivered here (half the op
     /// timeout: the reply must get back before the writer gives up).
     local_budget_ms: u64,
+    /// Whether room closures are recorded for the game's backend (results webhooks on),
+    /// so rooms keep what their `room.closed` needs after they expire.
+    results: bool,
     /// The outbox's delivery side.
     outbox: Arc<RedisOutbox>,
 }
@@ -207,7 +211,7 @@ impl RedisStore {
             relay_events(&subscriber, keys.clone(), hub.clone(), resync.clone()),
             restore_subscriptions(&subscriber, resync.clone()),
             resync_rooms(&conns, keys.clone(), hub.clone(), resync.clone()),
-            indexes::sweep_indexes(&conns, keys.clone(), clock),
+            indexes::sweep_indexes(&conns, keys.clone(), clock, cfg.webhooks_on()),
         ];
         if let Some((service, _)) = sentinels.first() {
             let switched = Arc::new(std::sync::Mutex::new(String::new()));
@@ -247,6 +251,7 @@ impl RedisStore {
             resync,
             redis_clock: RedisClock::new(),
             local_budget_ms: u64::try_from(timeout.as_millis() / 2).unwrap_or(u64::MAX),
+            results: cfg.webhooks_on(),
         })
     }
 }

@@ -7,6 +7,7 @@ use fred::prelude::Value;
 
 use super::codec::{cas_outcome, encode_doc};
 use super::eval::eval;
+use super::expiry::meta;
 use super::failure::store_err;
 use super::local_write::LocalWrite;
 use super::RedisStore;
@@ -29,15 +30,19 @@ impl RedisStore {
         let client = self.conns.pick();
         let now = now_ms();
         let created: i64 = eval(&self.scripts.create, &client, || {
-            (
-                vec![self.keys.room(&doc.code)],
-                vec![
-                    Value::from(doc.version.to_string()),
-                    Value::String(json.clone()),
-                    Value::from(self.ttl_secs.to_string()),
-                    Value::from(now.to_string()),
-                ],
-            )
+            let mut keys = vec![self.keys.room(&doc.code)];
+            let mut args = vec![
+                Value::from(doc.version.to_string()),
+                Value::String(json.clone()),
+                Value::from(self.ttl_secs.to_string()),
+                Value::from(now.to_string()),
+            ];
+            if self.results {
+                keys.push(self.keys.room_meta());
+                args.push(Value::from(doc.code.as_str()));
+                args.push(Value::from(meta(doc.game.name(), &doc.created_at)));
+            }
+            (keys, args)
         })
         .await
         .map_err(store_err)?;
