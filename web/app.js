@@ -3,6 +3,7 @@
 // keeps the view where a reload or a new tab finds it.
 
 import { ParlorClient } from "@parlor/client";
+import { forgetToken, showUser, takeToken } from "./account.js";
 import { initLobby } from "./lobby.js";
 import { initRoom } from "./room.js";
 import { isSimultaneous } from "./model.js";
@@ -74,9 +75,10 @@ function onRoom({ change, view, room: was, event }) {
       toLobby(was, CLOSED_TEXT[event.reason] || "The room was closed");
       return;
     case "kicked": {
-      const elsewhere = event.reason === "resumed_elsewhere";
-      // The other tab holds the seat now: keep it for that tab.
-      toLobby(was, elsewhere ? "You continued this game in another tab" : "You were removed from the room", { forgetSeat: !elsewhere });
+      const elsewhere = event.reason === "resumed_elsewhere" || event.reason === "replaced";
+      // Another tab or device holds the seat now: keep it for that one.
+      const text = event.reason === "replaced" ? "You continued this game on another device or tab" : elsewhere ? "You continued this game in another tab" : "You were removed from the room";
+      toLobby(was, text, { forgetSeat: !elsewhere });
       return;
     }
     case "lost":
@@ -228,17 +230,44 @@ async function leave() {
   if (current()) toLobby(was);
 }
 
+// ---- signing in ------------------------------------------------------------
+
+/** Who the token says this is: the top bar shows it, and its name is the player's. */
+function signedIn({ user, name }) {
+  showUser({ user, name });
+  if (name) lobby.setName(name);
+  lobby.nameField.readOnly = !!name;
+}
+
+/**
+ * Stop for good when signing in cannot work on this server: the token was refused or ran
+ * out (a page has no way to get a fresh one), or the server takes no guests (4001).
+ */
+function signInFailed(text) {
+  forgetToken();
+  client.close();
+  showConnection("closed");
+  showUser({ problem: text });
+  toast(text, { ms: 10000 });
+}
+
 // ---- start ---------------------------------------------------------------
 
 function start() {
   const name = loadName();
   lobby.setName(name);
+  const token = takeToken();
   const code = normalizeCode(new URLSearchParams(location.search).get("room"));
   // This tab's room; else, for a room's link, a seat this browser holds there.
   const saved = loadCurrent() || (isValidCode(code) ? loadSeat(code) : null);
 
-  client = new ParlorClient({ whenOffline: "reject", room: saved });
+  client = new ParlorClient({ whenOffline: "reject", room: saved, getToken: token ? () => token : undefined });
   client.on("status", showConnection);
+  client.on("authed", signedIn);
+  client.on("auth_error", (err) => signInFailed(errorText(err)));
+  client.on("close", ({ code: closeCode }) => {
+    if (closeCode === 4001) signInFailed(errorText({ code: "unauthenticated" }));
+  });
   client.on("room", onRoom);
   client.on("ready", () => refreshRooms());
   client.on("error", failed); // an error no request waits for

@@ -38,6 +38,7 @@ const CONN_TEXT = {
   connecting: "Connecting…",
   online: "Online",
   reconnecting: "Reconnecting…",
+  closed: "Offline",
 };
 
 /** Reflect the socket's state in the top bar. */

@@ -1,6 +1,6 @@
 // Types of @parlor/client and of every message of Parlor's WebSocket protocol (v1.2).
 // Hand-written against the wire contract; test/schema.test.js compares them with the
-// server's JSON Schema (GET /api/v1/protocol.json) once the server serves it.
+// server's JSON Schema (GET /api/v1/protocol.json).
 
 // ---- shared shapes ------------------------------------------------------------------
 
@@ -18,8 +18,8 @@ export interface Player {
   role: Role;
   /** Whether the player's socket is connected (their seat is held while it is not). */
   connected: boolean;
-  /** The account (`sub`) of an authenticated player, null for an anonymous one (v1.2, §3). */
-  user?: string | null;
+  /** The account (`sub`) of a player who signed in with a token, null for an anonymous one (v1.2, §3). */
+  user: string | null;
 }
 
 /** A room in a list: the snapshot without the game state. */
@@ -293,17 +293,21 @@ export interface RematchOffered {
   room: RoomCode;
   player_id: string;
 }
+export type RoomClosedReason = "closed_by_operator" | "expired" | "empty" | "gone";
 export interface RoomClosed {
   type: "room_closed";
   room: RoomCode;
-  /** `closed_by_operator`, `expired`, `empty`, `gone`. */
-  reason: string;
+  reason: RoomClosedReason;
 }
+/**
+ * Why a member was removed: an operator's kick, the seat resumed on another socket with
+ * its session, or (v1.2, §3) taken back by the same user from another socket.
+ */
+export type KickedReason = "kicked_by_operator" | "resumed_elsewhere" | "replaced";
 export interface Kicked {
   type: "kicked";
   room: RoomCode;
-  /** `kicked_by_operator`, `resumed_elsewhere`, `replaced` (v1.2). */
-  reason: string;
+  reason: KickedReason;
 }
 /** Sent just before a node closes its sockets with 1001. */
 export interface ServerShutdown {
@@ -437,6 +441,7 @@ export interface ClientEvents {
   pong: Pong;
   /** Every `authed`, the first and every refresh. */
   authed: Authed;
+  /** A token the server refused (`invalid_token`, `token_expired`) or a sign-in it wants (`unauthenticated`). */
   auth_error: ParlorError;
   /** Every frame received, before anything else happens with it. */
   frame: ServerMessage;

@@ -4,7 +4,7 @@
 // a fresh token (when `getToken` is set), then `resume` of the held seat.
 
 import { Connection } from "./connection.js";
-import { AUTH_REFUSED, LOCAL_CODES, ParlorError, SEAT_GONE } from "./errors.js";
+import { AUTH_REFUSED, ParlorError, SEAT_GONE } from "./errors.js";
 import { applyEvent, fromJoined } from "./view.js";
 
 /** Room events the view applies; anything else unknown is passed on as it is. */
@@ -27,6 +27,8 @@ export class ParlorClient extends Connection {
     this.room = opts.room ?? null;
     /** Who the socket is authenticated as, after `auth`. */
     this.user = /** @type {{user: string, name: string | null, expiresAt: string} | null} */ (null);
+    /** The token the socket is signed in with (to tell a fresh one from it). */
+    this.token = /** @type {string | null} */ (null);
   }
 
   // ---- the handshake of every new socket --------------------------------------------
@@ -77,17 +79,26 @@ export class ParlorClient extends Connection {
       if (!this.getToken) throw new TypeError("authenticate(): no token given and no getToken option");
       token = await this.getToken();
     }
-    return this.exchange({ type: "auth", token }, this.requestTimeoutMs);
+    const authed = await this.exchange({ type: "auth", token }, this.requestTimeoutMs);
+    this.token = token;
+    return authed;
   }
 
   async refreshToken() {
     if (!this.getToken || !this.isOpen()) return;
     try {
-      await this.authenticate();
+      const token = await this.getToken();
+      // The same token again would only bring another `auth_expiring` at once (the
+      // server warns at once when less than a minute is left): a loop. With nothing
+      // fresher to offer, the socket is closed at expiry, and the next one tries again.
+      if (token === this.token) return;
+      await this.authenticate(token);
     } catch (err) {
       const e = /** @type {ParlorError} */ (err);
-      // A lost socket authenticates afresh on the next one.
-      if (e.code !== LOCAL_CODES.DISCONNECTED) this.emit("auth_error", e);
+      // Only a refusal is news. Anything else (a lost socket, no answer in time) heals
+      // by itself: at the token's end the server closes the socket, and the next one
+      // signs in afresh.
+      if (AUTH_REFUSED.has(e.code)) this.emit("auth_error", e);
     }
   }
 

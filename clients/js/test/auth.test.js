@@ -1,21 +1,16 @@
-// Players with accounts (protocol §3): the client authenticates every new socket with a
-// token from getToken(), refreshes it on auth_expiring, and resumes a user's seat after
-// a reconnect. Runs only against a server that has the JWT flags; skipped, saying why,
-// until then.
+// Players with accounts (protocol §3) against a real server: the client authenticates
+// every new socket with a token from getToken(), refreshes it on auth_expiring, resumes a
+// user's seat after a reconnect, loses a seat taken back from another device (`kicked`
+// `replaced`), and signs in again with a fresh token after a revocation closed it (4003).
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { test } from "node:test";
 
 import { ParlorClient } from "../src/index.js";
-import { connected, eventually, parlorFlags, startParlor } from "./helpers.js";
+import { ADMIN_TOKEN, connected, eventually, startParlor } from "./helpers.js";
 
 const SECRET = "a-test-secret-of-at-least-32-bytes!!";
-
-const skip = parlorFlags().has("--jwt-hs256-secret")
-  ? false
-  : "the server does not implement accounts yet (protocol §3: `parlor --help` has no --jwt-hs256-secret)";
-if (skip) console.log(`auth tests skipped: ${skip}`);
 
 /** An HS256 JWT. @param {Record<string, unknown>} claims */
 function jwt(claims) {
@@ -24,7 +19,7 @@ function jwt(claims) {
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }
 
-test("getToken authenticates each socket, refreshes on auth_expiring, and the user's seat is resumed", { skip }, async (t) => {
+test("getToken authenticates each socket, refreshes on auth_expiring, and the user's seat is resumed", async (t) => {
   const node = await startParlor({ args: ["--jwt-hs256-secret", SECRET] });
   t.after(() => node.kill("SIGKILL"));
   let issued = 0;
@@ -57,7 +52,7 @@ test("getToken authenticates each socket, refreshes on auth_expiring, and the us
   assert.equal(resumed.you.player_id, joined.you.player_id);
 });
 
-test("without a token, a server with anonymous play off refuses requests with unauthenticated", { skip }, async (t) => {
+test("without a token, a server with anonymous play off refuses requests with unauthenticated", async (t) => {
   const node = await startParlor({ args: ["--jwt-hs256-secret", SECRET] });
   t.after(() => node.kill("SIGKILL"));
   const anon = await connected(t, { url: node.url });
@@ -69,4 +64,53 @@ test("without a token, a server with anonymous play off refuses requests with un
   bad.connect().catch(() => {});
   assert.equal((await refused).code, "invalid_token");
   await eventually("still not ready", () => !bad.ready);
+});
+
+/** A token for `sub` issued now (a fresh one each call), an hour to live. @param {string} sub */
+function tokenFor(sub) {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt({ sub, iat: now, exp: now + 3600 });
+}
+
+test("the same user on a second device takes the seat back; the first is kicked with reason replaced", async (t) => {
+  const node = await startParlor({ args: ["--jwt-hs256-secret", SECRET] });
+  t.after(() => node.kill("SIGKILL"));
+  const phone = await connected(t, { url: node.url, getToken: () => tokenFor("carol") });
+  const joined = await phone.createRoom({ game: "tictactoe", name: "carol" });
+  const kicked = phone.once("kicked", { timeoutMs: 10_000 });
+  const changes = /** @type {string[]} */ ([]);
+  phone.on("room", (c) => changes.push(c.change));
+
+  const laptop = await connected(t, { url: node.url, getToken: () => tokenFor("carol") });
+  const again = await laptop.joinRoom({ room: joined.room, name: "carol" });
+  assert.equal(again.you.player_id, joined.you.player_id);
+  assert.equal(again.you.seat, joined.you.seat);
+  assert.equal((await kicked).reason, "replaced");
+  assert.equal(phone.room, null);
+  assert.deepEqual(changes, ["kicked"]);
+  assert.equal(laptop.room?.snapshot.players.length, 1);
+  assert.equal(laptop.room?.snapshot.players[0].user, "carol");
+});
+
+test("a revoked user's socket is closed with 4003; a token issued after the revocation signs in again", async (t) => {
+  const node = await startParlor({ args: ["--jwt-hs256-secret", SECRET] });
+  t.after(() => node.kill("SIGKILL"));
+  const dave = await connected(t, {
+    url: node.url,
+    getToken: () => tokenFor("dave"),
+    reconnect: { minDelayMs: 200, maxDelayMs: 1_000 },
+  });
+  const joined = await dave.createRoom({ game: "connect4", name: "dave" });
+  const closed = dave.once("close", { timeoutMs: 10_000 });
+  const res = await fetch(`${node.http}/api/v1/users/dave/revoke`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
+  assert.equal(res.status, 204);
+  assert.equal((await closed).code, 4003);
+  // Tokens issued in the revocation's second are refused too: the client keeps asking
+  // getToken on new sockets until one is issued after it, then resumes the seat.
+  const resumed = await dave.once("resumed", { timeoutMs: 15_000 });
+  assert.equal(resumed.you.player_id, joined.you.player_id);
+  assert.equal(dave.user?.user, "dave");
 });

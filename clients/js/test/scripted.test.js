@@ -1,6 +1,6 @@
-// The client's side of exchanges the real server cannot be made to show yet (§3's auth
-// and auth_expiring) or only by chance (answers out of order, a reply after its
-// timeout), against a scripted stand-in for the socket. The real-server tests are in
+// The client's side of exchanges a real server shows only slowly (§3's auth_expiring comes
+// a minute before a token's end) or only by chance (answers out of order, a reply after
+// its timeout), against a scripted stand-in for the socket. The real-server tests are in
 // memory.test.js, redis.test.js and auth.test.js.
 
 import assert from "node:assert/strict";
@@ -91,6 +91,22 @@ test("auth comes first on every socket, then resume; auth_expiring fetches a fre
   await eventually("a new socket is ready", () => c.ready && ScriptedSocket.all.length === 2);
   assert.deepEqual(ScriptedSocket.all[1].sent.map((m) => m.type), ["auth", "resume"]);
   assert.equal(ScriptedSocket.all[1].sent[0].token, "token-3");
+});
+
+test("auth_expiring with no fresher token from getToken sends nothing (no refresh loop)", async (t) => {
+  let calls = 0;
+  const c = client({ getToken: () => (calls++, "the-only-token") });
+  t.after(() => c.close());
+  ScriptedSocket.server = (msg, sock) => {
+    if (msg.type === "auth") sock.push({ type: "authed", req: msg.req, user: "alice-account", name: null, expires_at: "2030-01-01T00:00:00Z" });
+    if (msg.type === "ping") sock.push({ type: "pong", req: msg.req });
+  };
+  await c.connect();
+  const sock = ScriptedSocket.all[0];
+  sock.push({ type: "auth_expiring", expires_at: "2030-01-01T00:00:00Z" });
+  await eventually("getToken asked again", () => calls === 2);
+  await c.ping(); // anything the refresh sent went out before this
+  assert.deepEqual(sock.sent.map((m) => m.type), ["auth", "ping"]);
 });
 
 test("a refused token is reported and the socket is replaced after a back-off", async (t) => {
