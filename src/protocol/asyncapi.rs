@@ -101,7 +101,7 @@ mod tests {
         let schema = super::super::schema::schema_document(&Games::builtin());
         let doc = asyncapi_document(&schema, "protocol.json");
         let messages = doc["components"]["messages"].as_object().expect("messages");
-        assert_eq!(messages.len(), 25);
+        assert_eq!(messages.len(), 28);
         let ping = &messages["ClientPing"];
         assert_eq!(ping["name"], "ping");
         assert_eq!(

@@ -198,7 +198,7 @@ mod tests {
         let client = defs[CLIENT_MESSAGE]["oneOf"].as_array().map_or(0, Vec::len);
         assert_eq!(client, super::super::CLIENT_TYPES.len());
         let server = defs[SERVER_MESSAGE]["oneOf"].as_array().map_or(0, Vec::len);
-        assert_eq!(server, 15);
+        assert_eq!(server, 17);
         let joined = &defs["ServerJoined"];
         assert_eq!(joined["properties"]["type"]["const"], "joined");
         let required = joined["required"].as_array().cloned().unwrap_or_default();
