@@ -46,9 +46,9 @@ async fn both_documents_are_public_and_describe_every_message() {
         "https://json-schema.org/draft/2020-12/schema"
     );
     let client = names(&doc, "ClientMessage");
-    assert_eq!(client.len(), 10, "{client:?}");
+    assert_eq!(client.len(), 11, "{client:?}");
     let server = names(&doc, "ServerMessage");
-    assert_eq!(server.len(), 15, "{server:?}");
+    assert_eq!(server.len(), 17, "{server:?}");
     for name in ["TictactoeState", "Connect4Action", "RpsState", "GameState"] {
         assert!(doc["$defs"][name].is_object(), "{name}");
     }

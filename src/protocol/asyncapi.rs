@@ -111,7 +111,7 @@ mod tests {
         let sent = doc["operations"]["send"]["messages"]
             .as_array()
             .expect("send");
-        assert_eq!(sent.len(), 10);
+        assert_eq!(sent.len(), 11);
         assert_eq!(sent[0]["$ref"], "#/channels/ws/messages/ClientCreateRoom");
     }
 }
