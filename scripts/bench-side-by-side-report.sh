@@ -26,6 +26,8 @@ TARGET_PLAYER_KIB=16 # RSS per player at one action per second each (Redis store
 SBS_RUNS=(py-blocking py-async)
 [ -n "$BEFORE_BIN" ] && SBS_RUNS+=(parlor-before)
 SBS_RUNS+=(parlor)
+# Parlor again with the results webhook on, to a local receiver that answers 204.
+[ "${SBS_WEBHOOK:-1}" = 1 ] && SBS_RUNS+=(parlor-webhook)
 PARLORS=(parlor)
 [ -n "$BEFORE_BIN" ] && PARLORS=(parlor-before parlor)
 sbs_label() {
@@ -34,6 +36,7 @@ sbs_label() {
     py-async) echo "Python server, \`--mode async\`" ;;
     parlor-before) echo "Parlor $BEFORE_LABEL (\`RUST_LOG=warn\`)" ;;
     parlor) echo "Parlor $COMMIT (\`RUST_LOG=warn\`)" ;;
+    parlor-webhook) echo "Parlor $COMMIT, results webhook on (\`RUST_LOG=warn\`)" ;;
   esac
 }
 
@@ -176,6 +179,41 @@ sbs_targets() {
 }
 
 # sbs_before_after: Parlor's CPU per action against the --before binary, round by round.
+# sbs_webhook: what the results webhook costs on the Redis closed loop: node CPU and
+# redis-server CPU per action with it on and off (and before), and EVALSHA per write with
+# the outbox's own scripts (claims, reports, figures; counted by the node) set apart.
+sbs_webhook() {
+  case " ${SBS_RUNS[*]} " in *" parlor-webhook "*) ;; *) return 0 ;; esac
+  local off on before
+  off=$(median_run sbs parlor); on=$(median_run sbs parlor-webhook)
+  echo "**With the results webhook on** (every finished game recorded in its move's script and"
+  echo "POSTed, signed, to a local receiver answering 204):"
+  echo
+  echo "| run | node CPU per action | redis-server CPU per action | EVALSHA per write (outbox scripts apart) | outbox scripts per action |"
+  echo "|---|---|---|---|---|"
+  local s m
+  for s in parlor-before parlor parlor-webhook; do
+    case " ${SBS_RUNS[*]} " in *" $s "*) ;; *) continue ;; esac
+    m=$(median_run sbs "$s")
+    printf '| %s | %s µs | %s µs | %s | %s |\n' "$(sbs_label "$s")" "$(fmt "$(cpu_us "$m")" 1)" \
+      "$(fmt "$(calc "$(wv "$m" redis_cpu_per_1k) * 1000")" 1)" "$(fmt "$(wv "$m" evalsha_per_write)" 3)" \
+      "$(fmt "$(wv "$m" outbox_scripts_per_action)" 3)"
+  done
+  echo
+  if lt 0 "$(cpu_us "$off")" && lt 0 "$(cpu_us "$on")"; then
+    echo "Node CPU per action, webhook on / off: **$(fmt "$(calc "$(cpu_us "$on") / $(cpu_us "$off")")" 2)**;"
+    echo "redis-server CPU per action, on / off: **$(fmt "$(calc "$(wv "$on" redis_cpu_per_1k) / $(wv "$off" redis_cpu_per_1k)")" 2)** (medians of the rounds)."
+    if [ -n "$BEFORE_BIN" ]; then
+      before=$(median_run sbs parlor-before)
+      echo "Against $BEFORE_LABEL: node CPU per action $(fmt "$(calc "$(cpu_us "$off") / $(cpu_us "$before")")" 2) (off),"
+      echo "$(fmt "$(calc "$(cpu_us "$on") / $(cpu_us "$before")")" 2) (on); redis-server CPU per action"
+      echo "$(fmt "$(calc "$(wv "$off" redis_cpu_per_1k) / $(wv "$before" redis_cpu_per_1k)")" 2) (off),"
+      echo "$(fmt "$(calc "$(wv "$on" redis_cpu_per_1k) / $(wv "$before" redis_cpu_per_1k)")" 2) (on)."
+    fi
+    echo
+  fi
+}
+
 sbs_before_after() {
   local label prefix r b a ratios lo hi below above reading
   echo "| store | CPU per action, before → after (median rounds) | after / before, median | by round | spread | reading |"
@@ -261,6 +299,7 @@ sbs_report() {
     echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$(median_run sbs parlor)" evalsha_per_write)" 3)"
     echo "(one Redis round trip per write)."
     echo
+    sbs_webhook
     echo "### Memory store, same load"
     echo
     echo "| server | actions/s | server CPU per action | of which kernel | server cores busy | p50 ms | p99 ms | errors | RSS |"

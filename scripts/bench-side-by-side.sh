@@ -86,13 +86,14 @@ wait_port() {
   return 1
 }
 
-# sbs_parlor NAME BINARY redis|memory: a pinned node, the only one under test.
+# sbs_parlor NAME BINARY redis|memory [flags...]: a pinned node, the only one under test.
 sbs_parlor() {
   local name=$1 bin=$2 store=$3 port pid i store_args=()
+  shift 3
   if [ "$store" = redis ]; then store_args=(--redis-url "redis://127.0.0.1:$REDIS_PORT"); fi
   port=$(free_port)
   RUST_LOG=warn "${SERVER_WRAP[@]}" "$bin" --listen "127.0.0.1:$port" "${store_args[@]}" \
-    --rate-limit-per-sec 0 --max-connections 20000 --admin-token "$TOKEN" --node-id "$name" \
+    --rate-limit-per-sec 0 --max-connections 20000 --admin-token "$TOKEN" --node-id "$name" "$@" \
     >"$WORK/server-$name.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
@@ -222,8 +223,34 @@ sbs_start() { # name store
     py-async) sbs_python "$1" async ;;
     parlor-before) sbs_parlor "$1-$2" "$BEFORE_BIN" "$2" ;;
     parlor) sbs_parlor "$1-$2" "$PARLOR" "$2" ;;
+    parlor-webhook) sbs_parlor "$1-$2" "$PARLOR" "$2" --webhook-url "$HOOK_URL" \
+      --webhook-secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw ;;
   esac
 }
+
+# The results webhook's receiver: answers every POST with 204, on core 1 with the tools.
+HOOK_URL=""
+case " ${SBS_RUNS[*]} " in
+  *" parlor-webhook "*)
+    HOOK_PORT=$(free_port)
+    "${LT_WRAP[@]}" "$PYTHON" -c '
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Hook(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+' "$HOOK_PORT" >"$WORK/hook.log" 2>&1 &
+    PIDS+=("$!")
+    HOOK_URL="http://127.0.0.1:$HOOK_PORT/hook"
+    wait_port "$HOOK_PORT" "$!" || { echo "bench: the webhook receiver did not start" >&2; exit 1; }
+    ;;
+esac
 
 # ---------------------------------------------------------------- the rounds
 for r in "${ROUNDS[@]}"; do

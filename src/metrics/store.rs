@@ -52,11 +52,25 @@ pub enum StoreOp {
     Heartbeat,
     DeadNodes,
     ForgetNode,
+    /// Read the moves of a room's game.
+    LoadMoves,
+    /// Read the rooms where a user holds a seat.
+    UserRooms,
+    /// Record a user's revocation.
+    Revoke,
+    /// Read revocations (a token's user, or every node's poll).
+    ReadRevocations,
+    /// Claim outbox events for delivery.
+    OutboxClaim,
+    /// Report an attempt's outcome, or manage a dead letter.
+    OutboxReport,
+    /// Read the outbox's figures or dead letters.
+    OutboxRead,
 }
 
 impl StoreOp {
     /// Every operation.
-    pub const ALL: [StoreOp; 18] = [
+    pub const ALL: [StoreOp; 25] = [
         StoreOp::CreateRoom,
         StoreOp::LoadRoom,
         StoreOp::UpdateRoom,
@@ -75,6 +89,13 @@ impl StoreOp {
         StoreOp::Heartbeat,
         StoreOp::DeadNodes,
         StoreOp::ForgetNode,
+        StoreOp::LoadMoves,
+        StoreOp::UserRooms,
+        StoreOp::Revoke,
+        StoreOp::ReadRevocations,
+        StoreOp::OutboxClaim,
+        StoreOp::OutboxReport,
+        StoreOp::OutboxRead,
     ];
 
     /// The label value.
@@ -98,6 +119,13 @@ impl StoreOp {
             StoreOp::Heartbeat => "heartbeat",
             StoreOp::DeadNodes => "dead_nodes",
             StoreOp::ForgetNode => "forget_node",
+            StoreOp::LoadMoves => "load_moves",
+            StoreOp::UserRooms => "user_rooms",
+            StoreOp::Revoke => "revoke_user",
+            StoreOp::ReadRevocations => "read_revocations",
+            StoreOp::OutboxClaim => "outbox_claim",
+            StoreOp::OutboxReport => "outbox_report",
+            StoreOp::OutboxRead => "outbox_read",
         }
     }
 }

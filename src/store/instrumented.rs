@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::outbox::{Claimed, DeadLetter, Outbox, OutboxStats};
 use super::{CasOutcome, Extras, OutboxEvent, PoolStats, RoomPage, RoomStore};
 use crate::error::{Chain, StoreError};
 use crate::game::GameKind;
@@ -19,17 +20,37 @@ use crate::model::{RoomDoc, SharedDoc};
 /// A store that records metrics around another one and enforces the op timeout.
 pub struct Instrumented {
     inner: Arc<dyn RoomStore>,
+    meter: Meter,
+    /// The inner store's outbox, measured the same way.
+    outbox: Option<Arc<dyn Outbox>>,
+}
+
+/// What times and counts operations: shared by the store and its outbox.
+#[derive(Clone)]
+struct Meter {
+    backend: &'static str,
     timeout: Duration,
-    in_flight: AtomicI64,
+    in_flight: Arc<AtomicI64>,
 }
 
 impl Instrumented {
     /// Wrap `inner`; every operation fails with [`StoreError::Timeout`] after `timeout`.
     pub fn new(inner: Arc<dyn RoomStore>, timeout: Duration) -> Self {
+        let meter = Meter {
+            backend: inner.backend(),
+            timeout,
+            in_flight: Arc::default(),
+        };
+        let outbox = inner.outbox().map(|o| {
+            Arc::new(TimedOutbox {
+                inner: o,
+                meter: meter.clone(),
+            }) as Arc<dyn Outbox>
+        });
         Instrumented {
             inner,
-            timeout,
-            in_flight: AtomicI64::new(0),
+            meter,
+            outbox,
         }
     }
 
@@ -38,7 +59,17 @@ impl Instrumented {
         op: StoreOp,
         fut: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
-        let backend = self.inner.backend();
+        self.meter.run(op, fut).await
+    }
+}
+
+impl Meter {
+    async fn run<T>(
+        &self,
+        op: StoreOp,
+        fut: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let backend = self.backend;
         m::gauge_add_in_flight(&self.in_flight, 1);
         let started = Instant::now();
         // The backend has its own per-command timeout; this one bounds operations made of
@@ -73,8 +104,8 @@ impl RoomStore for Instrumented {
     }
 
     /// The backend's own: the delivery side times and logs its calls itself.
-    fn outbox(&self) -> Option<Arc<dyn super::outbox::Outbox>> {
-        self.inner.outbox()
+    fn outbox(&self) -> Option<Arc<dyn Outbox>> {
+        self.outbox.clone()
     }
 
     async fn create(&self, doc: &RoomDoc) -> Result<bool, StoreError> {
@@ -148,27 +179,27 @@ impl RoomStore for Instrumented {
     }
 
     async fn moves(&self, code: &str) -> Result<Vec<String>, StoreError> {
-        self.run(StoreOp::LoadRoom, self.inner.moves(code)).await
+        self.run(StoreOp::LoadMoves, self.inner.moves(code)).await
     }
 
     async fn user_rooms(&self, user: &str) -> Result<Vec<RoomDoc>, StoreError> {
-        self.run(StoreOp::OpenRooms, self.inner.user_rooms(user))
+        self.run(StoreOp::UserRooms, self.inner.user_rooms(user))
             .await
     }
 
     async fn revoke(&self, user: &str, at_ms: i64, ttl: Duration) -> Result<(), StoreError> {
-        self.run(StoreOp::Publish, self.inner.revoke(user, at_ms, ttl))
+        self.run(StoreOp::Revoke, self.inner.revoke(user, at_ms, ttl))
             .await
     }
 
     async fn revoked_at(&self, user: &str) -> Result<Option<i64>, StoreError> {
-        self.run(StoreOp::LoadRoom, self.inner.revoked_at(user))
+        self.run(StoreOp::ReadRevocations, self.inner.revoked_at(user))
             .await
     }
 
     async fn revocations_since(&self, after_ms: i64) -> Result<Vec<(String, i64)>, StoreError> {
         self.run(
-            StoreOp::DueDeadlines,
+            StoreOp::ReadRevocations,
             self.inner.revocations_since(after_ms),
         )
         .await
@@ -228,7 +259,7 @@ impl RoomStore for Instrumented {
 
     fn pool_stats(&self) -> Option<PoolStats> {
         self.inner.pool_stats().map(|mut s| {
-            s.in_flight = self.in_flight.load(Ordering::Relaxed).max(0) as usize;
+            s.in_flight = self.meter.in_flight.load(Ordering::Relaxed).max(0) as usize;
             s
         })
     }
@@ -261,5 +292,67 @@ impl RoomStore for Instrumented {
             self.inner.disarm_deadline(code, at),
         )
         .await
+    }
+}
+
+/// The outbox of an instrumented store: its operations timed and counted like the
+/// store's (ops `outbox_claim`, `outbox_report`, `outbox_read`).
+struct TimedOutbox {
+    inner: Arc<dyn Outbox>,
+    meter: Meter,
+}
+
+#[async_trait]
+impl Outbox for TimedOutbox {
+    #[cfg(any(test, feature = "internals"))]
+    async fn enqueue(&self, event: &OutboxEvent) -> Result<(), StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.enqueue(event)).await
+    }
+
+    async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<Claimed>, StoreError> {
+        let op = StoreOp::OutboxClaim;
+        self.meter.run(op, self.inner.claim(consumer, max)).await
+    }
+
+    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.delivered(event)).await
+    }
+
+    async fn retry_at(&self, event: &Claimed, due_ms: i64, error: &str) -> Result<(), StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter
+            .run(op, self.inner.retry_at(event, due_ms, error))
+            .await
+    }
+
+    async fn bury(&self, event: &Claimed, error: &str) -> Result<(), StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.bury(event, error)).await
+    }
+
+    async fn hand_back(&self, consumer: &str) -> Result<(), StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.hand_back(consumer)).await
+    }
+
+    async fn stats(&self) -> Result<OutboxStats, StoreError> {
+        self.meter.run(StoreOp::OutboxRead, self.inner.stats()).await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        let op = StoreOp::OutboxRead;
+        self.meter.run(op, self.inner.dead_letters(limit)).await
+    }
+
+    async fn revive(&self, id: &str) -> Result<bool, StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.revive(id)).await
+    }
+
+    async fn discard(&self, id: &str) -> Result<bool, StoreError> {
+        let op = StoreOp::OutboxReport;
+        self.meter.run(op, self.inner.discard(id)).await
     }
 }
