@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ErrorCode, ProtoError};
+use crate::error::{ErrorCode, ProtoError, StoreError};
 
 /// Everything a REST handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,14 @@ impl From<ProtoError> for ApiError {
                 ApiError::Internal
             }
         }
+    }
+}
+
+/// A store failure met outside the room service (accounts, the outbox): the store's
+/// instrumentation logged its cause; the caller is told what the code says.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ProtoError::from(e).into()
     }
 }
 

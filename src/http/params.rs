@@ -206,12 +206,17 @@ fn status_schema() -> Object {
 }
 
 fn limit_schema() -> Object {
+    limit_schema_of(MAX_LIMIT, DEFAULT_LIMIT, "Page size.")
+}
+
+/// The schema of a `limit` parameter: an integer from 1 to `max`, `default` when absent.
+pub fn limit_schema_of(max: u32, default: u32, description: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(1))
-        .maximum(Some(MAX_LIMIT))
-        .default(Some(DEFAULT_LIMIT.into()))
-        .description(Some("Page size."))
+        .maximum(Some(max))
+        .default(Some(default.into()))
+        .description(Some(description))
         .build()
 }
 

@@ -86,10 +86,7 @@ pub async fn revoke(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let ttl = Duration::from_secs(state.cfg.jwt_revocation_ttl_secs);
-    state.store.revoke(sub, now, ttl).await.map_err(|e| {
-        let e: crate::error::ProtoError = e.into();
-        ApiError::from(e)
-    })?;
+    state.store.revoke(sub, now, ttl).await?;
     // This node's sockets go at once; the others' within a poll of the store.
     state.accounts.revoke(sub);
     tracing::info!("user revoked by the admin API");

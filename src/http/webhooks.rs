@@ -14,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
+use super::params::limit_schema_of;
 use super::responses::StoreErrors;
-use crate::error::{Chain, StoreError};
 use crate::state::AppState;
 use crate::store::now_ms;
 use crate::store::outbox::{DeadLetter, Outbox};
@@ -83,13 +83,7 @@ pub struct EventPath {
 }
 
 fn limit_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(1))
-        .maximum(Some(MAX_LIMIT))
-        .default(Some(DEFAULT_LIMIT.into()))
-        .description(Some("How many dead letters to list."))
-        .build()
+    limit_schema_of(MAX_LIMIT, DEFAULT_LIMIT, "How many dead letters to list.")
 }
 
 fn id_schema() -> Object {
@@ -122,16 +116,6 @@ fn check_id(id: &str) -> Result<&str, ApiError> {
     Ok(id)
 }
 
-/// A store failure as the API tells it: unavailable, or internal (logged here, once).
-fn store_failed(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Timeout | StoreError::Connection(_) => ApiError::StoreUnavailable,
-        other => {
-            tracing::error!(error = %Chain(&other), "webhook outbox request failed");
-            ApiError::Internal
-        }
-    }
-}
 
 fn outbox(state: &AppState) -> Option<Arc<dyn Outbox>> {
     state.store.outbox()
@@ -158,7 +142,7 @@ fn dead_event(d: DeadLetter) -> DeadEvent {
         StoreErrors))]
 pub async fn webhook_stats(State(state): State<AppState>) -> Result<Json<WebhookStats>, ApiError> {
     let stats = match outbox(&state) {
-        Some(o) => o.stats().await.map_err(store_failed)?,
+        Some(o) => o.stats().await?,
         None => Default::default(),
     };
     let now = now_ms();
@@ -183,7 +167,7 @@ pub async fn dead_letters(
 ) -> Result<Json<DeadEvents>, ApiError> {
     let limit = parse_limit(q.limit.as_deref())?;
     let letters = match outbox(&state) {
-        Some(o) => o.dead_letters(limit).await.map_err(store_failed)?,
+        Some(o) => o.dead_letters(limit).await?,
         None => Vec::new(),
     };
     Ok(Json(DeadEvents {
@@ -203,10 +187,8 @@ pub async fn retry_dead(
     ApiPath(path): ApiPath<EventPath>,
 ) -> Result<StatusCode, ApiError> {
     let id = check_id(&path.id)?;
-    let Some(o) = outbox(&state) else {
-        return Err(ApiError::WebhookNotFound);
-    };
-    if o.revive(id).await.map_err(store_failed)? {
+    let o = outbox(&state).ok_or(ApiError::WebhookNotFound)?;
+    if o.revive(id).await? {
         tracing::info!(event_id = %id, "dead webhook event put back to pending by operator");
         Ok(StatusCode::ACCEPTED)
     } else {
@@ -226,10 +208,8 @@ pub async fn delete_dead(
     ApiPath(path): ApiPath<EventPath>,
 ) -> Result<StatusCode, ApiError> {
     let id = check_id(&path.id)?;
-    let Some(o) = outbox(&state) else {
-        return Err(ApiError::WebhookNotFound);
-    };
-    if o.discard(id).await.map_err(store_failed)? {
+    let o = outbox(&state).ok_or(ApiError::WebhookNotFound)?;
+    if o.discard(id).await? {
         tracing::info!(event_id = %id, "dead webhook event deleted by operator");
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -56,10 +56,9 @@ impl Rooms {
             .mutate(&code, |doc| match &token {
                 // Seated by an earlier attempt whose outcome was unknown: done.
                 Some(_) if doc.player(&player_id).is_some() => Ok(Plan::skip()),
-                // Seated meanwhile from another socket (any node): one seat per user.
-                Some(_) if user.is_some_and(|u| seat_of(doc, u).is_some()) => {
-                    Err(ProtoError::new(ErrorCode::AlreadyInRoom, SEATED_ELSEWHERE))
-                }
+                // Seated meanwhile from another socket (any node): one seat per user, so
+                // this join writes nothing and takes that seat back below.
+                Some(_) if user.is_some_and(|u| seat_of(doc, u).is_some()) => Ok(Plan::skip()),
                 Some(_) if offered_only && !offered(doc) => Err(ErrorCode::RoomFull.into()),
                 Some(token) => {
                     let started = seat_player(doc, &player_id, &name, token, &self.node, user)?;
@@ -85,6 +84,14 @@ impl Rooms {
                 }
             })
             .await;
+        if let Ok(doc) = &result {
+            if let Some(held) = user.filter(|_| !spectate).and_then(|u| seat_of(doc, u)) {
+                if held != player_id {
+                    self.hub.detach(&code, conn.id);
+                    return self.reclaim(conn, doc, &held).await;
+                }
+            }
+        }
         match result {
             Ok(doc) => {
                 let mut j = joined(key, &doc, &player_id, token);
@@ -102,12 +109,6 @@ impl Rooms {
                 if token.is_some() && e.code == ErrorCode::StoreUnavailable {
                     self.undo_seat(&code, &player_id);
                 }
-                if e.code == ErrorCode::AlreadyInRoom && e.message == SEATED_ELSEWHERE {
-                    let doc = self.current(&code, false).await?;
-                    if let Some(held) = user.and_then(|u| seat_of(&doc, u)) {
-                        return self.reclaim(conn, &doc, &held).await;
-                    }
-                }
                 Err(e)
             }
         }
@@ -121,9 +122,6 @@ impl Rooms {
             .update_member(&m.code, conn.id, m.player_id.clone(), m.epoch);
     }
 }
-
-/// Why a join stopped: the user took a seat in the room meanwhile (then they get it back).
-const SEATED_ELSEWHERE: &str = "you hold a seat in this room already";
 
 /// The id of the seat `user` holds in `doc`, if any.
 pub(super) fn seat_of(doc: &RoomDoc, user: &str) -> Option<String> {
