@@ -296,8 +296,10 @@ sbs_report() {
         "$(errors_of "$m")" "$(rss_mib "$m.after.rss")"
     done
     echo
-    echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$(median_run sbs parlor)" evalsha_per_write)" 3)"
-    echo "(one Redis round trip per write)."
+    m=$(median_run sbs parlor)
+    echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$m" evalsha_per_write)" 3), of which"
+    echo "$(fmt "$(wv "$m" conflicts_per_write)" 3) compare-and-set retries (both seats asking for the rematch at the same"
+    echo "moment: one of the two writes meets the other's and runs again); one round trip per write otherwise."
     echo
     sbs_webhook
     echo "### Memory store, same load"

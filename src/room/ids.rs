@@ -48,13 +48,22 @@ pub fn session_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Now, RFC 3339 with seconds (room timestamps). Every write stamps its room, so each
-/// thread formats a second once and copies it for the writes within that second.
+/// Now, RFC 3339 with seconds (room timestamps).
 pub fn now_secs() -> String {
+    secs_of(chrono::Utc::now())
+}
+
+/// Now, RFC 3339 with milliseconds (chat timestamps).
+pub fn now_millis() -> String {
+    millis_of(chrono::Utc::now())
+}
+
+/// `now` as RFC 3339 with seconds. Every write stamps its room, so each thread formats a
+/// second once and copies it for the writes within that second.
+pub fn secs_of(now: chrono::DateTime<chrono::Utc>) -> String {
     thread_local! {
         static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
     }
-    let now = chrono::Utc::now();
     LAST.with(|last| {
         let mut last = last.borrow_mut();
         // The initial (0, "") never matches: no write is stamped in 1970.
@@ -68,9 +77,22 @@ pub fn now_secs() -> String {
     })
 }
 
-/// Now, RFC 3339 with milliseconds (chat timestamps).
-pub fn now_millis() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// `now` as RFC 3339 with milliseconds. Every move is stamped, so like [`secs_of`] each
+/// thread formats a millisecond once and copies it for the moves within it.
+pub fn millis_of(now: chrono::DateTime<chrono::Utc>) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != now.timestamp_millis() {
+            *last = (
+                now.timestamp_millis(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            );
+        }
+        last.1.clone()
+    })
 }
 
 #[cfg(test)]

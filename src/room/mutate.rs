@@ -93,9 +93,11 @@ impl Rooms {
                 return Ok(base);
             }
             next.version = base.version + 1;
-            next.updated_at = ids::now_secs();
+            // One clock read per change: the room's stamp and its move's.
+            let now = chrono::Utc::now();
+            next.updated_at = ids::secs_of(now);
             clock::rearm(&base, &mut next, clock::now_ms);
-            let (moves, event) = self.record(&base, &mut next, &plan.moved, write);
+            let (moves, event) = self.record(&base, &mut next, &plan.moved, write, now);
             let mut frames = Vec::with_capacity(plan.frames.len());
             for (aud, ev) in &plan.frames {
                 ev.render_into(*aud, &next, &mut frames);
@@ -189,6 +191,7 @@ impl Rooms {
         next: &mut RoomDoc,
         moved: &Option<(Seat, Value)>,
         write: Write,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> (MoveLog, Option<OutboxEvent>) {
         let mut moves = MoveLog::Keep;
         if next.status == Status::Playing && base.status != Status::Playing {
@@ -196,7 +199,7 @@ impl Rooms {
             next.game_started_at = Some(next.updated_at.clone());
             moves = MoveLog::Restart;
         } else if let Some((seat, action)) = moved {
-            moves = MoveLog::Append(results::move_entry(*seat, action, &ids::now_millis()));
+            moves = MoveLog::Append(results::move_entry(*seat, action, &ids::millis_of(now)));
         }
         if !self.results {
             return (moves, None);

@@ -315,9 +315,9 @@ impl Outbox for TimedOutbox {
         self.meter.run(op, self.inner.claim(consumer, max)).await
     }
 
-    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError> {
+    async fn delivered(&self, events: &[Claimed]) -> Result<(), StoreError> {
         let op = StoreOp::OutboxReport;
-        self.meter.run(op, self.inner.delivered(event)).await
+        self.meter.run(op, self.inner.delivered(events)).await
     }
 
     async fn retry_at(&self, event: &Claimed, due_ms: i64, error: &str) -> Result<(), StoreError> {

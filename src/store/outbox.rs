@@ -156,8 +156,9 @@ pub trait Outbox: Send + Sync + 'static {
     /// longer than the claim timeout (a dead node's).
     async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<Claimed>, StoreError>;
 
-    /// The event was delivered: forget it.
-    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError>;
+    /// These events were delivered: forget them (one operation for the whole batch, so a
+    /// busy outbox costs one store call per batch of deliveries, not one per event).
+    async fn delivered(&self, events: &[Claimed]) -> Result<(), StoreError>;
 
     /// The attempt failed: try again at `due_ms` (Unix ms), with one more attempt counted.
     async fn retry_at(&self, event: &Claimed, due_ms: i64, error: &str)

@@ -28,8 +28,8 @@ return 1
 /// subscriber is that node; past the deadline the writer may have given up on the reply,
 /// so the change is published. A change not published records its version as `lv`.
 /// Then the move log: ARGV[10] is '' (unchanged), 'a' (append ARGV[11]) or 'r' (a new
-/// game: empty it); the log's TTL follows the room's whenever it changes or the index
-/// refresh is due. Then the event, when ARGV[12] (its id) is not '': type ARGV[13], body
+/// game: empty it); the log gets the room's TTL when its first move makes it and again
+/// whenever the room's index refresh is due (at most one refresh period behind the room). Then the event, when ARGV[12] (its id) is not '': type ARGV[13], body
 /// ARGV[14] .. (the moves joined by commas, when ARGV[16] is '1') .. ARGV[15], recorded
 /// at ARGV[17] ms.
 /// Returns {2, due, published, Redis time ms} (applied; `due` is 1 when the room's index
@@ -54,12 +54,13 @@ if due == 1 then table.insert(fields, 'ix'); table.insert(fields, ARGV[7]) end
 if ARGV[9] ~= '' and not publish then table.insert(fields, 'lv'); table.insert(fields, ARGV[2]) end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
+local logged = 0
 if ARGV[10] == 'r' then
   redis.call('DEL', KEYS[3])
 elseif ARGV[10] == 'a' then
-  redis.call('RPUSH', KEYS[3], ARGV[11])
+  logged = redis.call('RPUSH', KEYS[3], ARGV[11])
 end
-if ARGV[10] == 'a' or due == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+if logged == 1 or due == 1 then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
 if ARGV[12] ~= '' then
   local body = ARGV[14]
   if ARGV[16] == '1' then

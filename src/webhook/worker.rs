@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::schedule::{Schedule, Verdict};
 use super::sender::Sender;
-use crate::error::{Chain, StoreError};
+use crate::error::Chain;
 use crate::metrics;
 use crate::store::now_ms;
 use crate::store::outbox::{Claimed, Outbox};
@@ -102,68 +102,78 @@ impl Worker {
         self.refresh_gauges().await;
     }
 
-    /// Attempt a batch together. If shutdown starts meanwhile, wait at most the grace
-    /// period for it.
+    /// Attempt a batch together, then report the deliveries in one call. If shutdown
+    /// starts meanwhile, wait at most the grace period for the attempts.
     async fn attempt_all(&self, batch: &[Claimed], stop: &CancellationToken) {
         let all = join_all(batch.iter().map(|event| self.attempt(event)));
         tokio::pin!(all);
-        tokio::select! {
-            _ = &mut all => {}
-            () = stop.cancelled() => {
-                if tokio::time::timeout(self.grace, &mut all).await.is_err() {
+        let delivered = tokio::select! {
+            done = &mut all => done,
+            () = stop.cancelled() => match tokio::time::timeout(self.grace, &mut all).await {
+                Ok(done) => done,
+                Err(_) => {
                     tracing::warn!("shutdown grace over with webhook attempts in flight");
+                    return;
                 }
-            }
+            },
+        };
+        let delivered: Vec<Claimed> = batch
+            .iter()
+            .zip(delivered)
+            .filter(|(_, ok)| *ok)
+            .map(|(event, _)| event.clone())
+            .collect();
+        if let Err(e) = self.outbox.delivered(&delivered).await {
+            tracing::warn!(
+                events = delivered.len(), error = %Chain(&e),
+                "webhooks delivered, not recorded as such; they will be sent again"
+            );
         }
     }
 
-    /// One attempt at one event, and its outcome reported.
-    async fn attempt(&self, event: &Claimed) {
+    /// One attempt at one event; a failure's outcome is reported here, a delivery by the
+    /// caller with the rest of its batch. Returns whether it was delivered.
+    async fn attempt(&self, event: &Claimed) -> bool {
         let started = Instant::now();
         let answer = self.sender.send(event).await;
         let took = started.elapsed();
         let attempt = event.attempts.saturating_add(1);
         let verdict = self.schedule.judge(&answer, attempt);
-        let reported = self.report(event, &verdict, &answer.error()).await;
         metrics::webhook_attempt(&event.kind, verdict.label(), took);
         let status = match answer {
             super::Answer::Status(code, _) => Some(code),
             _ => None,
+        };
+        let reported = match &verdict {
+            Verdict::Delivered => {
+                tracing::info!(
+                    event_id = %event.id, event = %event.kind, attempt, ?status, "webhook delivered"
+                );
+                return true;
+            }
+            Verdict::Retry(after) => {
+                let due = now_ms()
+                    .saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
+                self.outbox.retry_at(event, due, &answer.error()).await
+            }
+            Verdict::Dead => self.outbox.bury(event, &answer.error()).await,
         };
         match (&verdict, reported) {
             (_, Err(e)) => tracing::warn!(
                 event_id = %event.id, event = %event.kind, attempt, ?status, error = %Chain(&e),
                 "webhook attempt made, its outcome not recorded; it will be tried again"
             ),
-            (Verdict::Delivered, Ok(())) => tracing::info!(
-                event_id = %event.id, event = %event.kind, attempt, ?status, "webhook delivered"
-            ),
             (Verdict::Retry(after), Ok(())) => tracing::warn!(
                 event_id = %event.id, event = %event.kind, attempt, ?status,
                 error = %answer.error(), retry_in_ms = after.as_millis() as u64,
                 "webhook attempt failed; will retry"
             ),
-            (Verdict::Dead, Ok(())) => tracing::error!(
+            (_, Ok(())) => tracing::error!(
                 event_id = %event.id, event = %event.kind, attempt, ?status,
                 error = %answer.error(), "webhook event moved to the dead letters"
             ),
         }
-    }
-
-    async fn report(
-        &self,
-        event: &Claimed,
-        verdict: &Verdict,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        match verdict {
-            Verdict::Delivered => self.outbox.delivered(event).await,
-            Verdict::Retry(after) => {
-                let due = now_ms().saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX));
-                self.outbox.retry_at(event, due, error).await
-            }
-            Verdict::Dead => self.outbox.bury(event, error).await,
-        }
+        false
     }
 
     async fn refresh_gauges(&self) {

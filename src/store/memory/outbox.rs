@@ -100,8 +100,11 @@ impl Outbox for MemoryOutbox {
         Ok(claimed)
     }
 
-    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError> {
-        self.queues().settle(event);
+    async fn delivered(&self, events: &[Claimed]) -> Result<(), StoreError> {
+        let mut q = self.queues();
+        for event in events {
+            q.settle(event);
+        }
         Ok(())
     }
 

@@ -148,11 +148,18 @@ impl Outbox for RedisOutbox {
         reply.into_array().into_iter().map(parse_entry).collect()
     }
 
-    async fn delivered(&self, event: &Claimed) -> Result<(), StoreError> {
+    async fn delivered(&self, events: &[Claimed]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let _: i64 = eval(&self.scripts.delivered, &self.conns.pick(), || {
+            let args: Vec<String> = events
+                .iter()
+                .flat_map(|e| [e.receipt.clone(), e.id.clone()])
+                .collect();
             (
                 vec![self.keys.webhooks_stream(), self.keys.webhooks_pending()],
-                vec![event.receipt.clone(), event.id.clone()],
+                args,
             )
         })
         .await

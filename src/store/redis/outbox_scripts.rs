@@ -52,14 +52,20 @@ end
 return out
 "#;
 
-/// An attempt succeeded: forget the event. Only the first report of a claim counts (a
+/// Attempts succeeded: forget their events. Only the first report of a claim counts (a
 /// slow node whose claim was taken over reports nothing twice).
-/// KEYS: stream, pending. ARGV: entry id, event id. Returns 1, or 0 (already reported).
+/// KEYS: stream, pending. ARGV: pairs of entry id and event id. Returns how many events
+/// were forgotten (those already reported are not counted).
 pub const DELIVERED: &str = r#"
-if redis.call('XACK', KEYS[1], 'delivery', ARGV[1]) == 0 then return 0 end
-redis.call('XDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
-return 1
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('XACK', KEYS[1], 'delivery', ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    redis.call('ZREM', KEYS[2], ARGV[i + 1])
+    n = n + 1
+  end
+end
+return n
 "#;
 
 /// An attempt failed: park the event until its next attempt is due.

@@ -110,9 +110,9 @@ impl RedisStore {
         // runs one connection's commands in order, so the look comes after the script.
         let client = self.conns.pick();
         let local = deadline.map(|_| LocalWrite::new(self, &client, &doc.code, doc.version, env));
-        let (log_op, log_move) = match &moves {
+        let (log_op, log_move) = match moves {
             MoveLog::Keep => ("", Str::new()),
-            MoveLog::Append(m) => ("a", Str::from(m.as_str())),
+            MoveLog::Append(m) => ("a", Str::from(m)),
             MoveLog::Restart => ("r", Str::new()),
         };
         let script = eval(&self.scripts.update, &client, || {
