@@ -212,6 +212,24 @@ sbs_webhook() {
     fi
     echo
   fi
+  local posts=() added=() apg
+  for r in "${ROUNDS[@]}"; do
+    v=$(sed -n 's/.*client_cpu_per_post=\([0-9.]*\)us.*/\1/p' "$RES/hookfloor-r$r.floor" 2>/dev/null)
+    if is_num "$v"; then posts+=("$(fmt "$v" 1)"); fi
+    apg=$(jv "sbs-parlor-webhook-r$r" '(.actions // 0) / ((.games_finished // 0) | if . == 0 then 1 else . end)')
+    if lt 0 "$(cpu_us "sbs-parlor-r$r")" && lt 0 "$(cpu_us "sbs-parlor-webhook-r$r")"; then
+      added+=("$(fmt "$(calc "($(cpu_us "sbs-parlor-webhook-r$r") - $(cpu_us "sbs-parlor-r$r")) * $apg")" 1)")
+    fi
+  done
+  if [ "${#posts[@]}" -gt 0 ] && [ "${#added[@]}" -gt 0 ]; then
+    echo "Per finished game (the load tester finishes one every $(fmt "$apg" 2) actions), the webhook"
+    echo "adds **$(fmt "$(median_of "${added[@]}")" 1) µs** of node CPU (rounds: $(joined ', ' ' µs' "${added[@]}"));"
+    echo "Parlor's own sender alone (\`loadtest/examples/webhook_floor.rs\`: sign and POST a body of"
+    echo "that size, 16 at a time, pinned like a server, nothing else running) costs"
+    echo "**$(fmt "$(median_of "${posts[@]}")" 1) µs** per POST (rounds: $(joined ', ' ' µs' "${posts[@]}")): that much of each game's"
+    echo "cost is the HTTP exchange itself, which any server delivering one request per game pays."
+    echo
+  fi
 }
 
 sbs_before_after() {

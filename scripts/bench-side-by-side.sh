@@ -269,6 +269,12 @@ for r in "${ROUNDS[@]}"; do
     sbs_stop
   done
   if [ -x "$FLOOR" ]; then floor_run "floor-r$r"; fi
+  if [ -n "$HOOK_URL" ] && [ -x "$HOOK_FLOOR" ]; then
+    # The webhook floor: Parlor's sender alone, pinned like a server, POSTing to the receiver.
+    "${SERVER_WRAP[@]}" "$HOOK_FLOOR" "$HOOK_URL" "$DURATION" >"$RES/hookfloor-r$r.floor" 2>"$RES/hookfloor-r$r.err" ||
+      log "run hookfloor-r$r: the webhook floor exited with status $?"
+    log "run hookfloor-r$r: $(cat "$RES/hookfloor-r$r.floor" 2>/dev/null)"
+  fi
   # 3. many players, open loop
   for s in "${PARLORS[@]}"; do
     sbs_redis

@@ -339,3 +339,52 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// Keys from a JWKS URL and from a PEM file, on the socket: a token whose `kid` the
+/// served document has is accepted, a key published after start is picked up, an unknown
+/// `kid` and the HS256 token "signed" with the public key are refused.
+#[tokio::test]
+async fn public_keys_from_a_jwks_url_and_a_pem_file_sign_players_in() {
+    use common::jwt;
+    let redis = RedisServer::start();
+    let jwks = jwt::JwksServer::start(vec![jwt::rsa_jwk("k1")]).await;
+    let mut cfg = redis.configure(test_config());
+    cfg.jwt_jwks_url = Some(jwks.url());
+    cfg.jwt_public_key = Some(jwt::ec_public_pem());
+    let s = TestServer::start(cfg).await;
+    let mut c = s.client().await;
+    let authed = c
+        .request(json!({"type": "auth", "token": jwt::rs256(jwt::claims("kim", 600), Some("k1"))}))
+        .await;
+    assert_eq!(authed["type"], "authed", "{authed}");
+    assert_eq!(authed["user"], "kim");
+    let from_pem = c
+        .request(json!({"type": "auth", "token": jwt::es256(jwt::claims("kim", 600), None)}))
+        .await;
+    assert_eq!(
+        from_pem["type"], "authed",
+        "the PEM key verifies too: {from_pem}"
+    );
+    // A key added to the document after start: the unknown `kid` fetches it again.
+    jwks.add_key(jwt::rsa_second_jwk("k2"));
+    let mut d = s.client().await;
+    let rotated = d
+        .request(json!({"type": "auth", "token": jwt::rs256_second(jwt::claims("lee", 600), Some("k2"))}))
+        .await;
+    assert_eq!(rotated["type"], "authed", "{rotated}");
+    d.expect_error(
+        json!({"type": "auth", "token": jwt::rs256(jwt::claims("lee", 600), Some("nope"))}),
+        "invalid_token",
+    )
+    .await;
+    // HS256 with the public key's PEM as the secret: the algorithm does not fit the key.
+    let pem = std::fs::read(jwt::rsa_public_pem()).expect("pem");
+    let confused = encode(
+        &Header::new(Algorithm::HS256),
+        &jwt::claims("lee", 600),
+        &EncodingKey::from_secret(&pem).expect("key"),
+    )
+    .expect("sign");
+    d.expect_error(json!({"type": "auth", "token": confused}), "invalid_token")
+        .await;
+}

@@ -1,0 +1,108 @@
+//! The webhook floor: what Parlor's own webhook sender costs per POST on this machine,
+//! with nothing else running: no game, no outbox, no Redis. It signs and POSTs a body
+//! the size of a tic-tac-toe `game.finished` to a receiver, 16 at a time (the worker's
+//! batch), and prints its own CPU per POST, read from `/proc/self/stat` over the measured
+//! window. The bench pins it like a server under test and sets it beside what the results
+//! webhook adds to Parlor's CPU per finished game:
+//!
+//! ```text
+//! taskset -c 0 target/release/examples/webhook_floor http://127.0.0.1:9200/hook 20
+//! ```
+//!
+//! Whatever this costs, every finished game costs at least as much with the webhook on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parlor::store::outbox::Claimed;
+use parlor::webhook::{Answer, Sender, Signer};
+
+/// About the size of a tic-tac-toe `game.finished` body with its moves.
+const BODY_BYTES: usize = 1_200;
+/// Attempts in flight at once, as the worker's batch.
+const CONCURRENCY: usize = 16;
+const WARMUP: Duration = Duration::from_secs(2);
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(url), Some(secs)) = (args.first(), args.get(1).and_then(|s| s.parse().ok())) else {
+        eprintln!("usage: webhook_floor URL SECONDS");
+        std::process::exit(2);
+    };
+    let signer = Signer::from_secret(SECRET).expect("a valid secret");
+    let sender = Arc::new(Sender::new(url, signer, Duration::from_secs(5)).expect("a valid URL"));
+    let body = format!(
+        r#"{{"type":"game.finished","data":"{}"}}"#,
+        "x".repeat(BODY_BYTES)
+    );
+    let event = Arc::new(Claimed {
+        id: "msg_floor".into(),
+        kind: "game.finished".into(),
+        body,
+        attempts: 0,
+        created_ms: 0,
+        receipt: String::new(),
+    });
+    let delivered = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + WARMUP + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
+            tokio::spawn(async move {
+                while Instant::now() < stop_at {
+                    if let Answer::Status(200..=299, _) = sender.send(&event).await {
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(WARMUP).await;
+    let (t0, c0, n0) = (
+        Instant::now(),
+        cpu_secs(),
+        delivered.load(Ordering::Relaxed),
+    );
+    tokio::time::sleep(Duration::from_secs(secs).saturating_sub(Duration::from_millis(500))).await;
+    let (t1, c1, n1) = (
+        Instant::now(),
+        cpu_secs(),
+        delivered.load(Ordering::Relaxed),
+    );
+    for t in tasks {
+        let _ = t.await;
+    }
+    let posts = n1.saturating_sub(n0);
+    let per_post_us = if posts > 0 {
+        (c1 - c0) / posts as f64 * 1e6
+    } else {
+        0.0
+    };
+    println!(
+        "posts_per_sec={:.0} client_cpu_per_post={:.1}us",
+        posts as f64 / (t1 - t0).as_secs_f64(),
+        per_post_us
+    );
+}
+
+/// This process's user + system CPU time so far, in seconds.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
