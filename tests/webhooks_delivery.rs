@@ -351,3 +351,74 @@ async fn the_memory_store_delivers_too() {
     stop.cancel();
     task.await.unwrap();
 }
+
+/// The outbox's figures on both stores: every event not yet delivered nor dead is
+/// pending (waiting, claimed, or parked for a retry), and the oldest pending one is
+/// found wherever it sits, a retried event behind newer ones included.
+#[tokio::test]
+async fn the_figures_count_every_pending_event_and_find_the_oldest() {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start(&[], 204).await;
+    let cfg = webhook_config(&receiver, 0.01);
+    let (_store, on_redis) = outbox_on(&redis, &cfg).await;
+    let in_memory = MemoryStore::new(Duration::from_secs(60), Hub::new())
+        .outbox()
+        .expect("the memory store keeps an outbox");
+    for outbox in [on_redis, in_memory] {
+        let now = parlor_now_ms();
+        let mut old = event("evt_old", "game.finished");
+        old.created_ms = now - 60_000;
+        let mut new = event("evt_new", "room.closed");
+        new.created_ms = now - 1_000;
+        outbox.enqueue(&old).await.unwrap();
+        outbox.enqueue(&new).await.unwrap();
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!((stats.pending, stats.dead), (2, 0));
+        assert_eq!(stats.oldest_pending_ms, Some(now - 60_000));
+
+        // The old one fails and is parked; the new one stays claimed.
+        let claimed = outbox.claim("A", 16).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        let (old_claim, new_claim) = match claimed[0].id.as_str() {
+            "evt_old" => (&claimed[0], &claimed[1]),
+            _ => (&claimed[1], &claimed[0]),
+        };
+        outbox.retry_at(old_claim, now - 1, "503").await.unwrap();
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!(
+            (stats.pending, stats.oldest_pending_ms),
+            (2, Some(now - 60_000))
+        );
+
+        // Delivered: the parked one is still pending, and still the oldest once it is
+        // back in line behind newer events.
+        outbox
+            .delivered(std::slice::from_ref(new_claim))
+            .await
+            .unwrap();
+        let mut newer = event("evt_newer", "room.closed");
+        newer.created_ms = now;
+        outbox.enqueue(&newer).await.unwrap();
+        let retried: Vec<_> = outbox.claim("A", 16).await.unwrap();
+        assert_eq!(retried.len(), 2, "the due retry and the newer event");
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!(
+            (stats.pending, stats.oldest_pending_ms),
+            (2, Some(now - 60_000))
+        );
+
+        // The retried one delivered at last, the newer one dead: nothing pending.
+        let (again, newer_claim): (Vec<_>, Vec<_>) =
+            retried.into_iter().partition(|c| c.id == "evt_old");
+        assert_eq!(again[0].attempts, 1);
+        outbox.delivered(&again).await.unwrap();
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!((stats.pending, stats.oldest_pending_ms), (1, Some(now)));
+        outbox.bury(&newer_claim[0], "410").await.unwrap();
+        let stats = outbox.stats().await.unwrap();
+        assert_eq!(
+            (stats.pending, stats.dead, stats.oldest_pending_ms),
+            (0, 1, None)
+        );
+    }
+}

@@ -19,7 +19,7 @@
 //! | `{prefix}room_meta` | hash | with results webhooks on: code → the room's game and creation time, until its `room.closed` is recorded |
 //! | `{prefix}revoked` | sorted set | users whose older tokens are refused, scored by when they were revoked (ms) |
 //! | `{prefix}{webhooks}:stream` | stream | events for the backend, read through the consumer group `delivery` |
-//! | `{prefix}{webhooks}:pending` | sorted set | ids of events not yet delivered nor dead, scored by when recorded (ms) |
+//! | `{prefix}{webhooks}:retrying` | sorted set | ids of pending events whose attempt failed at least once, scored by when recorded (ms) |
 //! | `{prefix}{webhooks}:delayed` | sorted set | events waiting for their next attempt, scored by when it is due (ms) |
 //! | `{prefix}{webhooks}:dead` | hash | dead letters by event id |
 //!
@@ -137,9 +137,10 @@ impl Keys {
         format!("{}{{webhooks}}:stream", self.prefix)
     }
 
-    /// Ids of pending events, scored by when they were recorded.
-    pub fn webhooks_pending(&self) -> String {
-        format!("{}{{webhooks}}:pending", self.prefix)
+    /// Ids of pending events whose attempt failed at least once, scored by when they
+    /// were recorded.
+    pub fn webhooks_retrying(&self) -> String {
+        format!("{}{{webhooks}}:retrying", self.prefix)
     }
 
     /// Events waiting for their next attempt, scored by when it is due.

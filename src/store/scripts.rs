@@ -19,17 +19,18 @@ return 1
 
 /// Compare-and-set a room, refresh its TTL, publish the change, keep the game's move log
 /// and record an event for the game's backend.
-/// KEYS: room, channel, moves, and when an event is recorded the outbox stream and its
-/// pending set. ARGV: expected version, new version, doc, ttl, envelope head,
-/// envelope tail (the published message is head .. doc .. tail; an empty head publishes
-/// nothing), now ms, index refresh period ms, and a deadline (Unix ms by Redis's clock)
-/// when the writing node delivers the change itself unless someone else listens on the
-/// channel ('' otherwise). The writer holds every member and is subscribed itself, so one
+/// KEYS: room, channel, moves, and when an event is recorded the outbox stream.
+/// ARGV: expected version, new version, doc, ttl, envelope head, envelope tail (the
+/// published message is head .. doc .. tail; an empty head publishes nothing), now ms,
+/// index refresh period ms, and a deadline (Unix ms by Redis's clock) when the writing
+/// node delivers the change itself unless someone else listens on the channel (''
+/// otherwise). The writer holds every member and is subscribed itself, so one
 /// subscriber is that node; past the deadline the writer may have given up on the reply,
 /// so the change is published. A change not published records its version as `lv`.
 /// Then the move log: ARGV[10] is '' (unchanged), 'a' (append ARGV[11]) or 'r' (a new
 /// game: empty it); the log gets the room's TTL when its first move makes it and again
-/// whenever the room's index refresh is due (at most one refresh period behind the room). Then the event, when ARGV[12] (its id) is not '': type ARGV[13], body
+/// whenever the room's index refresh is due (at most one refresh period behind the
+/// room). Then the event, when ARGV[12] (its id) is not '': type ARGV[13], body
 /// ARGV[14] .. (the moves joined by commas, when ARGV[16] is '1') .. ARGV[15], recorded
 /// at ARGV[17] ms.
 /// Returns {2, due, published, Redis time ms} (applied; `due` is 1 when the room's index
@@ -69,15 +70,14 @@ if ARGV[12] ~= '' then
   body = body .. ARGV[15]
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[12], 'type', ARGV[13], 'body', body,
     'created', ARGV[17], 'attempts', '0')
-  redis.call('ZADD', KEYS[5], ARGV[17], ARGV[12])
 end
 if publish then redis.call('SPUBLISH', KEYS[2], ARGV[5] .. ARGV[3] .. ARGV[6]) end
 return {2, due, publish and 1 or 0, now}
 "#;
 
 /// Delete a room and its move log, tell its members and record an event.
-/// KEYS: room, channel, moves, and when an event is recorded the outbox stream and its
-/// pending set. ARGV: envelope, then for an event its id, type, body and ms recorded.
+/// KEYS: room, channel, moves, and when an event is recorded the outbox stream.
+/// ARGV: envelope, then for an event its id, type, body and ms recorded.
 /// Returns 1 (deleted) or 0 (no such room: nothing is published or recorded).
 pub const DELETE: &str = r#"
 local n = redis.call('DEL', KEYS[1])
@@ -87,7 +87,6 @@ if ARGV[1] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[1]) end
 if ARGV[2] then
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[2], 'type', ARGV[3], 'body', ARGV[4],
     'created', ARGV[5], 'attempts', '0')
-  redis.call('ZADD', KEYS[5], ARGV[5], ARGV[2])
 end
 return 1
 "#;
@@ -105,7 +104,6 @@ if ARGV[2] ~= '' then redis.call('SPUBLISH', KEYS[2], ARGV[2]) end
 if ARGV[3] then
   redis.call('XADD', KEYS[4], '*', 'id', ARGV[3], 'type', ARGV[4], 'body', ARGV[5],
     'created', ARGV[6], 'attempts', '0')
-  redis.call('ZADD', KEYS[5], ARGV[6], ARGV[3])
 end
 return {2}
 "#;

@@ -19,7 +19,7 @@ use crate::store::now_ms;
 use crate::store::outbox::{OutboxEvent, CLOSED_EXPIRED};
 
 /// Take an expired room off the indexes and record its event, once.
-/// KEYS: expiry, rooms, room_meta, the room, outbox stream, pending set. ARGV: code, then
+/// KEYS: expiry, rooms, room_meta, the room, outbox stream. ARGV: code, then
 /// the event's id, type, body and ms recorded ('' id: no event, the room's meta is gone).
 /// Returns 1 when this call took the room off, 0 when another did or the room lives.
 const EXPIRED: &str = r#"
@@ -30,7 +30,6 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 if ARGV[2] ~= '' then
   redis.call('XADD', KEYS[5], '*', 'id', ARGV[2], 'type', ARGV[3], 'body', ARGV[4],
     'created', ARGV[5], 'attempts', '0')
-  redis.call('ZADD', KEYS[6], ARGV[5], ARGV[2])
 end
 return 1
 "#;
@@ -62,7 +61,6 @@ pub(super) async fn close_expired(
                 keys.room_meta(),
                 keys.room(code),
                 keys.webhooks_stream(),
-                keys.webhooks_pending(),
             ];
             let mut args = vec![Value::from(code.as_str())];
             match &event {

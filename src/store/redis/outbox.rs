@@ -1,10 +1,12 @@
 //! The outbox's delivery side on Redis: a stream read through the consumer group
 //! `delivery`, with the attempts in flight in the group's pending entries list (so a dead
 //! node's claims are taken over once idle past the claim timeout), retries parked in a
-//! sorted set by due time, dead letters in a hash, and the ids of pending events in a
-//! sorted set by when they were recorded (for the oldest-pending figure). The scripts are
-//! in [`outbox_scripts`](super::outbox_scripts); every call here is one round trip.
+//! sorted set by due time, dead letters in a hash, and the ids of events whose attempt
+//! failed in a sorted set by when they were recorded (for the oldest-pending figure). The
+//! scripts are in [`outbox_scripts`](super::outbox_scripts); every call here is one round
+//! trip.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,6 +31,8 @@ pub struct RedisOutbox {
     keys: Keys,
     scripts: OutboxScripts,
     claim_timeout_ms: u64,
+    /// When this node's claims last looked for claims to take over (Unix ms).
+    took_over_at: AtomicI64,
 }
 
 /// A failed event parked until its next attempt (the member of the delayed set). Numbers
@@ -67,7 +71,24 @@ impl RedisOutbox {
             keys,
             scripts: OutboxScripts::new(),
             claim_timeout_ms: u64::try_from(claim_timeout.as_millis()).unwrap_or(u64::MAX),
+            took_over_at: AtomicI64::new(0),
         }
+    }
+
+    /// Whether a claim at `now` also looks for idle claims to take over: at most every
+    /// half claim timeout (capped at 5 s), so a dead node's claims are taken over within
+    /// one and a half claim timeouts, and a busy node does not scan the group's pending
+    /// list on every claim.
+    fn take_over_due(&self, now: i64) -> bool {
+        let every = i64::try_from(self.claim_timeout_ms / 2)
+            .unwrap_or(i64::MAX)
+            .min(5_000);
+        let last = self.took_over_at.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= every
+            && self
+                .took_over_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     fn bad(what: &str) -> StoreError {
@@ -116,7 +137,7 @@ impl Outbox for RedisOutbox {
         let body = event.body(&[]);
         let _: i64 = eval(&self.scripts.enqueue, &self.conns.pick(), || {
             (
-                vec![self.keys.webhooks_stream(), self.keys.webhooks_pending()],
+                vec![self.keys.webhooks_stream()],
                 vec![
                     event.id.clone(),
                     event.kind.to_string(),
@@ -132,6 +153,7 @@ impl Outbox for RedisOutbox {
 
     async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<Claimed>, StoreError> {
         let now = now_ms();
+        let take_over = if self.take_over_due(now) { "1" } else { "0" };
         let reply: Value = eval(&self.scripts.claim, &self.conns.pick(), || {
             (
                 vec![self.keys.webhooks_stream(), self.keys.webhooks_delayed()],
@@ -140,6 +162,7 @@ impl Outbox for RedisOutbox {
                     consumer.to_string(),
                     self.claim_timeout_ms.to_string(),
                     max.max(1).to_string(),
+                    take_over.to_string(),
                 ],
             )
         })
@@ -153,12 +176,16 @@ impl Outbox for RedisOutbox {
             return Ok(());
         }
         let _: i64 = eval(&self.scripts.delivered, &self.conns.pick(), || {
+            // Only an event with a failed attempt behind it is in the retrying set.
             let args: Vec<String> = events
                 .iter()
-                .flat_map(|e| [e.receipt.clone(), e.id.clone()])
+                .flat_map(|e| {
+                    let retried = if e.attempts > 0 { e.id.clone() } else { String::new() };
+                    [e.receipt.clone(), retried]
+                })
                 .collect();
             (
-                vec![self.keys.webhooks_stream(), self.keys.webhooks_pending()],
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_retrying()],
                 args,
             )
         })
@@ -184,8 +211,18 @@ impl Outbox for RedisOutbox {
         .map_err(|e| StoreError::Other(Box::new(e)))?;
         let _: i64 = eval(&self.scripts.retry, &self.conns.pick(), || {
             (
-                vec![self.keys.webhooks_stream(), self.keys.webhooks_delayed()],
-                vec![event.receipt.clone(), due_ms.to_string(), parked.clone()],
+                vec![
+                    self.keys.webhooks_stream(),
+                    self.keys.webhooks_delayed(),
+                    self.keys.webhooks_retrying(),
+                ],
+                vec![
+                    event.receipt.clone(),
+                    due_ms.to_string(),
+                    parked.clone(),
+                    event.id.clone(),
+                    event.created_ms.to_string(),
+                ],
             )
         })
         .await
@@ -208,7 +245,7 @@ impl Outbox for RedisOutbox {
             (
                 vec![
                     self.keys.webhooks_stream(),
-                    self.keys.webhooks_pending(),
+                    self.keys.webhooks_retrying(),
                     self.keys.webhooks_dead(),
                 ],
                 vec![event.receipt.clone(), event.id.clone(), stored.clone()],
@@ -231,7 +268,12 @@ impl Outbox for RedisOutbox {
     async fn stats(&self) -> Result<OutboxStats, StoreError> {
         let reply: Value = eval(&self.scripts.stats, &self.conns.pick(), || {
             (
-                vec![self.keys.webhooks_pending(), self.keys.webhooks_dead()],
+                vec![
+                    self.keys.webhooks_stream(),
+                    self.keys.webhooks_delayed(),
+                    self.keys.webhooks_retrying(),
+                    self.keys.webhooks_dead(),
+                ],
                 Vec::<String>::new(),
             )
         })
@@ -241,7 +283,7 @@ impl Outbox for RedisOutbox {
         let mut count = || parts.next();
         let pending = count().and_then(|v| v.as_i64()).unwrap_or(0);
         let dead = count().and_then(|v| v.as_i64()).unwrap_or(0);
-        let oldest = count().and_then(|v| v.as_f64()).map(|ms| ms as i64);
+        let oldest = count().and_then(|v| v.as_i64());
         Ok(OutboxStats {
             pending: u64::try_from(pending).unwrap_or(0),
             dead: u64::try_from(dead).unwrap_or(0),
@@ -280,11 +322,7 @@ impl Outbox for RedisOutbox {
         let now = now_ms();
         let revived: i64 = eval(&self.scripts.revive, &self.conns.pick(), || {
             (
-                vec![
-                    self.keys.webhooks_stream(),
-                    self.keys.webhooks_pending(),
-                    self.keys.webhooks_dead(),
-                ],
+                vec![self.keys.webhooks_stream(), self.keys.webhooks_dead()],
                 vec![id.to_string(), now.to_string()],
             )
         })

@@ -7,27 +7,40 @@
 //! before this one) and, once an attempt failed, `last_error`. The consumer group is
 //! `delivery`; the entries a consumer claimed stay in its pending entries list until it
 //! reports, which is what lets another consumer take over a dead node's claims.
+//!
+//! What every event costs Redis is kept to its entry: the room's script adds it, a claim
+//! reads it, the report acknowledges and deletes it. Only an event whose attempt failed
+//! is also kept in the `retrying` set (scored by when it was recorded), which is what
+//! the oldest-pending figure needs besides the stream's first entry.
 
 use fred::types::scripts::Script;
 
 /// Record an event with no room write, exactly as the room scripts record theirs.
-/// KEYS: stream, pending. ARGV: id, type, body, created ms.
+/// KEYS: stream. ARGV: id, type, body, created ms.
 #[cfg(any(test, feature = "internals"))]
 pub const ENQUEUE: &str = r#"
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'body', ARGV[3],
   'created', ARGV[4], 'attempts', '0')
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return 1
 "#;
 
 /// Claim events for one consumer: first move the retries that are due back onto the
-/// stream, then take over entries other consumers left idle past the claim timeout, then
-/// read new entries. The group is (re)made first: Redis may have lost it (a restart
-/// without persistence of it), and a group made at `0` reads every entry still there.
-/// KEYS: stream, delayed. ARGV: now ms, consumer, claim timeout ms, max.
+/// stream, then (when ARGV[5] is '1') take over entries other consumers left idle past
+/// the claim timeout, then read new entries. The group is made when a read finds it
+/// missing (a fresh Redis, or one restarted without it): a group made at `0` reads every
+/// entry still there. Checking for it only then keeps an error off every claim.
+/// KEYS: stream, delayed. ARGV: now ms, consumer, claim timeout ms, max, take over.
 /// Returns the claimed entries, each `{entry id, {field, value, …}}`.
 pub const CLAIM: &str = r#"
-redis.pcall('XGROUP', 'CREATE', KEYS[1], 'delivery', '0', 'MKSTREAM')
+local function grouped(...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err then
+    if not string.find(r.err, 'NOGROUP', 1, true) then return redis.error_reply(r.err) end
+    redis.call('XGROUP', 'CREATE', KEYS[1], 'delivery', '0', 'MKSTREAM')
+    r = redis.call(...)
+  end
+  return r
+end
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   local e = cjson.decode(m)
@@ -37,14 +50,18 @@ for _, m in ipairs(due) do
 end
 local max = tonumber(ARGV[4])
 local out = {}
-local stale = redis.call('XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0',
-  'COUNT', max)
-for _, e in ipairs(stale[2]) do
-  if e then out[#out + 1] = e end
+if ARGV[5] == '1' then
+  local stale = grouped('XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0',
+    'COUNT', max)
+  if stale.err then return stale end
+  for _, e in ipairs(stale[2]) do
+    if e then out[#out + 1] = e end
+  end
 end
 if #out < max then
-  local fresh = redis.call('XREADGROUP', 'GROUP', 'delivery', ARGV[2],
+  local fresh = grouped('XREADGROUP', 'GROUP', 'delivery', ARGV[2],
     'COUNT', max - #out, 'STREAMS', KEYS[1], '>')
+  if type(fresh) == 'table' and fresh.err then return fresh end
   if fresh then
     for _, e in ipairs(fresh[1][2]) do out[#out + 1] = e end
   end
@@ -54,32 +71,36 @@ return out
 
 /// Attempts succeeded: forget their events. Only the first report of a claim counts (a
 /// slow node whose claim was taken over reports nothing twice).
-/// KEYS: stream, pending. ARGV: pairs of entry id and event id. Returns how many events
+/// KEYS: stream, retrying. ARGV: pairs of entry id and event id, the event id '' when
+/// no attempt at it had failed (it is not in the retrying set). Returns how many events
 /// were forgotten (those already reported are not counted).
 pub const DELIVERED: &str = r#"
 local n = 0
 for i = 1, #ARGV, 2 do
   if redis.call('XACK', KEYS[1], 'delivery', ARGV[i]) == 1 then
     redis.call('XDEL', KEYS[1], ARGV[i])
-    redis.call('ZREM', KEYS[2], ARGV[i + 1])
+    if ARGV[i + 1] ~= '' then redis.call('ZREM', KEYS[2], ARGV[i + 1]) end
     n = n + 1
   end
 end
 return n
 "#;
 
-/// An attempt failed: park the event until its next attempt is due.
-/// KEYS: stream, delayed. ARGV: entry id, due ms, the event as JSON (its fields, with
-/// the attempts counted). Returns 1, or 0 (already reported).
+/// An attempt failed: park the event until its next attempt is due, and count it among
+/// the retrying events (by when it was recorded, for the oldest-pending figure).
+/// KEYS: stream, delayed, retrying. ARGV: entry id, due ms, the event as JSON (its
+/// fields, with the attempts counted), event id, created ms. Returns 1, or 0 (already
+/// reported).
 pub const RETRY: &str = r#"
 if redis.call('XACK', KEYS[1], 'delivery', ARGV[1]) == 0 then return 0 end
 redis.call('XDEL', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
 return 1
 "#;
 
 /// The event is dead: move it to the dead letters.
-/// KEYS: stream, pending, dead. ARGV: entry id, event id, dead letter JSON.
+/// KEYS: stream, retrying, dead. ARGV: entry id, event id, dead letter JSON.
 /// Returns 1, or 0 (already reported).
 pub const BURY: &str = r#"
 if redis.call('XACK', KEYS[1], 'delivery', ARGV[1]) == 0 then return 0 end
@@ -109,24 +130,37 @@ redis.pcall('XGROUP', 'DELCONSUMER', KEYS[1], 'delivery', ARGV[1])
 return n
 "#;
 
-/// The outbox's size. KEYS: pending, dead.
-/// Returns {pending, dead, oldest pending score or false}.
+/// The outbox's size. Pending events are the stream's entries (new or claimed) and the
+/// parked retries. The oldest of them is the oldest retrying event or the stream's first
+/// entry: the stream holds the others in the order they were recorded.
+/// KEYS: stream, delayed, retrying, dead.
+/// Returns {pending, dead, oldest pending's ms recorded or false}.
 pub const STATS: &str = r#"
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {redis.call('ZCARD', KEYS[1]), redis.call('HLEN', KEYS[2]), oldest[2] or false}
+local oldest = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2])
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+if first then
+  local f = first[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'created' then
+      local c = tonumber(f[i + 1])
+      if c and (not oldest or c < oldest) then oldest = c end
+    end
+  end
+end
+local pending = redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+return {pending, redis.call('HLEN', KEYS[4]), oldest or false}
 "#;
 
 /// Put a dead letter back to pending, attempts starting over and recorded now (its age
 /// counts from when it went back, so the oldest-pending alert does not fire for it).
-/// KEYS: stream, pending, dead. ARGV: event id, now ms. Returns 1, or 0 (no such id).
+/// KEYS: stream, dead. ARGV: event id, now ms. Returns 1, or 0 (no such id).
 pub const REVIVE: &str = r#"
-local j = redis.call('HGET', KEYS[3], ARGV[1])
+local j = redis.call('HGET', KEYS[2], ARGV[1])
 if not j then return 0 end
 local e = cjson.decode(j)
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', e.type, 'body', e.body,
   'created', ARGV[2], 'attempts', '0')
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 "#;
 

@@ -137,7 +137,6 @@ impl RedisStore {
             match &event {
                 Some(e) => {
                     keys.push(self.keys.webhooks_stream());
-                    keys.push(self.keys.webhooks_pending());
                     args.extend([
                         Value::from(e.id.as_str()),
                         Value::from(e.kind),
@@ -288,7 +287,6 @@ impl RedisStore {
         let mut args = Vec::new();
         if let Some(e) = event {
             keys.push(self.keys.webhooks_stream());
-            keys.push(self.keys.webhooks_pending());
             args.extend([
                 e.id.clone(),
                 e.kind.to_string(),
