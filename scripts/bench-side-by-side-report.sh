@@ -187,7 +187,8 @@ sbs_webhook() {
   local off on before
   off=$(median_run sbs parlor); on=$(median_run sbs parlor-webhook)
   echo "**With the results webhook on** (every finished game recorded in its move's script and"
-  echo "POSTed, signed, to a local receiver answering 204):"
+  echo "POSTed, signed, to a local receiver answering 204: \`loadtest/examples/webhook_receiver.rs\`,"
+  echo "on the tools' core):"
   echo
   echo "| run | node CPU per action | redis-server CPU per action | EVALSHA per write (outbox scripts apart) | outbox scripts per action |"
   echo "|---|---|---|---|---|"
@@ -204,11 +205,26 @@ sbs_webhook() {
     echo "Node CPU per action, webhook on / off: **$(fmt "$(calc "$(cpu_us "$on") / $(cpu_us "$off")")" 2)**;"
     echo "redis-server CPU per action, on / off: **$(fmt "$(calc "$(wv "$on" redis_cpu_per_1k) / $(wv "$off" redis_cpu_per_1k)")" 2)** (medians of the rounds)."
     if [ -n "$BEFORE_BIN" ]; then
-      before=$(median_run sbs parlor-before)
-      echo "Against $BEFORE_LABEL: node CPU per action $(fmt "$(calc "$(cpu_us "$off") / $(cpu_us "$before")")" 2) (off),"
-      echo "$(fmt "$(calc "$(cpu_us "$on") / $(cpu_us "$before")")" 2) (on); redis-server CPU per action"
-      echo "$(fmt "$(calc "$(wv "$off" redis_cpu_per_1k) / $(wv "$before" redis_cpu_per_1k)")" 2) (off),"
-      echo "$(fmt "$(calc "$(wv "$on" redis_cpu_per_1k) / $(wv "$before" redis_cpu_per_1k)")" 2) (on)."
+      # Within each round, against the before build run minutes apart on the same
+      # machine: the machine's speed drifts between rounds, far less within one.
+      local r b n_off=() n_on=() r_off=() r_on=()
+      for r in "${ROUNDS[@]}"; do
+        b="sbs-parlor-before-r$r"
+        lt 0 "$(cpu_us "$b")" || continue
+        n_off+=("$(fmt "$(calc "$(cpu_us "sbs-parlor-r$r") / $(cpu_us "$b")")" 2)")
+        n_on+=("$(fmt "$(calc "$(cpu_us "sbs-parlor-webhook-r$r") / $(cpu_us "$b")")" 2)")
+        r_off+=("$(fmt "$(calc "$(wv "sbs-parlor-r$r" redis_cpu_per_1k) / $(wv "$b" redis_cpu_per_1k)")" 2)")
+        r_on+=("$(fmt "$(calc "$(wv "sbs-parlor-webhook-r$r" redis_cpu_per_1k) / $(wv "$b" redis_cpu_per_1k)")" 2)")
+      done
+      if [ "${#n_on[@]}" -gt 0 ]; then
+        echo
+        echo "Against $BEFORE_LABEL, within each round (median of the rounds; the rounds):"
+        echo
+        echo "| | webhook off | webhook on |"
+        echo "|---|---|---|"
+        echo "| node CPU per action | **$(fmt "$(median_of "${n_off[@]}")" 2)** ($(joined ', ' '' "${n_off[@]}")) | **$(fmt "$(median_of "${n_on[@]}")" 2)** ($(joined ', ' '' "${n_on[@]}")) |"
+        echo "| redis-server CPU per action | **$(fmt "$(median_of "${r_off[@]}")" 2)** ($(joined ', ' '' "${r_off[@]}")) | **$(fmt "$(median_of "${r_on[@]}")" 2)** ($(joined ', ' '' "${r_on[@]}")) |"
+      fi
     fi
     echo
   fi

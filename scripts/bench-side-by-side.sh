@@ -228,24 +228,16 @@ sbs_start() { # name store
   esac
 }
 
-# The results webhook's receiver: answers every POST with 204, on core 1 with the tools.
+# The results webhook's receiver (loadtest/examples/webhook_receiver.rs): answers every
+# POST with 204, on core 1 with the tools. It stands for the studio's backend, which runs
+# elsewhere in production; it is written in Rust on one thread so that its own CPU
+# disturbs redis-server, which shares its core, as little as a receiver can.
 HOOK_URL=""
 case " ${SBS_RUNS[*]} " in
   *" parlor-webhook "*)
+    [ -x "$HOOK_RECEIVER" ] || { echo "bench: $HOOK_RECEIVER is missing" >&2; exit 1; }
     HOOK_PORT=$(free_port)
-    "${LT_WRAP[@]}" "$PYTHON" -c '
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Hook(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
-' "$HOOK_PORT" >"$WORK/hook.log" 2>&1 &
+    "${LT_WRAP[@]}" "$HOOK_RECEIVER" "$HOOK_PORT" >"$WORK/hook.log" 2>&1 &
     PIDS+=("$!")
     HOOK_URL="http://127.0.0.1:$HOOK_PORT/hook"
     wait_port "$HOOK_PORT" "$!" || { echo "bench: the webhook receiver did not start" >&2; exit 1; }
