@@ -1,12 +1,18 @@
 //! The loopback floor: what a WebSocket server that does nothing but relay costs per
 //! move on this machine, for comparison with Parlor's memory store.
 //!
-//! `serve` pairs sockets into rooms and, for every frame a socket sends, writes one
+//! `serve` pairs sockets into rooms and, for every move a socket sends, writes one
 //! state-sized frame to each socket of its room: the socket traffic of a Parlor move
 //! (one read, two writes) with no game, no store, no JSON and no queues. `drive` plays
 //! the same closed loop as `parlor-loadtest` (two players per room taking turns, the next
 //! move once both have seen the last) and prints the server's CPU per move, read from
-//! `/proc/PID/stat` over the measured window. Pin them as the bench does:
+//! `/proc/PID/stat` over the measured window.
+//!
+//! Between games it makes the socket traffic of the contract's rematch by agreement, as
+//! the load tester's players do: each seat sends a request (two reads), the first one's
+//! offer goes to the other seat and the new game's state to both (three writes). Games
+//! last 7.6 moves on average, like the load tester's tic-tac-toe. Only moves are counted,
+//! as the load tester counts only moves as actions. Pin them as the bench does:
 //!
 //! ```text
 //! taskset -c 0 target/release/examples/loopback_floor serve 9100 &
@@ -31,6 +37,14 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 const STATE_BYTES: usize = 450;
 /// About the size of an `action` frame.
 const MOVE: &str = r#"{"type":"action","action":{"cell":4},"expected_version":7}"#;
+/// The first seat's rematch request: the server offers it to the other seat.
+const ASK: &str = r#"{"type":"rematch","req":1}"#;
+/// The second seat's: the server starts the new game, a state frame to both.
+const ACCEPT: &str = r#"{"type":"rematch","req":2}"#;
+/// About the size of a `rematch_offered` frame.
+const OFFER_BYTES: usize = 60;
+/// Moves per game, in turn: 7.6 on average, as the load tester's games.
+const GAME_LENGTHS: [usize; 5] = [8, 7, 8, 8, 7];
 const WARMUP: Duration = Duration::from_secs(2);
 
 type Sink = Arc<Mutex<SplitSink<WebSocketStream<TcpStream>, Message>>>;
@@ -60,8 +74,9 @@ async fn serve(port: u16) {
         .unwrap_or_else(|e| panic!("cannot listen on {port}: {e}"));
     let rooms: Arc<Mutex<HashMap<String, Vec<Sink>>>> = Arc::default();
     let frame = Message::text("x".repeat(STATE_BYTES));
+    let offer = Message::text("o".repeat(OFFER_BYTES));
     while let Ok((tcp, _)) = listener.accept().await {
-        let (rooms, frame) = (rooms.clone(), frame.clone());
+        let (rooms, frame, offer) = (rooms.clone(), frame.clone(), offer.clone());
         tokio::spawn(async move {
             let _ = tcp.set_nodelay(true);
             let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
@@ -78,12 +93,12 @@ async fn serve(port: u16) {
                 .await
                 .entry(room.to_string())
                 .or_default()
-                .push(sink);
+                .push(sink.clone());
             let mut members: Vec<Sink> = Vec::new();
             while let Some(Ok(msg)) = stream.next().await {
-                if !matches!(msg, Message::Text(_)) {
+                let Message::Text(text) = msg else {
                     continue;
-                }
+                };
                 if members.len() < 2 {
                     members = rooms
                         .lock()
@@ -91,6 +106,15 @@ async fn serve(port: u16) {
                         .get(room.as_str())
                         .cloned()
                         .unwrap_or_default();
+                }
+                if text.as_str() == ASK {
+                    // The offer goes to the other seat only.
+                    for member in &members {
+                        if !Arc::ptr_eq(member, &sink) {
+                            let _ = member.lock().await.send(offer.clone()).await;
+                        }
+                    }
+                    continue;
                 }
                 for member in &members {
                     let _ = member.lock().await.send(frame.clone()).await;
@@ -140,21 +164,42 @@ async fn drive(port: u16, rooms: u64, secs: u64, pid: u64) {
     );
 }
 
-/// Two players taking turns: a move, then both see the frame it caused.
+/// Two players taking turns: a move, then both see the frame it caused; after each game,
+/// the rematch: one seat asks, the other sees the offer and accepts, both see the state.
 async fn play(mut seats: Vec<WebSocketStream<MaybeTlsStream<TcpStream>>>, stop: Instant) {
     let mut turn = 0;
-    while Instant::now() < stop {
-        if seats[turn].send(Message::text(MOVE)).await.is_err() {
-            return;
-        }
-        for seat in seats.iter_mut() {
-            if !matches!(seat.next().await, Some(Ok(Message::Text(_)))) {
+    for length in GAME_LENGTHS.iter().cycle() {
+        for _ in 0..*length {
+            if Instant::now() >= stop || !exchange(&mut seats, turn, MOVE, &[0, 1]).await {
                 return;
             }
+            MOVES.add();
+            turn = 1 - turn;
         }
-        MOVES.add();
-        turn = 1 - turn;
+        if !exchange(&mut seats, 0, ASK, &[1]).await
+            || !exchange(&mut seats, 1, ACCEPT, &[0, 1]).await
+        {
+            return;
+        }
     }
+}
+
+/// `from` sends `text`; then each seat of `readers` reads one frame.
+async fn exchange(
+    seats: &mut [WebSocketStream<MaybeTlsStream<TcpStream>>],
+    from: usize,
+    text: &str,
+    readers: &[usize],
+) -> bool {
+    if seats[from].send(Message::text(text)).await.is_err() {
+        return false;
+    }
+    for &r in readers {
+        if !matches!(seats[r].next().await, Some(Ok(Message::Text(_)))) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Moves made, across all rooms.
