@@ -9,10 +9,11 @@
 //! `/proc/PID/stat` over the measured window.
 //!
 //! Between games it makes the socket traffic of the contract's rematch by agreement, as
-//! the load tester's players do: each seat sends a request (two reads), the first one's
-//! offer goes to the other seat and the new game's state to both (three writes). Games
-//! last 7.6 moves on average, like the load tester's tic-tac-toe. Only moves are counted,
-//! as the load tester counts only moves as actions. Pin them as the bench does:
+//! the load tester's players do: both seats send a request at once (two reads), one
+//! request's offer goes to the other seat and the new game's state to both (three
+//! writes). Games last 7.6 moves on average, like the load tester's tic-tac-toe. Only
+//! moves are counted, as the load tester counts only moves as actions. Pin them as the
+//! bench does:
 //!
 //! ```text
 //! taskset -c 0 target/release/examples/loopback_floor serve 9100 &
@@ -37,9 +38,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 const STATE_BYTES: usize = 450;
 /// About the size of an `action` frame.
 const MOVE: &str = r#"{"type":"action","action":{"cell":4},"expected_version":7}"#;
-/// The first seat's rematch request: the server offers it to the other seat.
+/// One seat's rematch request: the server offers it to the other seat.
 const ASK: &str = r#"{"type":"rematch","req":1}"#;
-/// The second seat's: the server starts the new game, a state frame to both.
+/// The other seat's, sent at the same time: the server starts the new game, a state
+/// frame to both.
 const ACCEPT: &str = r#"{"type":"rematch","req":2}"#;
 /// About the size of a `rematch_offered` frame.
 const OFFER_BYTES: usize = 60;
@@ -165,38 +167,43 @@ async fn drive(port: u16, rooms: u64, secs: u64, pid: u64) {
 }
 
 /// Two players taking turns: a move, then both see the frame it caused; after each game,
-/// the rematch: one seat asks, the other sees the offer and accepts, both see the state.
+/// the rematch: both seats ask at once, then one sees the new state, the other the offer
+/// and the new state.
 async fn play(mut seats: Vec<WebSocketStream<MaybeTlsStream<TcpStream>>>, stop: Instant) {
     let mut turn = 0;
     for length in GAME_LENGTHS.iter().cycle() {
         for _ in 0..*length {
-            if Instant::now() >= stop || !exchange(&mut seats, turn, MOVE, &[0, 1]).await {
+            if Instant::now() >= stop
+                || !exchange(&mut seats, &[(turn, MOVE)], &[(0, 1), (1, 1)]).await
+            {
                 return;
             }
             MOVES.add();
             turn = 1 - turn;
         }
-        if !exchange(&mut seats, 0, ASK, &[1]).await
-            || !exchange(&mut seats, 1, ACCEPT, &[0, 1]).await
-        {
+        if !exchange(&mut seats, &[(0, ASK), (1, ACCEPT)], &[(0, 1), (1, 2)]).await {
             return;
         }
     }
 }
 
-/// `from` sends `text`; then each seat of `readers` reads one frame.
+/// Each `(seat, text)` of `sends` is sent; then each `(seat, n)` of `reads` reads `n`
+/// frames.
 async fn exchange(
     seats: &mut [WebSocketStream<MaybeTlsStream<TcpStream>>],
-    from: usize,
-    text: &str,
-    readers: &[usize],
+    sends: &[(usize, &str)],
+    reads: &[(usize, usize)],
 ) -> bool {
-    if seats[from].send(Message::text(text)).await.is_err() {
-        return false;
-    }
-    for &r in readers {
-        if !matches!(seats[r].next().await, Some(Ok(Message::Text(_)))) {
+    for &(seat, text) in sends {
+        if seats[seat].send(Message::text(text)).await.is_err() {
             return false;
+        }
+    }
+    for &(seat, n) in reads {
+        for _ in 0..n {
+            if !matches!(seats[seat].next().await, Some(Ok(Message::Text(_)))) {
+                return false;
+            }
         }
     }
     true

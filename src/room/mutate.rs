@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, ProtoError, StoreError};
 use crate::game::Seat;
 use crate::model::{Envelope, RoomDoc, SharedDoc, Status};
 use crate::store::outbox::CLOSED_EMPTY;
-use crate::store::{CasOutcome, Extras, IndexChange, MoveLog, OutboxEvent};
+use crate::store::{CasOutcome, Extras, IndexChange, Move, MoveLog, OutboxEvent};
 
 /// How often a change is retried against fresh state before giving up.
 const MAX_ATTEMPTS: usize = 16;
@@ -77,7 +77,7 @@ impl Rooms {
         let mut unsure = Unsure::default();
         for _ in 0..MAX_ATTEMPTS {
             let mut next = (*base).clone();
-            let plan = match rules(&mut next) {
+            let mut plan = match rules(&mut next) {
                 Ok(plan) => plan,
                 // The cache may trail the store (another node wrote); a refusal must be
                 // judged against the real state.
@@ -97,7 +97,7 @@ impl Rooms {
             let now = chrono::Utc::now();
             next.updated_at = ids::secs_of(now);
             clock::rearm(&base, &mut next, clock::now_ms);
-            let (moves, event) = self.record(&base, &mut next, &plan.moved, write, now);
+            let (moves, event) = self.record(&base, &mut next, plan.moved.take(), write, now);
             let mut frames = Vec::with_capacity(plan.frames.len());
             for (aud, ev) in &plan.frames {
                 ev.render_into(*aud, &next, &mut frames);
@@ -189,7 +189,7 @@ impl Rooms {
         &self,
         base: &RoomDoc,
         next: &mut RoomDoc,
-        moved: &Option<(Seat, Value)>,
+        moved: Option<(Seat, Value)>,
         write: Write,
         now: chrono::DateTime<chrono::Utc>,
     ) -> (MoveLog, Option<OutboxEvent>) {
@@ -199,7 +199,11 @@ impl Rooms {
             next.game_started_at = Some(next.updated_at.clone());
             moves = MoveLog::Restart;
         } else if let Some((seat, action)) = moved {
-            moves = MoveLog::Append(results::move_entry(*seat, action, &ids::millis_of(now)));
+            moves = MoveLog::Append(Move {
+                seat,
+                action,
+                at_ms: now.timestamp_millis(),
+            });
         }
         if !self.results {
             return (moves, None);

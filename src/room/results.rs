@@ -14,17 +14,6 @@ use crate::model::RoomDoc;
 use crate::store::outbox::{event_id, GAME_FINISHED};
 use crate::store::{now_ms, OutboxEvent};
 
-/// One move as the log keeps it: the seat, the action as the client sent it, and when.
-pub(super) fn move_entry(seat: Seat, action: &Value, at: &str) -> String {
-    #[derive(Serialize)]
-    struct Move<'a> {
-        seat: Seat,
-        action: &'a Value,
-        at: &'a str,
-    }
-    // Serialising a `Value` and two plain fields cannot fail.
-    serde_json::to_string(&Move { seat, action, at }).unwrap_or_default()
-}
 
 #[derive(Serialize)]
 struct PlayerResult<'a> {
@@ -140,6 +129,7 @@ fn json_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Move;
 
     #[test]
     fn a_finished_body_is_json_with_its_moves_in_place() {
@@ -165,13 +155,24 @@ mod tests {
         };
         let event = game_finished(&doc, &doc);
         let moves = [
-            move_entry(0, &serde_json::json!({"cell": 4}), "t1"),
-            move_entry(1, &serde_json::json!({"cell": 0}), "t2"),
+            Move {
+                seat: 0,
+                action: serde_json::json!({"cell": 4}),
+                at_ms: 1_000,
+            }
+            .to_json(),
+            Move {
+                seat: 1,
+                action: serde_json::json!({"cell": 0}),
+                at_ms: 2_000,
+            }
+            .to_json(),
         ];
         let body: Value = serde_json::from_str(&event.body(&moves)).unwrap();
         assert_eq!(body["type"], GAME_FINISHED);
         assert_eq!(body["data"]["game_number"], 3);
         assert_eq!(body["data"]["moves"][1]["action"]["cell"], 0);
+        assert_eq!(body["data"]["moves"][1]["at"], "1970-01-01T00:00:02.000Z");
         assert_eq!(body["data"]["state"]["board"].as_array().unwrap().len(), 9);
         let empty: Value = serde_json::from_str(&event.body(&[])).unwrap();
         assert_eq!(empty["data"]["moves"], serde_json::json!([]));

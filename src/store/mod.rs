@@ -23,7 +23,7 @@ pub use instrumented::Instrumented;
 pub use outbox::OutboxEvent;
 
 use crate::error::StoreError;
-use crate::game::GameKind;
+use crate::game::{GameKind, Seat};
 use crate::model::Envelope;
 use crate::model::{RoomDoc, SharedDoc};
 
@@ -80,10 +80,43 @@ pub enum MoveLog {
     /// Nothing.
     #[default]
     Keep,
-    /// Append one move (a JSON object).
-    Append(String),
+    /// Append one move.
+    Append(Move),
     /// A new game started: empty the log.
     Restart,
+}
+
+/// One applied move as the log keeps it. It stays a value until someone reads it as
+/// JSON (Redis stores that text; the memory store keeps the value, so a move costs it no
+/// serialising unless a result or a history asks for the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The seat that moved.
+    pub seat: Seat,
+    /// The action as the player sent it.
+    pub action: serde_json::Value,
+    /// When it was applied (Unix ms).
+    pub at_ms: i64,
+}
+
+impl Move {
+    /// The log entry: `{"seat", "action", "at"}`, `at` in RFC 3339 with milliseconds.
+    pub fn to_json(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            seat: Seat,
+            action: &'a serde_json::Value,
+            at: &'a str,
+        }
+        let at = outbox::rfc3339_ms(self.at_ms);
+        // Serialising a `Value` and two plain fields cannot fail.
+        serde_json::to_string(&Entry {
+            seat: self.seat,
+            action: &self.action,
+            at: &at,
+        })
+        .unwrap_or_default()
+    }
 }
 
 /// Change to the index of open rooms (public, a free seat) that goes with a write.

@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 pub use self::outbox::MemoryOutbox;
 use self::shelf::{Entry, Shelf};
 use super::outbox::CLOSED_EXPIRED;
-use super::{now_ms, CasOutcome, Extras, MoveLog, OutboxEvent, RoomPage, RoomStore};
+use super::{now_ms, CasOutcome, Extras, Move, MoveLog, OutboxEvent, RoomPage, RoomStore};
 use crate::error::StoreError;
 use crate::game::GameKind;
 use crate::hub::Hub;
@@ -264,7 +264,7 @@ impl RoomStore for MemoryStore {
         Ok(self
             .lock()
             .live(code)
-            .map(|e| e.moves.clone())
+            .map(|e| e.moves.iter().map(Move::to_json).collect())
             .unwrap_or_default())
     }
 

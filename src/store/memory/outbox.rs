@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::error::StoreError;
-use crate::store::now_ms;
+use crate::store::{now_ms, Move};
 use crate::store::outbox::{Claimed, DeadLetter, Outbox, OutboxEvent, OutboxStats};
 
 /// Events recorded by this process's room writes, waiting for delivery.
@@ -58,11 +58,15 @@ impl MemoryOutbox {
 
     /// Record an event, with the moves of its game when it carries them. Called under the
     /// store's lock, with the write that causes it.
-    pub fn push(&self, event: &OutboxEvent, moves: &[String]) {
+    pub fn push(&self, event: &OutboxEvent, moves: &[Move]) {
         self.queues().ready.push_back(Claimed {
             id: event.id.clone(),
             kind: event.kind.to_string(),
-            body: event.body(moves),
+            body: if event.with_moves {
+                event.body(&moves.iter().map(Move::to_json).collect::<Vec<_>>())
+            } else {
+                event.body(&[])
+            },
             attempts: 0,
             created_ms: event.created_ms,
             receipt: event.id.clone(),
@@ -227,10 +231,21 @@ mod tests {
     #[tokio::test]
     async fn an_event_goes_from_claim_to_retry_to_dead_and_back() {
         let o = MemoryOutbox::default();
-        o.push(&event("e1"), &["1".into(), "2".into()]);
+        let moved = |seat, cell| Move {
+            seat,
+            action: serde_json::json!({ "cell": cell }),
+            at_ms: 0,
+        };
+        o.push(&event("e1"), &[moved(0, 4), moved(1, 0)]);
         let got = o.claim("n", 8).await.unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].body, "{\"a\":[1,2]}");
+        let at = "1970-01-01T00:00:00.000Z";
+        assert_eq!(
+            got[0].body,
+            format!(
+                r#"{{"a":[{{"seat":0,"action":{{"cell":4}},"at":"{at}"}},{{"seat":1,"action":{{"cell":0}},"at":"{at}"}}]}}"#
+            )
+        );
         assert!(o.claim("n", 8).await.unwrap().is_empty(), "in flight");
         o.retry_at(&got[0], 0, "HTTP 500").await.unwrap();
         let again = o.claim("n", 8).await.unwrap();

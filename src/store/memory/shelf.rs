@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::game::GameKind;
 use crate::model::{RoomDoc, SharedDoc};
-use crate::store::{offered, RoomPage};
+use crate::store::{offered, Move, RoomPage};
 
 /// One stored room.
 pub(super) struct Entry {
@@ -16,8 +16,8 @@ pub(super) struct Entry {
     pub(super) expires: Instant,
     /// Its key on the open index of its game, while listed there.
     listed: Option<u64>,
-    /// The moves of its current game (JSON objects), oldest first.
-    pub(super) moves: Vec<String>,
+    /// The moves of its current game, oldest first.
+    pub(super) moves: Vec<Move>,
 }
 
 impl Entry {

@@ -112,7 +112,7 @@ impl RedisStore {
         let local = deadline.map(|_| LocalWrite::new(self, &client, &doc.code, doc.version, env));
         let (log_op, log_move) = match moves {
             MoveLog::Keep => ("", Str::new()),
-            MoveLog::Append(m) => ("a", Str::from(m)),
+            MoveLog::Append(m) => ("a", Str::from(m.to_json())),
             MoveLog::Restart => ("r", Str::new()),
         };
         let script = eval(&self.scripts.update, &client, || {
