@@ -356,7 +356,8 @@ sbs_report() {
       done
       list=$(for s in "${floors[@]}"; do printf '%s, ' "$(fmt "$s" 1)"; done)
       echo "The relay floor, in the same rounds: \`loadtest/examples/loopback_floor.rs\`, a WebSocket server"
-      echo "that only relays (one read and two writes per move, no game, no store, no JSON),"
+      echo "that only relays (one read and two writes per move, and between games the two rematch"
+      echo "requests, the offer and the new state; no game, no store, no JSON),"
       echo "pinned and driven the same way, used **$(fmt "$(median_of "${floors[@]}")" 1) µs** per move (rounds: ${list%, } µs):"
       echo "kernel and runtime work any server pays for this traffic here. In the kernel alone (stime),"
       echo "the floor used $(fmt "$(median_of "${fkernels[@]}")" 1) µs per move and Parlor's memory store"
@@ -386,10 +387,11 @@ sbs_report() {
       fi
       echo
       for r in "${ROUNDS[@]}"; do mkernels+=("$(kernel_us "mem-parlor-r$r")"); done
-      echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then asked for a"
+      echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then both seats asked for a"
       echo "rematch, so per action Parlor reads the move plus a share of rematch requests and writes"
-      echo "each resulting frame once to each of the two players: one call per client message and"
-      echo "one per recipient, the fewest this traffic allows. Divided over them, the kernel time"
+      echo "each resulting frame once to each recipient: one call per client message and one per"
+      echo "recipient, the fewest this traffic allows, and the floor's client sends the same messages."
+      echo "Divided over them, the kernel time"
       echo "of the memory store's rounds (median) is $(fmt "$(calc "($p_rd + $p_wr) > 0 ? $(median_of "${mkernels[@]}") / ($p_rd + $p_wr) : 0")" 1) µs per socket call."
       echo
     fi

@@ -14,10 +14,14 @@
 # round and the median of the per-round ratios. Each round:
 #
 #   1. tic-tac-toe closed loop, 50 rooms, Redis store: the Python server in blocking mode,
-#      in async mode, Parlor --before (if given) and Parlor;
+#      in async mode, Parlor --before (if given), Parlor, and Parlor with the results
+#      webhook on (SBS_WEBHOOK=0 leaves it out) to a local receiver that answers 204
+#      (loadtest/examples/webhook_receiver.rs), followed in step 2 by the webhook floor
+#      (loadtest/examples/webhook_floor.rs: Parlor's sender alone);
 #   2. the same on Parlor's memory store (before and after), and the relay floor: a
 #      WebSocket server that only relays (loadtest/examples/loopback_floor.rs: one read
-#      and two writes per move, no game, no store), the least any server pays for this
+#      and two writes per move, and between games the rematch requests of both seats, the
+#      offer and the new state; no game, no store), the least any server pays for this
 #      traffic on this machine;
 #   3. 10 000 players at one action per second each (5 000 rooms, open loop), Redis store
 #      (before and after).
