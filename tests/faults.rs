@@ -195,14 +195,7 @@ async fn redis_killed_mid_game_fails_fast_and_recovers() {
 /// needed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_from_aof_continues_at_the_last_seen_version() {
-    let redis = RedisServer::start_with(&[
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--save",
-        "",
-    ]);
+    let redis = RedisServer::start_with_aof();
     let n1 = TestServer::start(node_cfg(&redis.url(), "faults-aof-1", 500)).await;
     let n2 = TestServer::start(node_cfg(&redis.url(), "faults-aof-2", 500)).await;
     let mut a = n1.client().await;

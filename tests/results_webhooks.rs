@@ -615,14 +615,7 @@ async fn a_result_outlives_the_node_that_recorded_it() {
 async fn a_result_outlives_a_redis_restart() {
     let receiver = Receiver::start(&[], 200).await;
     receiver.down().await;
-    let redis = Arc::new(RedisServer::start_with(&[
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ]));
+    let redis = Arc::new(RedisServer::start_with_aof());
     let server = TestServer::start(redis.configure(hooked_config(&receiver))).await;
     let mut t = Table::new(&server.ws_url(), "tictactoe", None).await;
     t.play(&top_row()).await;

@@ -66,14 +66,7 @@ struct Rig {
 
 impl Rig {
     async fn start() -> Rig {
-        let redis = RedisServer::start_with(&[
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-        ]);
+        let redis = RedisServer::start_with_aof();
         let receiver = Receiver::start().await;
         let mut rig = Rig {
             redis,

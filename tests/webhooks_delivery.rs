@@ -291,14 +291,7 @@ async fn a_clean_shutdown_hands_back_what_it_claimed() {
 #[tokio::test]
 async fn a_redis_restart_with_aof_loses_no_event() {
     let receiver = Receiver::start(&[], 204).await;
-    let redis = Arc::new(RedisServer::start_with(&[
-        "--save",
-        "",
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-    ]));
+    let redis = Arc::new(RedisServer::start_with_aof());
     let cfg = webhook_config(&receiver, 0.01);
     {
         let (store, outbox) = outbox_on(&redis, &cfg).await;

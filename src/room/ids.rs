@@ -77,22 +77,10 @@ pub fn secs_of(now: chrono::DateTime<chrono::Utc>) -> String {
     })
 }
 
-/// `now` as RFC 3339 with milliseconds. Every move is stamped, so like [`secs_of`] each
-/// thread formats a millisecond once and copies it for the moves within it.
+/// `now` as RFC 3339 with milliseconds, through the same per-thread cache as the move
+/// log's stamps.
 pub fn millis_of(now: chrono::DateTime<chrono::Utc>) -> String {
-    thread_local! {
-        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((0, String::new())) };
-    }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != now.timestamp_millis() {
-            *last = (
-                now.timestamp_millis(),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            );
-        }
-        last.1.clone()
-    })
+    crate::store::outbox::rfc3339_ms(now.timestamp_millis())
 }
 
 #[cfg(test)]

@@ -89,11 +89,25 @@ pub fn event_id(code: &str, created_at: &str, kind: &str, game_number: u64) -> S
     format!("msg_{}", &hex::encode(digest)[..32])
 }
 
-/// Unix ms as RFC 3339 with milliseconds.
+/// Unix ms as RFC 3339 with milliseconds. Every move is stamped, so each thread formats
+/// a millisecond once and copies it for the stamps within it.
 pub fn rfc3339_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, String)>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((at, text)) if *at == ms => text.clone(),
+            _ => {
+                let text = chrono::DateTime::from_timestamp_millis(ms)
+                    .unwrap_or_default()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                *last = Some((ms, text.clone()));
+                text
+            }
+        }
+    })
 }
 
 /// A pending event claimed by one node for an attempt.

@@ -22,6 +22,19 @@ impl RedisServer {
         Self::start_with(&["--save", "", "--appendonly", "no"])
     }
 
+    /// Start one that writes every command to its AOF before answering (and takes no
+    /// snapshots), so a restart loses nothing it acknowledged.
+    pub fn start_with_aof() -> RedisServer {
+        Self::start_with(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
+    }
+
     /// Start one with no persistence on `port` (picked by the test, e.g. for a node
     /// started before its Redis).
     pub fn start_on(port: u16) -> RedisServer {
