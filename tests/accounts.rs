@@ -288,7 +288,11 @@ async fn a_long_lived_socket_is_told_to_refresh_and_refreshes_only_as_its_user()
     assert_eq!(fresh["type"], "authed");
     assert_eq!(fresh["user"], "fay");
     assert_ne!(fresh["expires_at"], authed["expires_at"]);
-    let metrics = reqwest::get(s.url("/metrics")).await.expect("metrics");
+    let metrics = crate::common::http()
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
     let text = metrics.text().await.expect("body");
     assert!(
         text.lines().any(|l| l.starts_with("parlor_auth_total")
@@ -309,7 +313,7 @@ async fn revoking_a_user_closes_their_sockets_on_every_node_and_refuses_older_to
     let mut on_b = nb.client().await;
     on_b.request(json!({"type": "auth", "token": old})).await;
     let mut other = signed_in(&nb, "hal").await;
-    let status = reqwest::Client::new()
+    let status = crate::common::http()
         .post(na.url("/api/v1/users/gus/revoke"))
         .bearer_auth("test-token")
         .send()

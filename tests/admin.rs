@@ -7,7 +7,7 @@ use common::{eventually, test_config, Backend, TestServer};
 use serde_json::{json, Value};
 
 async fn get_with(srv: &TestServer, path: &str, auth: Option<&str>) -> u16 {
-    let mut req = reqwest::Client::new().get(srv.url(path));
+    let mut req = crate::common::http().get(srv.url(path));
     if let Some(token) = auth {
         req = req.header("Authorization", token);
     }
@@ -23,7 +23,11 @@ async fn auth_required(backend: Backend) {
     assert_eq!(get_with(&srv, &path, Some("Bearer wrong-token")).await, 401);
     assert_eq!(get_with(&srv, &path, Some("test-token")).await, 401);
     assert_eq!(get_with(&srv, &path, Some("Bearer test-token")).await, 200);
-    let resp = reqwest::get(srv.url(&path)).await.expect("request");
+    let resp = crate::common::http()
+        .get(srv.url(&path))
+        .send()
+        .await
+        .expect("request");
     let body: Value = resp.json().await.expect("json error body");
     assert_eq!(body["error"]["code"], "unauthorized");
 

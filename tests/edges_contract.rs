@@ -8,7 +8,9 @@ use common::{test_config, Backend, TestServer};
 use serde_json::json;
 
 async fn scrape(srv: &TestServer) -> String {
-    reqwest::get(srv.url("/metrics"))
+    crate::common::http()
+        .get(srv.url("/metrics"))
+        .send()
         .await
         .expect("scrape")
         .text()

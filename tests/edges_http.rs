@@ -50,7 +50,11 @@ async fn half_sent_requests_and_idle_keep_alives_are_closed() {
     let answer = expect_closed(&mut idle).await;
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
     // The node still serves.
-    let ok = reqwest::get(srv.url("/healthz")).await.expect("healthz");
+    let ok = crate::common::http()
+        .get(srv.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
     assert_eq!(ok.status(), 200);
 }
 
@@ -68,7 +72,9 @@ async fn one_address_cannot_take_every_connection() {
         }
         other => panic!("expected 429, got {other:?}"),
     }
-    let text = reqwest::get(srv.url("/metrics"))
+    let text = crate::common::http()
+        .get(srv.url("/metrics"))
+        .send()
         .await
         .expect("scrape")
         .text()
@@ -92,7 +98,7 @@ async fn a_slow_admin_request_is_cut_off_at_its_deadline() {
     cfg.admin_timeout_ms = 300;
     let srv = TestServer::start(cfg).await;
     redis.cmd(&["CLIENT", "PAUSE", "3000", "ALL"]);
-    let resp = reqwest::Client::new()
+    let resp = crate::common::http()
         .get(srv.url("/api/v1/rooms"))
         .bearer_auth(&srv.token)
         .timeout(Duration::from_millis(2_500))

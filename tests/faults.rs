@@ -36,7 +36,9 @@ fn node_cfg(url: &str, node: &str, timeout_ms: u64) -> Config {
 }
 
 async fn status(srv: &TestServer, path: &str) -> u16 {
-    reqwest::get(srv.url(path))
+    crate::common::http()
+        .get(srv.url(path))
+        .send()
         .await
         .map_or(0, |r| r.status().as_u16())
 }

@@ -181,7 +181,13 @@ async fn ready_means_the_first_request_succeeds() {
         let ready = format!("http://127.0.0.1:{web}/readyz");
         eventually("/readyz answers 200", || {
             let ready = ready.clone();
-            async move { reqwest::get(&ready).await.is_ok_and(|r| r.status() == 200) }
+            async move {
+                crate::common::http()
+                    .get(&ready)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
         })
         .await;
         let mut c = Client::connect(&format!("ws://127.0.0.1:{web}/ws")).await;

@@ -32,7 +32,7 @@ async fn a_dropped_connection_is_logged_with_its_cause() {
     assert_eq!(redis.cmd(&["CLIENT", "PAUSE", "4000", "ALL"]), "OK");
     let url = node.url(&format!("/api/v1/rooms/{room}"));
     let read = tokio::spawn(async move {
-        let reply = reqwest::Client::new().get(url).bearer_auth("t").send();
+        let reply = crate::common::http().get(url).bearer_auth("t").send();
         let reply = reply.await.expect("admin request");
         (
             reply.status().as_u16(),

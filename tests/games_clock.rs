@@ -149,7 +149,7 @@ async fn clock_fires_once_after_the_serving_node_is_killed() {
     watcher
         .assert_quiet(std::time::Duration::from_millis(1_500))
         .await;
-    let snap = reqwest::Client::new()
+    let snap = crate::common::http()
         .get(node_b.url(&format!("/api/v1/rooms/{room}")))
         .bearer_auth("t")
         .send()

@@ -64,7 +64,9 @@ async fn redis_down_gives_store_unavailable_and_keeps_sockets() {
     b.join(&sa.room, "bob").await;
     a.next_state().await;
     assert_eq!(
-        reqwest::get(srv.url("/readyz"))
+        crate::common::http()
+            .get(srv.url("/readyz"))
+            .send()
             .await
             .expect("readyz")
             .status(),
@@ -83,12 +85,18 @@ async fn redis_down_gives_store_unavailable_and_keeps_sockets() {
         started.elapsed()
     );
     a.assert_alive().await;
-    let ready = reqwest::get(srv.url("/readyz")).await.expect("readyz");
+    let ready = crate::common::http()
+        .get(srv.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.expect("json");
     assert!(body["reason"].is_string());
     assert_eq!(
-        reqwest::get(srv.url("/healthz"))
+        crate::common::http()
+            .get(srv.url("/healthz"))
+            .send()
             .await
             .expect("healthz")
             .status(),

@@ -21,7 +21,9 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 }
 
 async fn scrape(srv: &TestServer) -> String {
-    reqwest::get(srv.url("/metrics"))
+    crate::common::http()
+        .get(srv.url("/metrics"))
+        .send()
         .await
         .expect("scrape")
         .text()
@@ -88,7 +90,9 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
     // A Redis restart: the client reconnects by itself and counts it.
     redis.restart();
     eventually("ready again after the restart", || async {
-        reqwest::get(srv.url("/readyz"))
+        crate::common::http()
+            .get(srv.url("/readyz"))
+            .send()
             .await
             .is_ok_and(|r| r.status() == 200)
     })

@@ -13,7 +13,7 @@ async fn send(
     path: &str,
     auth: Option<&str>,
 ) -> reqwest::Response {
-    let mut req = reqwest::Client::new().request(method, srv.url(path));
+    let mut req = crate::common::http().request(method, srv.url(path));
     if let Some(value) = auth {
         req = req.header("Authorization", value);
     }
@@ -218,7 +218,7 @@ async fn docs_page_and_console_are_served() {
 #[tokio::test]
 async fn request_ids_and_http_metrics() {
     let srv = TestServer::with_backend(Backend::Memory, test_config()).await;
-    let client = reqwest::Client::new();
+    let client = crate::common::http();
     let given = client
         .get(srv.url("/healthz"))
         .header("x-request-id", "trace-abc.123")

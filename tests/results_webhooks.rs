@@ -125,7 +125,7 @@ impl Table {
 
 /// An admin GET on `base` (a server's `http://host:port`) with `token`; the JSON body.
 async fn admin_json(base: &str, token: &str, path: &str) -> Value {
-    let resp = reqwest::Client::new()
+    let resp = crate::common::http()
         .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()

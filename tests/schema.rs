@@ -17,7 +17,11 @@ use tokio_util::sync::CancellationToken;
 
 /// GET `path` without a token: the status and the JSON body.
 async fn public_get(base: &str, path: &str) -> (u16, Option<String>, Value) {
-    let resp = reqwest::get(format!("{base}{path}")).await.expect("GET");
+    let resp = crate::common::http()
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .expect("GET");
     let status = resp.status().as_u16();
     let kind = resp
         .headers()

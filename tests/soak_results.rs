@@ -166,7 +166,7 @@ impl Rig {
     }
 
     async fn admin_get(&self, path: &str) -> serde_json::Value {
-        let resp = reqwest::Client::new()
+        let resp = crate::common::http()
             .get(self.any_node().url(path))
             .bearer_auth("t")
             .send()

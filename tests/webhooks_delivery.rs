@@ -58,7 +58,7 @@ async fn webhook_server(cfg: Config) -> (TestServer, RedisStore, Arc<dyn Outbox>
 }
 
 async fn admin_post(server: &TestServer, path: &str) -> u16 {
-    reqwest::Client::new()
+    crate::common::http()
         .post(server.url(path))
         .bearer_auth(&server.token)
         .send()

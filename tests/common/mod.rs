@@ -112,7 +112,7 @@ impl TestServer {
 
     /// An authorised admin GET; returns status and JSON body (Null if none).
     pub async fn admin_get(&self, path: &str) -> (u16, serde_json::Value) {
-        let resp = reqwest::Client::new()
+        let resp = http()
             .get(self.url(path))
             .bearer_auth(&self.token)
             .send()
@@ -125,7 +125,7 @@ impl TestServer {
 
     /// An authorised admin DELETE; returns the status.
     pub async fn admin_delete(&self, path: &str) -> u16 {
-        reqwest::Client::new()
+        http()
             .delete(self.url(path))
             .bearer_auth(&self.token)
             .send()
@@ -167,11 +167,20 @@ where
 }
 
 /// Installs the TLS provider reqwest needs: it is built without one of its own and
-/// panics on building a client, even for plain http, until one is installed. Called by
-/// the helpers that a test process starts with (a server in process, or the wait for a
-/// server process), so every later client finds it.
+/// panics on building a client, even for plain http, until one is installed. Tests run
+/// in any order on many threads, so every client a test builds goes through [`http`]
+/// rather than relying on some earlier helper having installed it.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// An HTTP client for tests. `reqwest::Client::new` and `reqwest::get` are refused by
+/// clippy (clippy.toml): either panics if no test before it in the process happened to
+/// install the TLS provider.
+#[allow(clippy::disallowed_methods)]
+pub fn http() -> reqwest::Client {
+    install_tls_provider();
+    reqwest::Client::new()
 }
 
 /// Wait until a server process on `127.0.0.1:port` answers `/healthz` with 200.
@@ -180,7 +189,13 @@ pub async fn wait_healthy(port: u16) {
     let url = format!("http://127.0.0.1:{port}/healthz");
     eventually("server process answers /healthz", || {
         let url = url.clone();
-        async move { reqwest::get(&url).await.is_ok_and(|r| r.status() == 200) }
+        async move {
+            http()
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        }
     })
     .await;
 }

@@ -62,14 +62,18 @@ impl NodeProcess {
 
     /// The HTTP status of `GET path` (0 if the request failed).
     pub async fn status(&self, path: &str) -> u16 {
-        reqwest::get(self.url(path))
+        crate::common::http()
+            .get(self.url(path))
+            .send()
             .await
             .map_or(0, |r| r.status().as_u16())
     }
 
     /// The `/metrics` text.
     pub async fn metrics(&self) -> String {
-        reqwest::get(self.url("/metrics"))
+        crate::common::http()
+            .get(self.url("/metrics"))
+            .send()
             .await
             .expect("scrape")
             .text()

@@ -32,7 +32,7 @@ async fn foreign_origins_are_refused_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_cors_is_off_unless_configured() {
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let preflight = |srv: &TestServer, origin: &str| {
         http.request(reqwest::Method::OPTIONS, srv.url("/api/v1/rooms"))
             .header("Origin", origin)

@@ -85,7 +85,7 @@ impl Proc {
 }
 
 async fn admin(p: &Proc, token: &str, path: &str) -> u16 {
-    reqwest::Client::new()
+    crate::common::http()
         .get(p.url(path))
         .bearer_auth(token)
         .send()
@@ -132,7 +132,7 @@ async fn tokens_never_reach_the_logs() {
     }
     assert_eq!(admin(&p, "WRONG-SECRET456", "/api/v1/stats").await, 401);
     let path = format!("/api/v1/rooms/{}/players/{}", sa.room, sb.player_id);
-    let kicked = reqwest::Client::new()
+    let kicked = crate::common::http()
         .delete(p.url(&path))
         .bearer_auth("SECRET123")
         .send()

@@ -101,7 +101,9 @@ pub async fn try_upgrade(
 
 /// The value of `parlor_ws_rejected_total{reason=…}` on `/metrics` (0 if absent).
 pub async fn rejected(srv: &TestServer, reason: &str) -> f64 {
-    let text = reqwest::get(srv.url("/metrics"))
+    let text = crate::common::http()
+        .get(srv.url("/metrics"))
+        .send()
         .await
         .expect("metrics")
         .text()
