@@ -207,7 +207,7 @@ sbs_webhook() {
     if [ -n "$BEFORE_BIN" ]; then
       # Within each round, against the before build run minutes apart on the same
       # machine: the machine's speed drifts between rounds, far less within one.
-      local r b n_off=() n_on=() r_off=() r_on=()
+      local r b n_off=() n_on=() r_off=() r_on=() n_load=() r_load=()
       for r in "${ROUNDS[@]}"; do
         b="sbs-parlor-before-r$r"
         lt 0 "$(cpu_us "$b")" || continue
@@ -215,15 +215,40 @@ sbs_webhook() {
         n_on+=("$(fmt "$(calc "$(cpu_us "sbs-parlor-webhook-r$r") / $(cpu_us "$b")")" 2)")
         r_off+=("$(fmt "$(calc "$(wv "sbs-parlor-r$r" redis_cpu_per_1k) / $(wv "$b" redis_cpu_per_1k)")" 2)")
         r_on+=("$(fmt "$(calc "$(wv "sbs-parlor-webhook-r$r" redis_cpu_per_1k) / $(wv "$b" redis_cpu_per_1k)")" 2)")
+        if lt 0 "$(cpu_us "sbs-hookload-r$r")"; then
+          n_load+=("$(fmt "$(calc "$(cpu_us "sbs-hookload-r$r") / $(cpu_us "$b")")" 2)")
+          r_load+=("$(fmt "$(calc "$(wv "sbs-hookload-r$r" redis_cpu_per_1k) / $(wv "$b" redis_cpu_per_1k)")" 2)")
+        fi
       done
       if [ "${#n_on[@]}" -gt 0 ]; then
+        local med_load="" head="| | webhook off | webhook on |" rule="|---|---|---|" n_cell="" r_cell=""
+        if [ "${#n_load[@]}" -gt 0 ]; then
+          med_load=$(fmt "$(median_of "${n_load[@]}")" 2)
+          head="$head $BEFORE_LABEL + the webhook's HTTP traffic alone |"
+          rule="$rule---|"
+          n_cell=" **$med_load** ($(joined ', ' '' "${n_load[@]}")) |"
+          r_cell=" **$(fmt "$(median_of "${r_load[@]}")" 2)** ($(joined ', ' '' "${r_load[@]}")) |"
+        fi
         echo
         echo "Against $BEFORE_LABEL, within each round (median of the rounds; the rounds):"
         echo
-        echo "| | webhook off | webhook on |"
-        echo "|---|---|---|"
-        echo "| node CPU per action | **$(fmt "$(median_of "${n_off[@]}")" 2)** ($(joined ', ' '' "${n_off[@]}")) | **$(fmt "$(median_of "${n_on[@]}")" 2)** ($(joined ', ' '' "${n_on[@]}")) |"
-        echo "| redis-server CPU per action | **$(fmt "$(median_of "${r_off[@]}")" 2)** ($(joined ', ' '' "${r_off[@]}")) | **$(fmt "$(median_of "${r_on[@]}")" 2)** ($(joined ', ' '' "${r_on[@]}")) |"
+        echo "$head"
+        echo "$rule"
+        echo "| node CPU per action | **$(fmt "$(median_of "${n_off[@]}")" 2)** ($(joined ', ' '' "${n_off[@]}")) | **$(fmt "$(median_of "${n_on[@]}")" 2)** ($(joined ', ' '' "${n_on[@]}")) |$n_cell"
+        echo "| redis-server CPU per action | **$(fmt "$(median_of "${r_off[@]}")" 2)** ($(joined ', ' '' "${r_off[@]}")) | **$(fmt "$(median_of "${r_on[@]}")" 2)** ($(joined ', ' '' "${r_on[@]}")) |$r_cell"
+        if [ -n "$med_load" ]; then
+          echo
+          echo "The last column is $BEFORE_LABEL with the webhook floor running beside it on its core"
+          echo "(its CPU counted with the node's), POSTing at the pace the webhook run finished games in"
+          echo "that round: the webhook's HTTP exchange and its receiver's share of the tools' core, with"
+          echo "no outbox at all. It is the least the webhook can cost on this machine. Against the"
+          if lt "$med_load" 1.10; then
+            echo "node's 10 % budget it leaves $(fmt "$(calc "(1.10 - $med_load) * 100")" 0) points for the outbox and the move log."
+          else
+            echo "node's 10 % budget it is already over by $(fmt "$(calc "($med_load - 1.10) * 100")" 0) points: **that target cannot be met on this machine**"
+            echo "by any build that POSTs each game to a receiver sharing the tools' core."
+          fi
+        fi
       fi
     fi
     echo

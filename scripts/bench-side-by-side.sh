@@ -160,6 +160,31 @@ floor_run() {
   stop_pid "$pid" 5
   log "run $name: $(cat "$RES/$name.floor")"
 }
+# hookload_run ROUND: the build before the webhook, with beside it (pinned to its core, its
+# CPU counted as the server's) the webhook floor POSTing at the pace this round's webhook
+# run finished games: the same load plus the webhook's HTTP traffic and nothing of its
+# outbox, the least the webhook can cost on this machine with the receiver on the tools'
+# core. Run "sbs-hookload-rROUND".
+hookload_run() {
+  local r=$1 rate fpid
+  rate=$(jv "sbs-parlor-webhook-r$r" \
+    '((.actions_per_sec // 0) * (.games_finished // 0) / ((.actions // 0) | if . == 0 then 1 else . end)) | floor')
+  if ! [ "${rate:-0}" -gt 0 ] 2>/dev/null; then
+    log "run sbs-hookload-r$r: no game rate from the webhook run (left out)"
+    return 0
+  fi
+  sbs_redis
+  sbs_start parlor-before redis
+  "${SERVER_WRAP[@]}" "$HOOK_FLOOR" "$HOOK_URL" $((WARMUP + DURATION + 60)) "$rate" \
+    >"$RES/hookload-r$r.floor" 2>"$RES/hookload-r$r.err" &
+  fpid=$!
+  PIDS+=("$fpid")
+  SERVER_PIDS+=("$fpid")
+  sbs_play "sbs-hookload-r$r" "$SBS_ROOMS"
+  sbs_stop
+  echo "$rate" >"$RES/hookload-r$r.rate"
+}
+
 # Socket calls counted per server under test, when perf can (see can_count_calls).
 CALL_EVENTS=syscalls:sys_enter_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_wait
 can_count_calls() {
@@ -258,6 +283,7 @@ for r in "${ROUNDS[@]}"; do
     sbs_play "sbs-$s-r$r" "$SBS_ROOMS"
     sbs_stop
   done
+  if [ -n "$BEFORE_BIN" ] && [ -n "$HOOK_URL" ] && [ -x "$HOOK_FLOOR" ]; then hookload_run "$r"; fi
   # 2. memory store
   for s in "${PARLORS[@]}"; do
     sbs_start "$s" memory

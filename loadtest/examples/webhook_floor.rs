@@ -10,6 +10,11 @@
 //! ```
 //!
 //! Whatever this costs, every finished game costs at least as much with the webhook on.
+//!
+//! With a third argument, POSTs per second, it sends at that pace instead (still at most
+//! 16 in flight), so it can run beside a server under load and add exactly the webhook's
+//! HTTP traffic to it, nothing of the outbox: the bench runs it so beside the build
+//! before the webhook, at the rate the webhook build finished games in the same round.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,9 +34,10 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(url), Some(secs)) = (args.first(), args.get(1).and_then(|s| s.parse().ok())) else {
-        eprintln!("usage: webhook_floor URL SECONDS");
+        eprintln!("usage: webhook_floor URL SECONDS [POSTS_PER_SEC]");
         std::process::exit(2);
     };
+    let pace: Option<f64> = args.get(2).and_then(|s| s.parse().ok()).filter(|r| *r > 0.0);
     let signer = Signer::from_secret(SECRET).expect("a valid secret");
     let sender = Arc::new(Sender::new(url, signer, Duration::from_secs(5)).expect("a valid URL"));
     let body = format!(
@@ -48,18 +54,27 @@ async fn main() {
     });
     let delivered = Arc::new(AtomicU64::new(0));
     let stop_at = Instant::now() + WARMUP + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
-            tokio::spawn(async move {
-                while Instant::now() < stop_at {
-                    if let Answer::Status(200..=299, _) = sender.send(&event).await {
-                        delivered.fetch_add(1, Ordering::Relaxed);
+    let tasks: Vec<_> = match pace {
+        None => (0..CONCURRENCY)
+            .map(|_| {
+                let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
+                tokio::spawn(async move {
+                    while Instant::now() < stop_at {
+                        if let Answer::Status(200..=299, _) = sender.send(&event).await {
+                            delivered.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
+            .collect(),
+        Some(rate) => vec![tokio::spawn(paced(
+            sender.clone(),
+            event.clone(),
+            delivered.clone(),
+            rate,
+            stop_at,
+        ))],
+    };
     tokio::time::sleep(WARMUP).await;
     let (t0, c0, n0) = (
         Instant::now(),
@@ -86,6 +101,39 @@ async fn main() {
         posts as f64 / (t1 - t0).as_secs_f64(),
         per_post_us
     );
+}
+
+/// POST at `rate` per second until `stop_at`, at most [`CONCURRENCY`] in flight; a POST
+/// that would exceed that waits for one to finish, so a slow receiver lowers the pace
+/// rather than piling up requests.
+async fn paced(
+    sender: Arc<Sender>,
+    event: Arc<Claimed>,
+    delivered: Arc<AtomicU64>,
+    rate: f64,
+    stop_at: Instant,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(5));
+    while Instant::now() < stop_at {
+        tick.tick().await;
+        let due = (started.elapsed().as_secs_f64() * rate) as u64;
+        while sent < due {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            sent += 1;
+            let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
+            tokio::spawn(async move {
+                if let Answer::Status(200..=299, _) = sender.send(&event).await {
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                }
+                drop(slot);
+            });
+        }
+    }
 }
 
 /// This process's user + system CPU time so far, in seconds.
