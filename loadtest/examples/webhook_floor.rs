@@ -37,7 +37,10 @@ async fn main() {
         eprintln!("usage: webhook_floor URL SECONDS [POSTS_PER_SEC]");
         std::process::exit(2);
     };
-    let pace: Option<f64> = args.get(2).and_then(|s| s.parse().ok()).filter(|r| *r > 0.0);
+    let pace: Option<f64> = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .filter(|r| *r > 0.0);
     let signer = Signer::from_secret(SECRET).expect("a valid secret");
     let sender = Arc::new(Sender::new(url, signer, Duration::from_secs(5)).expect("a valid URL"));
     let body = format!(
