@@ -288,9 +288,7 @@ async fn a_long_lived_socket_is_told_to_refresh_and_refreshes_only_as_its_user()
     assert_eq!(fresh["type"], "authed");
     assert_eq!(fresh["user"], "fay");
     assert_ne!(fresh["expires_at"], authed["expires_at"]);
-    let metrics = crate::common::http()
-        .get(s.url("/metrics"))
-        .send()
+    let metrics = crate::common::get(s.url("/metrics"))
         .await
         .expect("metrics");
     let text = metrics.text().await.expect("body");

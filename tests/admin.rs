@@ -23,11 +23,7 @@ async fn auth_required(backend: Backend) {
     assert_eq!(get_with(&srv, &path, Some("Bearer wrong-token")).await, 401);
     assert_eq!(get_with(&srv, &path, Some("test-token")).await, 401);
     assert_eq!(get_with(&srv, &path, Some("Bearer test-token")).await, 200);
-    let resp = crate::common::http()
-        .get(srv.url(&path))
-        .send()
-        .await
-        .expect("request");
+    let resp = crate::common::get(srv.url(&path)).await.expect("request");
     let body: Value = resp.json().await.expect("json error body");
     assert_eq!(body["error"]["code"], "unauthorized");
 

@@ -8,9 +8,7 @@ use common::{test_config, Backend, TestServer};
 use serde_json::json;
 
 async fn scrape(srv: &TestServer) -> String {
-    crate::common::http()
-        .get(srv.url("/metrics"))
-        .send()
+    crate::common::get(srv.url("/metrics"))
         .await
         .expect("scrape")
         .text()

@@ -50,9 +50,7 @@ async fn half_sent_requests_and_idle_keep_alives_are_closed() {
     let answer = expect_closed(&mut idle).await;
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
     // The node still serves.
-    let ok = crate::common::http()
-        .get(srv.url("/healthz"))
-        .send()
+    let ok = crate::common::get(srv.url("/healthz"))
         .await
         .expect("healthz");
     assert_eq!(ok.status(), 200);
@@ -72,9 +70,7 @@ async fn one_address_cannot_take_every_connection() {
         }
         other => panic!("expected 429, got {other:?}"),
     }
-    let text = crate::common::http()
-        .get(srv.url("/metrics"))
-        .send()
+    let text = crate::common::get(srv.url("/metrics"))
         .await
         .expect("scrape")
         .text()

@@ -36,9 +36,7 @@ fn node_cfg(url: &str, node: &str, timeout_ms: u64) -> Config {
 }
 
 async fn status(srv: &TestServer, path: &str) -> u16 {
-    crate::common::http()
-        .get(srv.url(path))
-        .send()
+    crate::common::get(srv.url(path))
         .await
         .map_or(0, |r| r.status().as_u16())
 }

@@ -182,9 +182,7 @@ async fn ready_means_the_first_request_succeeds() {
         eventually("/readyz answers 200", || {
             let ready = ready.clone();
             async move {
-                crate::common::http()
-                    .get(&ready)
-                    .send()
+                crate::common::get(&ready)
                     .await
                     .is_ok_and(|r| r.status() == 200)
             }

@@ -210,9 +210,7 @@ async fn a_move_lost_in_a_pubsub_burst_still_reaches_the_opponent() {
     assert_eq!(seen["state"]["turn"], 1, "{seen}");
 
     // The lag is counted, for the relay-lag alert.
-    let metrics = crate::common::http()
-        .get(format!("http://127.0.0.1:{}/metrics", n2.port))
-        .send()
+    let metrics = crate::common::get(format!("http://127.0.0.1:{}/metrics", n2.port))
         .await
         .expect("scrape")
         .text()

@@ -64,9 +64,7 @@ async fn redis_down_gives_store_unavailable_and_keeps_sockets() {
     b.join(&sa.room, "bob").await;
     a.next_state().await;
     assert_eq!(
-        crate::common::http()
-            .get(srv.url("/readyz"))
-            .send()
+        crate::common::get(srv.url("/readyz"))
             .await
             .expect("readyz")
             .status(),
@@ -85,18 +83,14 @@ async fn redis_down_gives_store_unavailable_and_keeps_sockets() {
         started.elapsed()
     );
     a.assert_alive().await;
-    let ready = crate::common::http()
-        .get(srv.url("/readyz"))
-        .send()
+    let ready = crate::common::get(srv.url("/readyz"))
         .await
         .expect("readyz");
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.expect("json");
     assert!(body["reason"].is_string());
     assert_eq!(
-        crate::common::http()
-            .get(srv.url("/healthz"))
-            .send()
+        crate::common::get(srv.url("/healthz"))
             .await
             .expect("healthz")
             .status(),

@@ -21,9 +21,7 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
 }
 
 async fn scrape(srv: &TestServer) -> String {
-    crate::common::http()
-        .get(srv.url("/metrics"))
-        .send()
+    crate::common::get(srv.url("/metrics"))
         .await
         .expect("scrape")
         .text()
@@ -90,9 +88,7 @@ async fn workload_fills_every_metric_and_the_dashboard_matches() {
     // A Redis restart: the client reconnects by itself and counts it.
     redis.restart();
     eventually("ready again after the restart", || async {
-        crate::common::http()
-            .get(srv.url("/readyz"))
-            .send()
+        crate::common::get(srv.url("/readyz"))
             .await
             .is_ok_and(|r| r.status() == 200)
     })

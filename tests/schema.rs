@@ -17,9 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 /// GET `path` without a token: the status and the JSON body.
 async fn public_get(base: &str, path: &str) -> (u16, Option<String>, Value) {
-    let resp = crate::common::http()
-        .get(format!("{base}{path}"))
-        .send()
+    let resp = crate::common::get(format!("{base}{path}"))
         .await
         .expect("GET");
     let status = resp.status().as_u16();

@@ -183,19 +183,17 @@ pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// `GET url` with a client from [`http`]: what `reqwest::get` does, without its panic.
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http().get(url).send().await
+}
+
 /// Wait until a server process on `127.0.0.1:port` answers `/healthz` with 200.
 pub async fn wait_healthy(port: u16) {
-    install_tls_provider();
     let url = format!("http://127.0.0.1:{port}/healthz");
     eventually("server process answers /healthz", || {
         let url = url.clone();
-        async move {
-            http()
-                .get(&url)
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200)
-        }
+        async move { get(&url).await.is_ok_and(|r| r.status() == 200) }
     })
     .await;
 }

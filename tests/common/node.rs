@@ -62,18 +62,14 @@ impl NodeProcess {
 
     /// The HTTP status of `GET path` (0 if the request failed).
     pub async fn status(&self, path: &str) -> u16 {
-        crate::common::http()
-            .get(self.url(path))
-            .send()
+        crate::common::get(self.url(path))
             .await
             .map_or(0, |r| r.status().as_u16())
     }
 
     /// The `/metrics` text.
     pub async fn metrics(&self) -> String {
-        crate::common::http()
-            .get(self.url("/metrics"))
-            .send()
+        crate::common::get(self.url("/metrics"))
             .await
             .expect("scrape")
             .text()

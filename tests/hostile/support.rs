@@ -101,9 +101,7 @@ pub async fn try_upgrade(
 
 /// The value of `parlor_ws_rejected_total{reason=…}` on `/metrics` (0 if absent).
 pub async fn rejected(srv: &TestServer, reason: &str) -> f64 {
-    let text = crate::common::http()
-        .get(srv.url("/metrics"))
-        .send()
+    let text = crate::common::get(srv.url("/metrics"))
         .await
         .expect("metrics")
         .text()
