@@ -42,53 +42,48 @@ async fn main() {
         .and_then(|s| s.parse().ok())
         .filter(|r| *r > 0.0);
     let signer = Signer::from_secret(SECRET).expect("a valid secret");
-    let sender = Arc::new(Sender::new(url, signer, Duration::from_secs(5)).expect("a valid URL"));
+    let sender = Sender::new(url, signer, Duration::from_secs(5)).expect("a valid URL");
     let body = format!(
         r#"{{"type":"game.finished","data":"{}"}}"#,
         "x".repeat(BODY_BYTES)
     );
-    let event = Arc::new(Claimed {
-        id: "msg_floor".into(),
-        kind: "game.finished".into(),
-        body,
-        attempts: 0,
-        created_ms: 0,
-        receipt: String::new(),
+    let floor = Arc::new(Floor {
+        sender,
+        event: Claimed {
+            id: "msg_floor".into(),
+            kind: "game.finished".into(),
+            body,
+            attempts: 0,
+            created_ms: 0,
+            receipt: String::new(),
+        },
+        delivered: AtomicU64::new(0),
     });
-    let delivered = Arc::new(AtomicU64::new(0));
     let stop_at = Instant::now() + WARMUP + Duration::from_secs(secs);
     let tasks: Vec<_> = match pace {
         None => (0..CONCURRENCY)
             .map(|_| {
-                let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
+                let floor = floor.clone();
                 tokio::spawn(async move {
                     while Instant::now() < stop_at {
-                        if let Answer::Status(200..=299, _) = sender.send(&event).await {
-                            delivered.fetch_add(1, Ordering::Relaxed);
-                        }
+                        floor.post().await;
                     }
                 })
             })
             .collect(),
-        Some(rate) => vec![tokio::spawn(paced(
-            sender.clone(),
-            event.clone(),
-            delivered.clone(),
-            rate,
-            stop_at,
-        ))],
+        Some(rate) => vec![tokio::spawn(paced(floor.clone(), rate, stop_at))],
     };
     tokio::time::sleep(WARMUP).await;
     let (t0, c0, n0) = (
         Instant::now(),
         cpu_secs(),
-        delivered.load(Ordering::Relaxed),
+        floor.delivered.load(Ordering::Relaxed),
     );
     tokio::time::sleep(Duration::from_secs(secs).saturating_sub(Duration::from_millis(500))).await;
     let (t1, c1, n1) = (
         Instant::now(),
         cpu_secs(),
-        delivered.load(Ordering::Relaxed),
+        floor.delivered.load(Ordering::Relaxed),
     );
     for t in tasks {
         let _ = t.await;
@@ -106,16 +101,25 @@ async fn main() {
     );
 }
 
+/// The sender and the one event it POSTs again and again, with the deliveries counted.
+struct Floor {
+    sender: Sender,
+    event: Claimed,
+    delivered: AtomicU64,
+}
+
+impl Floor {
+    async fn post(&self) {
+        if let Answer::Status(200..=299, _) = self.sender.send(&self.event).await {
+            self.delivered.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// POST at `rate` per second until `stop_at`, at most [`CONCURRENCY`] in flight; a POST
 /// that would exceed that waits for one to finish, so a slow receiver lowers the pace
 /// rather than piling up requests.
-async fn paced(
-    sender: Arc<Sender>,
-    event: Arc<Claimed>,
-    delivered: Arc<AtomicU64>,
-    rate: f64,
-    stop_at: Instant,
-) {
+async fn paced(floor: Arc<Floor>, rate: f64, stop_at: Instant) {
     let slots = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let started = Instant::now();
     let mut sent = 0u64;
@@ -128,11 +132,9 @@ async fn paced(
                 return;
             };
             sent += 1;
-            let (sender, event, delivered) = (sender.clone(), event.clone(), delivered.clone());
+            let floor = floor.clone();
             tokio::spawn(async move {
-                if let Answer::Status(200..=299, _) = sender.send(&event).await {
-                    delivered.fetch_add(1, Ordering::Relaxed);
-                }
+                floor.post().await;
                 drop(slot);
             });
         }
