@@ -292,6 +292,26 @@ async fn a_clean_shutdown_hands_back_what_it_claimed() {
 }
 
 #[tokio::test]
+async fn a_claim_makes_the_group_again_when_redis_lost_it() {
+    let redis = RedisServer::start();
+    let receiver = Receiver::start(&[], 204).await;
+    let cfg = webhook_config(&receiver, 0.01);
+    let (_store, outbox) = outbox_on(&redis, &cfg).await;
+    // The first claim looks for idle claims and so makes the group; the next ones within
+    // the take-over period only read.
+    assert!(outbox.claim("n1", 16).await.unwrap().is_empty());
+    redis.cmd(&["FLUSHALL"]);
+    outbox
+        .enqueue(&event("evt_after_flush", "room.closed"))
+        .await
+        .unwrap();
+    let claimed = outbox.claim("n1", 16).await.unwrap();
+    assert_eq!(claimed.len(), 1, "read through a group made again at 0");
+    assert_eq!(claimed[0].id, "evt_after_flush");
+    assert!(claimed[0].body.contains(r#""room":"K7QXHM""#));
+}
+
+#[tokio::test]
 async fn a_redis_restart_with_aof_loses_no_event() {
     let receiver = Receiver::start(&[], 204).await;
     let redis = Arc::new(RedisServer::start_with_aof());

@@ -10,20 +10,24 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fred::interfaces::HashesInterface;
-use fred::types::Value;
+use fred::clients::Client;
+use fred::interfaces::{ClientLike, HashesInterface};
+use fred::types::{ClusterHash, CustomCommand, Value};
 use serde::{Deserialize, Serialize};
 
 use super::conns::Conns;
 use super::eval::eval;
 use super::failure::store_err;
 use super::outbox_scripts::OutboxScripts;
-use crate::error::StoreError;
+use crate::error::{Chain, StoreError};
 use crate::store::keys::Keys;
 use crate::store::now_ms;
 #[cfg(any(test, feature = "internals"))]
 use crate::store::outbox::OutboxEvent;
 use crate::store::outbox::{Claimed, DeadLetter, Outbox, OutboxStats};
+
+/// The consumer group every node's delivery loop reads through.
+const GROUP: &str = "delivery";
 
 /// The outbox of a Redis store.
 pub struct RedisOutbox {
@@ -91,6 +95,65 @@ impl RedisOutbox {
                 .is_ok()
     }
 
+    /// Read up to `count` entries no consumer has claimed yet, for `consumer`: a plain
+    /// `XREADGROUP`, so the bodies never pass through Lua. A missing group (a fresh or
+    /// restarted Redis) is made at `0`, so it reads every entry still there.
+    async fn read_new(
+        &self,
+        client: &Client,
+        consumer: &str,
+        count: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let stream = self.keys.webhooks_stream();
+        let read = || {
+            let args: Vec<Value> = vec![
+                "GROUP".into(),
+                GROUP.into(),
+                consumer.into(),
+                "COUNT".into(),
+                count.to_string().into(),
+                "STREAMS".into(),
+                stream.as_str().into(),
+                ">".into(),
+            ];
+            // The stream is the seventh argument: a cluster routes by it.
+            client.custom::<Value, Value>(
+                CustomCommand::new_static("XREADGROUP", ClusterHash::Offset(6), false),
+                args,
+            )
+        };
+        let reply = match read().await {
+            Err(e) if e.details().starts_with("NOGROUP") => {
+                let made: Result<Value, _> = client
+                    .custom(
+                        CustomCommand::new_static("XGROUP", ClusterHash::Offset(1), false),
+                        vec!["CREATE", &stream, GROUP, "0", "MKSTREAM"],
+                    )
+                    .await;
+                match made {
+                    Err(e) if !e.details().starts_with("BUSYGROUP") => return Err(store_err(e)),
+                    _ => read().await,
+                }
+            }
+            reply => reply,
+        }
+        .map_err(store_err)?;
+        // `[[stream, entries]]` (RESP2) or `{stream: entries}` (RESP3); nil when none.
+        let entries = match reply {
+            Value::Map(map) => map.inner().into_values().flat_map(Value::into_array).collect(),
+            other => other
+                .into_array()
+                .into_iter()
+                .flat_map(|s| s.into_array().into_iter().nth(1).map(Value::into_array))
+                .flatten()
+                .collect::<Vec<_>>(),
+        };
+        entries.into_iter().map(parse_entry).collect()
+    }
+
     fn bad(what: &str) -> StoreError {
         StoreError::Other(format!("unexpected outbox reply: {what}").into())
     }
@@ -112,6 +175,8 @@ fn parse_entry(entry: Value) -> Result<Claimed, StoreError> {
         created_ms: 0,
         receipt,
     };
+    // A body recorded in parts (see `outbox_scripts`) is joined here.
+    let (mut head, mut moves, mut tail) = (String::new(), String::new(), String::new());
     let mut pairs = fields.into_iter();
     while let (Some(name), Some(value)) = (pairs.next(), pairs.next()) {
         let value = value.as_string().unwrap_or_default();
@@ -119,10 +184,16 @@ fn parse_entry(entry: Value) -> Result<Claimed, StoreError> {
             Some("id") => claimed.id = value,
             Some("type") => claimed.kind = value,
             Some("body") => claimed.body = value,
+            Some("head") => head = value,
+            Some("moves") => moves = value,
+            Some("tail") => tail = value,
             Some("attempts") => claimed.attempts = value.parse().unwrap_or(0),
             Some("created") => claimed.created_ms = value.parse().unwrap_or(0),
             _ => {}
         }
+    }
+    if claimed.body.is_empty() {
+        claimed.body = head + &moves + &tail;
     }
     if claimed.id.is_empty() {
         return Err(RedisOutbox::bad("entry without an event id"));
@@ -153,22 +224,47 @@ impl Outbox for RedisOutbox {
 
     async fn claim(&self, consumer: &str, max: usize) -> Result<Vec<Claimed>, StoreError> {
         let now = now_ms();
-        let take_over = if self.take_over_due(now) { "1" } else { "0" };
-        let reply: Value = eval(&self.scripts.claim, &self.conns.pick(), || {
+        let max = max.max(1);
+        let take_over = self.take_over_due(now);
+        // One connection, so the script's due retries are on the stream before the read.
+        let client = self.conns.pick();
+        let script = eval(&self.scripts.claim, &client, || {
             (
                 vec![self.keys.webhooks_stream(), self.keys.webhooks_delayed()],
                 vec![
                     now.to_string(),
                     consumer.to_string(),
                     self.claim_timeout_ms.to_string(),
-                    max.max(1).to_string(),
-                    take_over.to_string(),
+                    max.to_string(),
+                    (if take_over { "1" } else { "0" }).to_string(),
                 ],
             )
-        })
-        .await
-        .map_err(store_err)?;
-        reply.into_array().into_iter().map(parse_entry).collect()
+        });
+        let parse = |reply: Value| -> Result<Vec<Claimed>, StoreError> {
+            reply.into_array().into_iter().map(parse_entry).collect()
+        };
+        if take_over {
+            // What was taken over counts against the batch: the read waits for it.
+            let mut claimed = parse(script.await.map_err(store_err)?)?;
+            let fresh = self.read_new(&client, consumer, max.saturating_sub(claimed.len()));
+            claimed.extend(fresh.await?);
+            return Ok(claimed);
+        }
+        // Sent together: one round trip.
+        let (stale, fresh) = tokio::join!(script, self.read_new(&client, consumer, max));
+        let fresh = fresh?;
+        let mut claimed = match stale {
+            Ok(reply) => parse(reply)?,
+            // What the read claimed is delivered now rather than left to a take-over; the
+            // due retries wait for the next claim.
+            Err(e) if !fresh.is_empty() => {
+                tracing::warn!(error = %Chain(&store_err(e)), "due webhook retries not requeued");
+                Vec::new()
+            }
+            Err(e) => return Err(store_err(e)),
+        };
+        claimed.extend(fresh);
+        Ok(claimed)
     }
 
     async fn delivered(&self, events: &[Claimed]) -> Result<(), StoreError> {
@@ -177,12 +273,11 @@ impl Outbox for RedisOutbox {
         }
         let _: i64 = eval(&self.scripts.delivered, &self.conns.pick(), || {
             // Only an event with a failed attempt behind it is in the retrying set.
-            let args: Vec<String> = events
-                .iter()
-                .flat_map(|e| {
-                    let retried = if e.attempts > 0 { e.id.clone() } else { String::new() };
-                    [e.receipt.clone(), retried]
-                })
+            let receipts = events.iter().map(|e| e.receipt.clone());
+            let retried = events.iter().filter(|e| e.attempts > 0).map(|e| e.id.clone());
+            let args: Vec<String> = receipts
+                .chain(std::iter::once("--".to_string()))
+                .chain(retried)
                 .collect();
             (
                 vec![self.keys.webhooks_stream(), self.keys.webhooks_retrying()],
@@ -339,5 +434,38 @@ impl Outbox for RedisOutbox {
             .await
             .map_err(store_err)?;
         Ok(removed == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(fields: &[(&str, &str)]) -> Value {
+        let fields: Vec<Value> = fields
+            .iter()
+            .flat_map(|(k, v)| [Value::from(*k), Value::from(*v)])
+            .collect();
+        Value::Array(vec![Value::from("1-0"), Value::Array(fields)])
+    }
+
+    #[test]
+    fn a_body_in_parts_is_joined_and_a_whole_one_is_kept() {
+        let parts = entry(&[
+            ("id", "msg_1"),
+            ("type", "game.finished"),
+            ("head", "{\"moves\":["),
+            ("moves", "{\"seat\":0},{\"seat\":1}"),
+            ("tail", "]}"),
+            ("created", "5"),
+            ("attempts", "0"),
+        ]);
+        let claimed = parse_entry(parts).unwrap();
+        assert_eq!(claimed.body, "{\"moves\":[{\"seat\":0},{\"seat\":1}]}");
+        assert_eq!((claimed.receipt.as_str(), claimed.created_ms), ("1-0", 5));
+        let whole = entry(&[("id", "msg_2"), ("type", "room.closed"), ("body", "{}"), ("attempts", "3")]);
+        let claimed = parse_entry(whole).unwrap();
+        assert_eq!((claimed.body.as_str(), claimed.attempts), ("{}", 3));
+        assert!(parse_entry(entry(&[("type", "room.closed")])).is_err(), "no event id");
     }
 }

@@ -3,8 +3,11 @@
 //! event's life (claimed, delivered, put off, buried, revived) is one atomic change: a
 //! crash between two commands can never leave an event both pending and gone.
 //!
-//! A stream entry's fields: `id`, `type`, `body`, `created` (ms), `attempts` (made
-//! before this one) and, once an attempt failed, `last_error`. The consumer group is
+//! A stream entry's fields: `id`, `type`, the body, `created` (ms), `attempts` (made
+//! before this one) and, once an attempt failed, `last_error`. The body is one field,
+//! `body`, or for an event a room's script recorded with its game's moves, three that the
+//! consumer joins: `head`, `moves` and `tail` (Redis hashes every string a script makes,
+//! so a script never joins a body itself). The consumer group is
 //! `delivery`; the entries a consumer claimed stay in its pending entries list until it
 //! reports, which is what lets another consumer take over a dead node's claims.
 //!
@@ -24,23 +27,16 @@ redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'type', ARGV[2], 'body', ARGV[3]
 return 1
 "#;
 
-/// Claim events for one consumer: first move the retries that are due back onto the
-/// stream, then (when ARGV[5] is '1') take over entries other consumers left idle past
-/// the claim timeout, then read new entries. The group is made when a read finds it
-/// missing (a fresh Redis, or one restarted without it): a group made at `0` reads every
-/// entry still there. Checking for it only then keeps an error off every claim.
+/// The part of a claim that needs a script: move the retries that are due back onto the
+/// stream, then (when ARGV[5] is '1') take over up to ARGV[4] entries other consumers left
+/// idle past the claim timeout. New entries are read with a plain `XREADGROUP` sent right
+/// behind this script: entries read inside a script would be copied into Lua strings,
+/// each hashed and later collected, which cost Redis more than recording the event. The
+/// group is made when the take-over finds it missing (a fresh Redis, or one restarted
+/// without it): a group made at `0` reads every entry still there.
 /// KEYS: stream, delayed. ARGV: now ms, consumer, claim timeout ms, max, take over.
-/// Returns the claimed entries, each `{entry id, {field, value, …}}`.
+/// Returns the entries taken over, each `{entry id, {field, value, …}}`.
 pub const CLAIM: &str = r#"
-local function grouped(...)
-  local r = redis.pcall(...)
-  if type(r) == 'table' and r.err then
-    if not string.find(r.err, 'NOGROUP', 1, true) then return redis.error_reply(r.err) end
-    redis.call('XGROUP', 'CREATE', KEYS[1], 'delivery', '0', 'MKSTREAM')
-    r = redis.call(...)
-  end
-  return r
-end
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 100)
 for _, m in ipairs(due) do
   local e = cjson.decode(m)
@@ -48,41 +44,38 @@ for _, m in ipairs(due) do
     'created', e.created, 'attempts', e.attempts, 'last_error', e.last_error)
   redis.call('ZREM', KEYS[2], m)
 end
-local max = tonumber(ARGV[4])
-local out = {}
-if ARGV[5] == '1' then
-  local stale = grouped('XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0',
-    'COUNT', max)
-  if stale.err then return stale end
-  for _, e in ipairs(stale[2]) do
-    if e then out[#out + 1] = e end
-  end
+if ARGV[5] ~= '1' then return {} end
+local args = {'XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4]}
+local stale = redis.pcall(unpack(args))
+if type(stale) == 'table' and stale.err then
+  if not string.find(stale.err, 'NOGROUP', 1, true) then return stale end
+  redis.call('XGROUP', 'CREATE', KEYS[1], 'delivery', '0', 'MKSTREAM')
+  stale = redis.call(unpack(args))
 end
-if #out < max then
-  local fresh = grouped('XREADGROUP', 'GROUP', 'delivery', ARGV[2],
-    'COUNT', max - #out, 'STREAMS', KEYS[1], '>')
-  if type(fresh) == 'table' and fresh.err then return fresh end
-  if fresh then
-    for _, e in ipairs(fresh[1][2]) do out[#out + 1] = e end
-  end
+local out = {}
+for _, e in ipairs(stale[2]) do
+  if e then out[#out + 1] = e end
 end
 return out
 "#;
 
-/// Attempts succeeded: forget their events. Only the first report of a claim counts (a
-/// slow node whose claim was taken over reports nothing twice).
-/// KEYS: stream, retrying. ARGV: pairs of entry id and event id, the event id '' when
-/// no attempt at it had failed (it is not in the retrying set). Returns how many events
-/// were forgotten (those already reported are not counted).
+/// Attempts succeeded: forget their events, acknowledged and deleted in one command
+/// each for the whole batch. Only the first report of a claim counts: an entry another
+/// consumer already reported is no longer pending, so it is not counted again (its
+/// delete is a no-op).
+/// KEYS: stream, retrying. ARGV: the entry ids, then '--', then the ids of the events
+/// among them that had a failed attempt (they are in the retrying set). Returns how many
+/// events were forgotten.
 pub const DELIVERED: &str = r#"
-local n = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('XACK', KEYS[1], 'delivery', ARGV[i]) == 1 then
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    if ARGV[i + 1] ~= '' then redis.call('ZREM', KEYS[2], ARGV[i + 1]) end
-    n = n + 1
-  end
+local sep = 0
+for i = 1, #ARGV do
+  if ARGV[i] == '--' then sep = i break end
 end
+local entries = {unpack(ARGV, 1, sep - 1)}
+if #entries == 0 then return 0 end
+local n = redis.call('XACK', KEYS[1], 'delivery', unpack(entries))
+redis.call('XDEL', KEYS[1], unpack(entries))
+if sep < #ARGV then redis.call('ZREM', KEYS[2], unpack(ARGV, sep + 1)) end
 return n
 "#;
 
