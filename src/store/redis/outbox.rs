@@ -141,17 +141,14 @@ impl RedisOutbox {
             reply => reply,
         }
         .map_err(store_err)?;
-        // `[[stream, entries]]` (RESP2) or `{stream: entries}` (RESP3); nil when none.
-        let entries = match reply {
-            Value::Map(map) => map.inner().into_values().flat_map(Value::into_array).collect(),
-            other => other
-                .into_array()
-                .into_iter()
-                .flat_map(|s| s.into_array().into_iter().nth(1).map(Value::into_array))
-                .flatten()
-                .collect::<Vec<_>>(),
-        };
-        entries.into_iter().map(parse_entry).collect()
+        // `[[stream, entries]]`, nil when there are none.
+        reply
+            .into_array()
+            .into_iter()
+            .filter_map(|s| s.into_array().into_iter().nth(1))
+            .flat_map(Value::into_array)
+            .map(parse_entry)
+            .collect()
     }
 
     fn bad(what: &str) -> StoreError {
@@ -275,8 +272,8 @@ impl Outbox for RedisOutbox {
             // Only an event with a failed attempt behind it is in the retrying set.
             let receipts = events.iter().map(|e| e.receipt.clone());
             let retried = events.iter().filter(|e| e.attempts > 0).map(|e| e.id.clone());
-            let args: Vec<String> = receipts
-                .chain(std::iter::once("--".to_string()))
+            let args: Vec<String> = std::iter::once(events.len().to_string())
+                .chain(receipts)
                 .chain(retried)
                 .collect();
             (

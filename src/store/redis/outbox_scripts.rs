@@ -31,9 +31,8 @@ return 1
 /// stream, then (when ARGV[5] is '1') take over up to ARGV[4] entries other consumers left
 /// idle past the claim timeout. New entries are read with a plain `XREADGROUP` sent right
 /// behind this script: entries read inside a script would be copied into Lua strings,
-/// each hashed and later collected, which cost Redis more than recording the event. The
-/// group is made when the take-over finds it missing (a fresh Redis, or one restarted
-/// without it): a group made at `0` reads every entry still there.
+/// each hashed and later collected, which cost Redis more than recording the event. A
+/// missing group has no claims to take over; that read makes it.
 /// KEYS: stream, delayed. ARGV: now ms, consumer, claim timeout ms, max, take over.
 /// Returns the entries taken over, each `{entry id, {field, value, …}}`.
 pub const CLAIM: &str = r#"
@@ -45,12 +44,11 @@ for _, m in ipairs(due) do
   redis.call('ZREM', KEYS[2], m)
 end
 if ARGV[5] ~= '1' then return {} end
-local args = {'XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4]}
-local stale = redis.pcall(unpack(args))
+local stale = redis.pcall('XAUTOCLAIM', KEYS[1], 'delivery', ARGV[2], ARGV[3], '0-0',
+  'COUNT', ARGV[4])
 if type(stale) == 'table' and stale.err then
-  if not string.find(stale.err, 'NOGROUP', 1, true) then return stale end
-  redis.call('XGROUP', 'CREATE', KEYS[1], 'delivery', '0', 'MKSTREAM')
-  stale = redis.call(unpack(args))
+  if string.find(stale.err, 'NOGROUP', 1, true) then return {} end
+  return stale
 end
 local out = {}
 for _, e in ipairs(stale[2]) do
@@ -63,20 +61,16 @@ return out
 /// each for the whole batch. Only the first report of a claim counts: an entry another
 /// consumer already reported is no longer pending, so it is not counted again (its
 /// delete is a no-op).
-/// KEYS: stream, retrying. ARGV: the entry ids, then '--', then the ids of the events
+/// KEYS: stream, retrying. ARGV: how many entries, their ids, then the ids of the events
 /// among them that had a failed attempt (they are in the retrying set). Returns how many
 /// events were forgotten.
 pub const DELIVERED: &str = r#"
-local sep = 0
-for i = 1, #ARGV do
-  if ARGV[i] == '--' then sep = i break end
-end
-local entries = {unpack(ARGV, 1, sep - 1)}
-if #entries == 0 then return 0 end
-local n = redis.call('XACK', KEYS[1], 'delivery', unpack(entries))
-redis.call('XDEL', KEYS[1], unpack(entries))
-if sep < #ARGV then redis.call('ZREM', KEYS[2], unpack(ARGV, sep + 1)) end
-return n
+local n = tonumber(ARGV[1])
+if n == 0 then return 0 end
+local acked = redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV, 2, n + 1))
+redis.call('XDEL', KEYS[1], unpack(ARGV, 2, n + 1))
+if #ARGV > n + 1 then redis.call('ZREM', KEYS[2], unpack(ARGV, n + 2)) end
+return acked
 "#;
 
 /// An attempt failed: park the event until its next attempt is due, and count it among
