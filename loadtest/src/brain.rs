@@ -80,8 +80,11 @@ struct Pending {
 pub struct Brain<B> {
     player_id: String,
     seat: u8,
-    /// Seat 0 counts finished games, so each is counted once per room. Every seat asks
-    /// for the rematch: a new game starts only once all have.
+    /// Seat 0 counts finished games, so each is counted once per room, and asks for the
+    /// rematch as soon as a game ends; the other seat accepts when the offer reaches it,
+    /// as a player answering the web client's offer does (a new game starts only once
+    /// every seat has asked). Two asks sent at the same instant would race for the same
+    /// version and cost one of them a retried write.
     host: bool,
     version: u64,
     status: Status,
@@ -175,6 +178,7 @@ impl<B: Board> Brain<B> {
         };
         match frame.kind.as_ref() {
             "state" => self.on_state(frame, now, window, stats),
+            "rematch_offered" => self.on_offer(now),
             "error" => self.on_error(&frame, now, stats),
             "room_closed" => Reaction::Leave("room_closed"),
             "kicked" => Reaction::Leave("kicked"),
@@ -234,7 +238,11 @@ impl<B: Board> Brain<B> {
                 self.deadline = None;
             }
         }
-        if self.status != Status::Finished && self.rematch_req.take().is_some() {
+        // Out of a finished game (the rematch started, or the room changed under it):
+        // neither the rematch's watchdog nor the guest's wait for the offer holds it back.
+        if self.status != Status::Finished
+            && (self.rematch_req.take().is_some() || previous == Status::Finished)
+        {
             self.deadline = None;
         }
         if self.status == Status::Finished && previous != Status::Finished {
@@ -243,6 +251,19 @@ impl<B: Board> Brain<B> {
                     .games_finished
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            if self.host {
+                return Reaction::Send(self.rematch(now));
+            }
+            // The guest waits for the host's offer; should it never come, the watchdog
+            // asks anyway (see `on_deadline`).
+            self.deadline = Some(now + WATCHDOG);
+        }
+        Reaction::Nothing
+    }
+
+    /// The other seat asked for a rematch: accept it, unless already asked.
+    fn on_offer(&mut self, now: Instant) -> Reaction {
+        if self.status == Status::Finished && self.rematch_req.is_none() {
             return Reaction::Send(self.rematch(now));
         }
         Reaction::Nothing

@@ -65,7 +65,7 @@ fn moves_on_its_turn_and_measures_the_answer() {
 }
 
 #[test]
-fn both_seats_ask_for_the_rematch_once_when_finished() {
+fn the_host_asks_for_the_rematch_and_the_guest_accepts_the_offer() {
     let stats = Stats::new();
     let now = Instant::now();
     let win = window(now);
@@ -77,15 +77,19 @@ fn both_seats_ask_for_the_rematch_once_when_finished() {
         host.on_text(&finished, now, &win, &stats),
         Reaction::Send(r#"{"type":"rematch","req":2}"#.into())
     );
-    // A rematch starts only once every seat has asked; only the host counts the game.
+    // The guest waits for the offer (asking at once would race the host's write); only
+    // the host counts the game.
+    assert_eq!(guest.on_text(&finished, now, &win, &stats), Reaction::Nothing);
+    assert_eq!(stats.games_finished.load(Relaxed), 1);
+    let offer = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"pa"}"#;
     assert_eq!(
-        guest.on_text(&finished, now, &win, &stats),
+        guest.on_text(offer, now, &win, &stats),
         Reaction::Send(r#"{"type":"rematch","req":2}"#.into())
     );
-    assert_eq!(stats.games_finished.load(Relaxed), 1);
-    // The other's offer changes nothing: the request is already in flight.
-    let offer = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"pb"}"#;
-    assert_eq!(host.on_text(offer, now, &win, &stats), Reaction::Nothing);
+    // A second offer, or the guest's own reaching the host, asks nothing more.
+    assert_eq!(guest.on_text(offer, now, &win, &stats), Reaction::Nothing);
+    let back = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"pb"}"#;
+    assert_eq!(host.on_text(back, now, &win, &stats), Reaction::Nothing);
     assert_eq!(stats.bad_frames.load(Relaxed), 0);
 
     // The fresh game: seat 1 moves first.
@@ -94,6 +98,24 @@ fn both_seats_ask_for_the_rematch_once_when_finished() {
     assert!(!host.wants_move());
     assert!(guest.wants_move());
     assert_eq!((host.deadline(), guest.deadline()), (None, None));
+}
+
+#[test]
+fn a_guest_with_no_offer_asks_for_the_rematch_when_its_watchdog_fires() {
+    let stats = Stats::new();
+    let now = Instant::now();
+    let win = window(now);
+    let mut guest =
+        Brain::<TicTacToeBoard>::new("pb".into(), 1, "not json", Arc::new(MoveClock::new()));
+    let finished = state(7, "finished", 0, r#""pa""#);
+    assert_eq!(guest.on_text(&finished, now, &win, &stats), Reaction::Nothing);
+    assert_eq!(guest.deadline(), Some(now + WATCHDOG));
+    assert_eq!(
+        guest.on_deadline(now + WATCHDOG, &stats),
+        Reaction::Send(r#"{"type":"rematch","req":2}"#.into())
+    );
+    // Nothing was in flight, so nothing went unanswered.
+    assert_eq!(stats.unanswered.load(Relaxed), 0);
 }
 
 #[test]

@@ -177,6 +177,14 @@ impl IndexClock {
         self.refresh
     }
 
+    /// The number of the refresh period `now_ms` falls in. A room's script refreshes its
+    /// index entries on its first write in a period it has not refreshed in: two writes
+    /// that share a period are less than one period apart, which is all the scoring
+    /// needs, and the scripts compare the numbers as strings, never parsing them.
+    pub fn period(&self, now_ms: i64) -> i64 {
+        now_ms / (self.refresh.as_millis().max(1) as i64)
+    }
+
     /// The score of an entry written at `now_ms`.
     pub fn score(&self, now_ms: i64) -> f64 {
         (now_ms + self.ttl.as_millis() as i64 + self.refresh.as_millis() as i64) as f64

@@ -74,8 +74,17 @@ impl Worker {
             let pause = match self.outbox.claim(&self.consumer, BATCH).await {
                 Ok(batch) if !batch.is_empty() => {
                     failing = false;
+                    let full = batch.len() >= BATCH;
                     self.attempt_all(&batch, &stop).await;
-                    Duration::ZERO
+                    // A batch short of full emptied the outbox: what arrives meanwhile
+                    // waits for the next poll and goes in one batch with the rest, so a
+                    // busy node's claims and reports are shared by many events instead
+                    // of made for each.
+                    if full {
+                        Duration::ZERO
+                    } else {
+                        idle
+                    }
                 }
                 Ok(_) => {
                     failing = false;

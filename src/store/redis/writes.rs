@@ -5,7 +5,7 @@ use fred::bytes_utils::Str;
 use fred::interfaces::SortedSetsInterface;
 use fred::prelude::Value;
 
-use super::codec::{cas_outcome, encode_doc};
+use super::codec::{cas_outcome, encode_doc, update_outcome, Applied};
 use super::eval::eval;
 use super::expiry::meta;
 use super::failure::store_err;
@@ -35,7 +35,7 @@ impl RedisStore {
                 Value::from(doc.version.to_string()),
                 Value::String(json.clone()),
                 Value::from(self.ttl_secs.to_string()),
-                Value::from(now.to_string()),
+                Value::from(self.clock.period(now).to_string()),
             ];
             if self.results {
                 keys.push(self.keys.room_meta());
@@ -128,8 +128,7 @@ impl RedisStore {
                 Value::from(self.ttl_secs.to_string()),
                 Value::String(head.clone()),
                 Value::String(tail.clone()),
-                Value::from(now.to_string()),
-                Value::from(self.clock.refresh().as_millis().to_string()),
+                Value::from(self.clock.period(now).to_string()),
                 Value::from(deadline.map_or_else(String::new, |d| d.to_string())),
                 Value::from(log_op),
                 Value::String(log_move.clone()),
@@ -155,20 +154,20 @@ impl RedisStore {
         if let Err(e) = indexed {
             tracing::warn!(room = %doc.code, error = %Chain(&e), "user index not updated");
         }
-        let reply: Vec<Value> = reply.map_err(store_err)?;
-        let outcome = cas_outcome(&reply)?;
-        if let CasOutcome::Applied = outcome {
-            let published = reply.get(2).and_then(Value::as_i64) == Some(1);
-            if let Some(redis_ms) = reply.get(3).and_then(Value::as_u64) {
-                self.redis_clock.observe(redis_ms);
-            }
+        let (outcome, applied) = update_outcome(reply.map_err(store_err)?)?;
+        if let Some(Applied {
+            due,
+            published,
+            redis_ms,
+        }) = applied
+        {
+            self.redis_clock.observe(redis_ms);
             if published {
                 m::pubsub_message("out");
             }
             if let Some(write) = local {
                 write.settle(!published);
             }
-            let due = reply.get(1).and_then(Value::as_i64) == Some(1);
             // A due refresh also puts the index right if an earlier index write was lost.
             let change = match index {
                 IndexChange::Keep if due && offered(doc) => IndexChange::Open,
@@ -258,8 +257,7 @@ impl RedisStore {
                 vec![
                     self.ttl_secs.to_string(),
                     env.encode(),
-                    now.to_string(),
-                    self.clock.refresh().as_millis().to_string(),
+                    self.clock.period(now).to_string(),
                 ],
             )
         })
