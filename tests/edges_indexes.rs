@@ -1,6 +1,7 @@
 //! The Redis room indexes stay bounded by the live rooms without anyone listing them: a
 //! periodic sweep trims entries whose room expired, and a Redis written by the previous key
-//! layout is moved over at start.
+//! layout is moved over at start. A room pushes its entries forward at most once per
+//! refresh period, and at once when an older node recorded its last push another way.
 
 mod common;
 
@@ -90,4 +91,71 @@ async fn layout_1_indexes_are_moved_over_at_start() {
         // Pace the chat (activity, not synchronisation).
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+/// The refresh period's number a room records as `ix` at `ms`, with the default TTL
+/// (1 h, so a 5 s period).
+fn period(ms: u128) -> String {
+    (ms / 5_000).to_string()
+}
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_records_its_refresh_period_and_refreshes_over_an_older_nodes_time() {
+    let redis = RedisServer::start();
+    let cfg = redis.configure(test_config());
+    assert_eq!(
+        cfg.room_ttl_secs, 3600,
+        "the periods below assume the default TTL"
+    );
+    let srv = TestServer::start(cfg).await;
+    let mut a = srv.client().await;
+    let (before, room, after) = (now_ms(), a.create("tictactoe", "ann").await.room, now_ms());
+    let key = format!("parlor:room:{{{room}}}");
+    let ix = redis.cmd(&["HGET", &key, "ix"]);
+    assert!(
+        ix == period(before) || ix == period(after),
+        "ix is the creation's period number, not a time: {ix}"
+    );
+
+    // An older node records the time in ms, a moment ago: by its own rule no refresh is
+    // due for a while. This node reads another period's number, so its next write pushes
+    // the room's index entries forward and records its period again.
+    let score = |redis: &RedisServer| -> f64 {
+        redis
+            .cmd(&["ZSCORE", "parlor:expiry", &room])
+            .parse()
+            .expect("the room is on the expiry index")
+    };
+    let older = (now_ms() - 1_000).to_string();
+    redis.cmd(&["HSET", &key, "ix", &older]);
+    let pushed_from = score(&redis);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let mut b = srv.client().await;
+    let (before, _, after) = (now_ms(), b.join(&room, "bob").await, now_ms());
+    let ix = redis.cmd(&["HGET", &key, "ix"]);
+    assert!(ix == period(before) || ix == period(after), "ix: {ix}");
+    eventually(
+        "the join pushed the room's index entries forward",
+        || async { score(&redis) > pushed_from },
+    )
+    .await;
+
+    // Within the same period, the next write leaves them where they are.
+    let pushed_to = score(&redis);
+    let (before, after) = (now_ms(), {
+        a.send(json!({"type": "chat", "text": "gl"})).await;
+        b.recv_type("chat").await;
+        now_ms()
+    });
+    if period(before) == period(after) && period(after) == ix {
+        assert_eq!(score(&redis), pushed_to, "no refresh within one period");
+    }
+    let ix = redis.cmd(&["HGET", &key, "ix"]);
+    assert!(ix == period(before) || ix == period(after), "ix: {ix}");
 }

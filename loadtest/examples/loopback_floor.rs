@@ -9,9 +9,8 @@
 //! `/proc/PID/stat` over the measured window.
 //!
 //! Between games it makes the socket traffic of the contract's rematch by agreement, as
-//! the load tester's players do: both seats send a request at once (two reads), one
-//! request's offer goes to the other seat and the new game's state to both (three
-//! writes). Games last 7.6 moves on average, like the load tester's tic-tac-toe. Only
+//! the load tester's players do: one seat asks, its offer goes to the other seat, which
+//! accepts, and the new game's state goes to both (two reads, three writes). Games last 7.6 moves on average, like the load tester's tic-tac-toe. Only
 //! moves are counted, as the load tester counts only moves as actions. Pin them as the
 //! bench does:
 //!
@@ -38,9 +37,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 const STATE_BYTES: usize = 450;
 /// About the size of an `action` frame.
 const MOVE: &str = r#"{"type":"action","action":{"cell":4},"expected_version":7}"#;
-/// One seat's rematch request: the server offers it to the other seat.
+/// The first seat's rematch request: the server offers it to the other seat.
 const ASK: &str = r#"{"type":"rematch","req":1}"#;
-/// The other seat's, sent at the same time: the server starts the new game, a state
+/// The other seat's, once the offer reached it: the server starts the new game, a state
 /// frame to both.
 const ACCEPT: &str = r#"{"type":"rematch","req":2}"#;
 /// About the size of a `rematch_offered` frame.
@@ -167,8 +166,8 @@ async fn drive(port: u16, rooms: u64, secs: u64, pid: u64) {
 }
 
 /// Two players taking turns: a move, then both see the frame it caused; after each game,
-/// the rematch: both seats ask at once, then one sees the new state, the other the offer
-/// and the new state.
+/// the rematch: seat 0 asks, seat 1 sees the offer and accepts, then both see the new
+/// state.
 async fn play(mut seats: Vec<WebSocketStream<MaybeTlsStream<TcpStream>>>, stop: Instant) {
     let mut turn = 0;
     for length in GAME_LENGTHS.iter().cycle() {
@@ -181,7 +180,9 @@ async fn play(mut seats: Vec<WebSocketStream<MaybeTlsStream<TcpStream>>>, stop: 
             MOVES.add();
             turn = 1 - turn;
         }
-        if !exchange(&mut seats, &[(0, ASK), (1, ACCEPT)], &[(0, 1), (1, 2)]).await {
+        if !exchange(&mut seats, &[(0, ASK)], &[(1, 1)]).await
+            || !exchange(&mut seats, &[(1, ACCEPT)], &[(0, 1), (1, 1)]).await
+        {
             return;
         }
     }

@@ -79,7 +79,10 @@ fn the_host_asks_for_the_rematch_and_the_guest_accepts_the_offer() {
     );
     // The guest waits for the offer (asking at once would race the host's write); only
     // the host counts the game.
-    assert_eq!(guest.on_text(&finished, now, &win, &stats), Reaction::Nothing);
+    assert_eq!(
+        guest.on_text(&finished, now, &win, &stats),
+        Reaction::Nothing
+    );
     assert_eq!(stats.games_finished.load(Relaxed), 1);
     let offer = r#"{"type":"rematch_offered","room":"K7QXHM","player_id":"pa"}"#;
     assert_eq!(
@@ -108,7 +111,10 @@ fn a_guest_with_no_offer_asks_for_the_rematch_when_its_watchdog_fires() {
     let mut guest =
         Brain::<TicTacToeBoard>::new("pb".into(), 1, "not json", Arc::new(MoveClock::new()));
     let finished = state(7, "finished", 0, r#""pa""#);
-    assert_eq!(guest.on_text(&finished, now, &win, &stats), Reaction::Nothing);
+    assert_eq!(
+        guest.on_text(&finished, now, &win, &stats),
+        Reaction::Nothing
+    );
     assert_eq!(guest.deadline(), Some(now + WATCHDOG));
     assert_eq!(
         guest.on_deadline(now + WATCHDOG, &stats),
