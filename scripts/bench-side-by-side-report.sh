@@ -357,8 +357,8 @@ sbs_report() {
     echo
     m=$(median_run sbs parlor)
     echo "Parlor's \`EVALSHA\` per write (action or rematch): $(fmt "$(wv "$m" evalsha_per_write)" 3), of which"
-    echo "$(fmt "$(wv "$m" conflicts_per_write)" 3) compare-and-set retries (both seats asking for the rematch at the same"
-    echo "moment: one of the two writes meets the other's and runs again); one round trip per write otherwise."
+    echo "$(fmt "$(wv "$m" conflicts_per_write)" 3) compare-and-set retries (two writes to one room that crossed: the second"
+    echo "runs again on the fresh room); one round trip per write otherwise."
     echo
     sbs_webhook
     echo "### Memory store, same load"
@@ -412,8 +412,8 @@ sbs_report() {
       fi
       echo
       for r in "${ROUNDS[@]}"; do mkernels+=("$(kernel_us "mem-parlor-r$r")"); done
-      echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then both seats asked for a"
-      echo "rematch, so per action Parlor reads the move plus a share of rematch requests and writes"
+      echo "The load tester finished a game every $(fmt "$(calc "$p_games > 0 ? 1 / $p_games : 0")" 2) actions and then one seat asked for a"
+      echo "rematch and the other accepted the offer, so per action Parlor reads the move plus a share of rematch requests and writes"
       echo "each resulting frame once to each recipient: one call per client message and one per"
       echo "recipient, the fewest this traffic allows, and the floor's client sends the same messages."
       echo "Divided over them, the kernel time"
