@@ -245,7 +245,7 @@ sbs_webhook() {
           if lt "$med_load" 1.10; then
             echo "node's 10 % budget it leaves $(fmt "$(calc "(1.10 - $med_load) * 100")" 0) points for the outbox and the move log."
           else
-            echo "node's 10 % budget it is already over by $(fmt "$(calc "($med_load - 1.10) * 100")" 0) points: **that target cannot be met on this machine**"
+            echo "node's 10 % budget it is already over (by $(fmt "$(calc "($med_load - 1.10) * 100")" 0) % of the build before): **that target cannot be met on this machine**"
             echo "by any build that POSTs each game to a receiver sharing the tools' core."
           fi
         fi
