@@ -5,7 +5,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes), `ix` (ms of the last index refresh) |
+//! | `{prefix}room:{CODE}` | hash | `v` (version), `doc` (room JSON, incl. session hashes), `ix` (the refresh period of the last index refresh: [`IndexClock::period`](super::IndexClock::period)), `lv` (the last version its writer delivered itself, unpublished) |
 //! | `{prefix}room:{CODE}:events` | sharded channel | encoded [`Envelope`](crate::model::Envelope)s |
 //! | `{prefix}open:{game}` | sorted set | codes of rooms offered to players, scored by index expiry ms |
 //! | `{prefix}rooms` | sorted set | every room code (score 0, lexicographic order) |
