@@ -297,8 +297,8 @@ async fn a_claim_makes_the_group_again_when_redis_lost_it() {
     let receiver = Receiver::start(&[], 204).await;
     let cfg = webhook_config(&receiver, 0.01);
     let (_store, outbox) = outbox_on(&redis, &cfg).await;
-    // The first claim looks for idle claims and so makes the group; the next ones within
-    // the take-over period only read.
+    // The first claim's read makes the group; Redis then loses it with everything else,
+    // and the next claim's read finds it missing.
     assert!(outbox.claim("n1", 16).await.unwrap().is_empty());
     redis.cmd(&["FLUSHALL"]);
     outbox
